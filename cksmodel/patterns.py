@@ -1,0 +1,236 @@
+"""Wildcard patterns, policy variables and ARN matching.
+
+Globs are matched segment by segment (split at ``*``), leftmost first, which
+is exact for ``*``/``?`` globs and linear in the subject for each segment, so
+a pathological pattern such as ``a*a*a*…b`` cannot make matching explode.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+STAR = "\x00*"
+QMARK = "\x00?"
+"""Wildcard markers inside a part list; literal text never contains NUL."""
+
+ContextValue = str | bool | int | float | Sequence[str]
+Lookup = Callable[[str], ContextValue | None]
+
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_DEFAULT = re.compile(r"^\s*([^,\s]+)\s*,\s*'([^']*)'\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    """A run of the pattern without ``*``: literal text and ``?`` positions."""
+
+    text: str
+    regex: re.Pattern[str] | None
+
+    @property
+    def size(self) -> int:
+        return len(self.text)
+
+    def at(self, s: str, pos: int) -> bool:
+        if self.regex is None:
+            return s.startswith(self.text, pos)
+        return self.regex.match(s, pos) is not None
+
+    def find(self, s: str, start: int, end: int) -> int:
+        if self.regex is None:
+            return s.find(self.text, start, end)
+        found = self.regex.search(s, start, end)
+        return -1 if found is None else found.start()
+
+
+@dataclass(frozen=True, slots=True)
+class Glob:
+    """A compiled ``*``/``?`` pattern."""
+
+    segments: tuple[_Segment, ...]
+    has_star: bool
+    ignore_case: bool
+
+    def match(self, subject: str) -> bool:
+        s = subject.lower() if self.ignore_case else subject
+        segs = self.segments
+        first = segs[0]
+        if not self.has_star:
+            return len(s) == first.size and first.at(s, 0)
+        last = segs[-1]
+        if len(s) < first.size + last.size or not first.at(s, 0):
+            return False
+        end = len(s) - last.size
+        if not last.at(s, end):
+            return False
+        pos = first.size
+        for seg in segs[1:-1]:
+            found = seg.find(s, pos, end)
+            if found < 0:
+                return False
+            pos = found + seg.size
+        return True
+
+
+def _segment(parts: Sequence[str], ignore_case: bool) -> _Segment:
+    if QMARK not in parts:
+        text = "".join(parts)
+        return _Segment(text.lower() if ignore_case else text, None)
+    text = "".join("?" if p == QMARK else p for p in parts)
+    body = "".join("." if p == QMARK else re.escape(p.lower() if ignore_case else p) for p in parts)
+    return _Segment(text.lower() if ignore_case else text, re.compile(body, re.DOTALL))
+
+
+def glob_from_parts(parts: Sequence[str], *, ignore_case: bool) -> Glob:
+    """Compile a part list (literal strings and the STAR/QMARK markers)."""
+    segments: list[_Segment] = []
+    current: list[str] = []
+    for part in parts:
+        if part == STAR:
+            segments.append(_segment(current, ignore_case))
+            current = []
+        elif part == QMARK:
+            current.append(QMARK)
+        else:
+            current.extend(part)
+    segments.append(_segment(current, ignore_case))
+    return Glob(tuple(segments), len(segments) > 1, ignore_case)
+
+
+def wildcard_parts(text: str) -> list[str]:
+    """Split plain text into literal characters and wildcard markers."""
+    return [STAR if ch == "*" else QMARK if ch == "?" else ch for ch in text]
+
+
+@lru_cache(maxsize=65536)
+def compile_glob(pattern: str, ignore_case: bool = False) -> Glob:
+    """Compile a pattern where every ``*`` and ``?`` is a wildcard."""
+    return glob_from_parts(wildcard_parts(pattern), ignore_case=ignore_case)
+
+
+def has_variables(text: str) -> bool:
+    return "${" in text
+
+
+def _lookup_text(lookup: Lookup, body: str) -> str | None:
+    """Resolve the inside of ``${…}`` to text, or ``None`` when unresolved."""
+    if body in ("*", "?", "$"):
+        return body
+    key, default = body.strip(), None
+    with_default = _DEFAULT.match(body)
+    if with_default is not None:
+        key, default = with_default.group(1), with_default.group(2)
+    value = lookup(key.lower())
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return default
+
+
+def substitute(text: str, lookup: Lookup) -> list[str] | None:
+    """Expand policy variables into a part list; ``None`` if any is unresolved.
+
+    Substituted values and the escapes ``${*}``, ``${?}``, ``${$}`` are literal;
+    only ``*`` and ``?`` written in the policy itself are wildcards.
+    """
+    parts: list[str] = []
+    pos = 0
+    for found in _VARIABLE.finditer(text):
+        parts.extend(wildcard_parts(text[pos : found.start()]))
+        value = _lookup_text(lookup, found.group(1))
+        if value is None:
+            return None
+        parts.extend(value)
+        pos = found.end()
+    parts.extend(wildcard_parts(text[pos:]))
+    return parts
+
+
+def substitute_literal(text: str, lookup: Lookup) -> str | None:
+    """Expand policy variables where ``*`` and ``?`` have no special meaning."""
+    out: list[str] = []
+    pos = 0
+    for found in _VARIABLE.finditer(text):
+        out.append(text[pos : found.start()])
+        value = _lookup_text(lookup, found.group(1))
+        if value is None:
+            return None
+        out.append(value)
+        pos = found.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def variable_names(text: str) -> list[str]:
+    """The condition keys a text refers to through policy variables."""
+    names = []
+    for found in _VARIABLE.finditer(text):
+        body = found.group(1)
+        if body in ("*", "?", "$"):
+            continue
+        with_default = _DEFAULT.match(body)
+        names.append(with_default.group(1) if with_default else body.strip())
+    return names
+
+
+def text_glob(pattern: str, lookup: Lookup | None, *, ignore_case: bool = False) -> Glob | None:
+    """A glob for a pattern, expanding variables when ``lookup`` is given."""
+    if lookup is None or not has_variables(pattern):
+        return compile_glob(pattern, ignore_case)
+    parts = substitute(pattern, lookup)
+    return None if parts is None else glob_from_parts(parts, ignore_case=ignore_case)
+
+
+def split_arn(text: str) -> tuple[str, ...] | None:
+    """The six components of an ARN, or ``None`` if the text is not one."""
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0].lower() != "arn":
+        return None
+    return tuple(parts)
+
+
+@lru_cache(maxsize=65536)
+def _arn_globs(pattern: str) -> tuple[Glob, ...] | None:
+    parts = split_arn(pattern)
+    if parts is None:
+        return None
+    return (
+        *(compile_glob(p, True) for p in parts[:5]),
+        compile_glob(parts[5], False),
+    )
+
+
+def arn_match(pattern: str, subject: str, lookup: Lookup | None = None) -> bool:
+    """Match an ARN pattern: components apart, the resource part case-sensitively.
+
+    ``*`` in the resource part crosses ``/`` and ``:``; policy variables are
+    expanded in the resource part only. A pattern that is not a six-part ARN is
+    matched as a plain case-sensitive glob against the whole subject.
+    """
+    if pattern == "*":
+        return True
+    subject_parts = split_arn(subject)
+    pattern_parts = split_arn(pattern)
+    if pattern_parts is None or subject_parts is None:
+        whole = text_glob(pattern, lookup)
+        return whole is not None and whole.match(subject)
+    globs = _arn_globs(pattern)
+    assert globs is not None
+    for glob, value in zip(globs[:5], subject_parts[:5], strict=True):
+        if not glob.match(value):
+            return False
+    if lookup is not None and has_variables(pattern_parts[5]):
+        resource_glob = text_glob(pattern_parts[5], lookup)
+        return resource_glob is not None and resource_glob.match(subject_parts[5])
+    return globs[5].match(subject_parts[5])
+
+
+def lookup_from(mapping: Mapping[str, ContextValue]) -> Lookup:
+    """A lookup over a mapping whose keys are already lower-case."""
+    return mapping.get
