@@ -1,18 +1,44 @@
-"""cksmodel: a formal authorization model and policy simulator for AWS KMS custom key stores."""
+"""cksmodel: a formal authorization model and policy simulator for AWS KMS custom key stores.
+
+The public names are imported on first use so that ``cksmodel --version`` and
+other light commands start fast.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-
-from cksmodel.decision import Decision, DecisionWord, MatchedStatement
-from cksmodel.errors import CksError, InputError
-from cksmodel.evaluate import evaluate
-from cksmodel.scenario import load_scenario, simulate
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("cksmodel")
-except PackageNotFoundError:  # running from a source tree that is not installed
+except PackageNotFoundError:  # a source tree that is not installed
     __version__ = "0.0.0"
+
+_EXPORTS = {
+    "CksError": "cksmodel.errors",
+    "InputError": "cksmodel.errors",
+    "Decision": "cksmodel.decision",
+    "DecisionWord": "cksmodel.decision",
+    "MatchedStatement": "cksmodel.decision",
+    "evaluate": "cksmodel.evaluate",
+    "load_scenario": "cksmodel.scenario",
+    "simulate": "cksmodel.scenario",
+}
+
+if TYPE_CHECKING:
+    from cksmodel.decision import Decision, DecisionWord, MatchedStatement
+    from cksmodel.errors import CksError, InputError
+    from cksmodel.evaluate import evaluate
+    from cksmodel.scenario import load_scenario, simulate
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cksmodel' has no attribute {name!r}")
+    return getattr(import_module(module), name)
+
 
 __all__ = [
     "CksError",

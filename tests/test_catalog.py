@@ -62,7 +62,7 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 
 def cache_files(directory: Path) -> list[Path]:
-    return sorted(directory.glob("iam-catalog-*.json"))
+    return sorted(directory.glob("iam-catalog-*.cache"))
 
 
 # --- actions -----------------------------------------------------------------
@@ -430,64 +430,79 @@ def test_first_load_writes_cache_and_second_load_reads_it(
     assert second.action("kms:Decrypt") == first.action("kms:Decrypt")
 
 
-def edit_json(change: Callable[[dict[str, Any]], None]) -> Callable[[str], str]:
-    """A damage function that parses the cache, applies ``change`` and re-serialises it."""
+def test_truncated_cache_is_rebuilt_by_get_catalog(cache_dir: Path, cat: Catalog) -> None:
+    get_catalog()
+    [path] = cache_files(cache_dir)
+    original = path.read_bytes()
+    path.write_bytes(original[: len(original) // 2])
+    get_catalog.cache_clear()
+    assert get_catalog().expand("kms:*") == cat.expand("kms:*")
+    assert path.read_bytes() == original
 
-    def damage(text: str) -> str:
-        data = json.loads(text)
+
+def edit_body(change: Callable[[dict[str, Any]], object]) -> Callable[[bytes], bytes]:
+    """Damage that edits the JSON body but keeps the old checksum line."""
+
+    def damage(blob: bytes) -> bytes:
+        header, _, body = blob.partition(b"\n")
+        data = json.loads(body)
         change(data)
-        return json.dumps(data)
+        return header + b"\n" + json.dumps(data).encode()
 
     return damage
+
+
+def flip_last_byte(blob: bytes) -> bytes:
+    return blob[:-1] + bytes([blob[-1] ^ 1])
 
 
 @pytest.mark.parametrize(
     "damage",
     [
-        pytest.param(lambda text: text[: len(text) // 2], id="truncated-json-is-rebuilt"),
-        pytest.param(lambda text: "\x00garbage", id="garbage-is-rebuilt"),
-        pytest.param(lambda text: "[]", id="wrong-shape-is-rebuilt"),
-        pytest.param(edit_json(lambda d: d.update(format=0)), id="other-format-version-is-rebuilt"),
-        pytest.param(
-            edit_json(lambda d: d.update(source="elsewhere")), id="other-source-is-rebuilt"
-        ),
-        pytest.param(
-            edit_json(lambda d: d["sets"].append([len(d["strings"])])),
-            id="string-index-out-of-range-is-rebuilt",
-        ),
-        pytest.param(
-            edit_json(lambda d: d["services"][0][2].__setitem__(0, "x")),
-            id="non-integer-level-is-rebuilt",
-        ),
-        pytest.param(
-            edit_json(lambda d: d["services"][0][3].pop()), id="ragged-columns-are-rebuilt"
-        ),
+        pytest.param(lambda blob: blob[: len(blob) // 2], id="truncated-file-is-rebuilt"),
+        pytest.param(lambda blob: b"\x00garbage", id="garbage-is-rebuilt"),
+        pytest.param(lambda blob: b"", id="empty-file-is-rebuilt"),
+        pytest.param(lambda blob: blob.partition(b"\n")[0], id="checksum-line-only-is-rebuilt"),
+        pytest.param(lambda blob: blob.partition(b"\n")[2], id="missing-checksum-is-rebuilt"),
+        pytest.param(flip_last_byte, id="flipped-byte-is-rebuilt"),
+        pytest.param(edit_body(lambda d: d.pop("owned")), id="edited-body-is-rebuilt"),
     ],
-)
+)  # fmt: skip
 def test_corrupt_cache_is_detected_and_rebuilt(
-    cache_dir: Path, damage: Callable[[str], str]
+    tmp_path: Path, damage: Callable[[bytes], bytes]
 ) -> None:
-    expected = get_catalog().expand("kms:*")
-    [path] = cache_files(cache_dir)
-    original = path.read_text(encoding="utf-8")
-    path.write_text(damage(original), encoding="utf-8")
-    get_catalog.cache_clear()
-    assert get_catalog().expand("kms:*") == expected
-    assert json.loads(path.read_text(encoding="utf-8")) == json.loads(original)
+    dataset = write_tiny_dataset(tmp_path, "MakeThing")
+    cache = tmp_path / "cache"
+    expected = Catalog.load(dataset=dataset, cache_dir=cache).expand("*")
+    [path] = cache_files(cache)
+    original = path.read_bytes()
+    path.write_bytes(damage(original))
+    assert Catalog.load(dataset=dataset, cache_dir=cache).expand("*") == expected
+    assert path.read_bytes() == original
 
 
-def test_unwritable_cache_dir_falls_back_to_memory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_intact_cache_of_another_dataset_is_rebuilt(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    dataset = write_tiny_dataset(tmp_path, "MakeThing")
+    Catalog.load(dataset=dataset, cache_dir=cache)
+    [mine] = cache_files(cache)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    Catalog.load(dataset=write_tiny_dataset(elsewhere, "OtherThing"), cache_dir=cache)
+    [theirs] = [p for p in cache_files(cache) if p != mine]
+    mine.write_bytes(theirs.read_bytes())
+    assert Catalog.load(dataset=dataset, cache_dir=cache).expand("demo:*Thing") == (
+        "demo:MakeThing",
+    )
+
+
+def test_unwritable_cache_dir_falls_back_to_memory(tmp_path: Path) -> None:
+    dataset = write_tiny_dataset(tmp_path, "MakeThing")
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory", encoding="utf-8")
-    monkeypatch.setenv("CKSMODEL_CACHE_DIR", str(blocker / "cache"))
-    get_catalog.cache_clear()
-    try:
-        assert get_catalog().action("kms:Decrypt") is not None
-    finally:
-        get_catalog.cache_clear()
-    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]
+    loaded = Catalog.load(dataset=dataset, cache_dir=blocker / "cache")
+    assert loaded.action("demo:MakeThing") is not None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", dataset.name]
 
 
 @pytest.mark.parametrize(
@@ -562,9 +577,14 @@ def tiny_dataset(action: str) -> dict[str, Any]:
     }
 
 
+def write_tiny_dataset(directory: Path, action: str) -> Path:
+    path = directory / "iam-definition.json"
+    path.write_text(json.dumps(tiny_dataset(action)), encoding="utf-8")
+    return path
+
+
 def test_synthetic_dataset_derivation(tmp_path: Path) -> None:
-    dataset = tmp_path / "iam-definition.json"
-    dataset.write_text(json.dumps(tiny_dataset("MakeThing")), encoding="utf-8")
+    dataset = write_tiny_dataset(tmp_path, "MakeThing")
     cat = Catalog.load(dataset=dataset, cache_dir=tmp_path / "cache")
 
     assert cat.services() == {"demo", "other"}
@@ -589,12 +609,11 @@ def test_synthetic_dataset_derivation(tmp_path: Path) -> None:
 
 
 def test_changed_dataset_gets_a_new_cache_file(tmp_path: Path) -> None:
-    dataset = tmp_path / "iam-definition.json"
     cache = tmp_path / "cache"
-    dataset.write_text(json.dumps(tiny_dataset("MakeThing")), encoding="utf-8")
+    dataset = write_tiny_dataset(tmp_path, "MakeThing")
     assert Catalog.load(dataset=dataset, cache_dir=cache).action("demo:MakeThing") is not None
 
-    dataset.write_text(json.dumps(tiny_dataset("BuildThing")), encoding="utf-8")
+    write_tiny_dataset(tmp_path, "BuildThing")
     stat = dataset.stat()
     os.utime(dataset, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     upgraded = Catalog.load(dataset=dataset, cache_dir=cache)
