@@ -503,10 +503,30 @@ def policy_from_bytes(data: bytes, *, policy_type: PolicyType, name: str, source
     )
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+@lru_cache(maxsize=4096)
+def _policy_from_canonical(
+    canonical: str, policy_type: PolicyType, name: str, source: str | None
+) -> Policy:
+    return build_policy(json.loads(canonical), policy_type=policy_type, name=name, source=source)
+
+
 def load_policy(
     value: Any, *, policy_type: PolicyType, name: str, source: str | None = None
 ) -> Policy:
-    """A policy given as Python objects, positioned JSON, or JSON text."""
+    """A policy given as Python objects, positioned JSON, or JSON text.
+
+    Plain Python objects carry no positions, so their IR is cached under their
+    JSON text: the same managed policy attached to many principals is built once.
+    """
     if isinstance(value, str):
         return policy_from_text(value, policy_type=policy_type, name=name, source=source)
+    if isinstance(value, dict) and not isinstance(value, PDict):
+        try:
+            canonical = _CANONICAL.encode(value)
+        except (TypeError, ValueError):
+            return build_policy(value, policy_type=policy_type, name=name, source=source)
+        return _policy_from_canonical(canonical, policy_type, name, source)
     return build_policy(value, policy_type=policy_type, name=name, source=source)

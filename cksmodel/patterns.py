@@ -46,33 +46,51 @@ class _Segment:
         return -1 if found is None else found.start()
 
 
-@dataclass(frozen=True, slots=True)
 class Glob:
-    """A compiled ``*``/``?`` pattern."""
+    """A compiled ``*``/``?`` pattern; ``match`` is specialised to the pattern's shape."""
 
-    segments: tuple[_Segment, ...]
-    has_star: bool
-    ignore_case: bool
+    __slots__ = ("ignore_case", "match", "text")
 
-    def match(self, subject: str) -> bool:
-        s = subject.lower() if self.ignore_case else subject
-        segs = self.segments
-        first = segs[0]
-        if not self.has_star:
-            return len(s) == first.size and first.at(s, 0)
-        last = segs[-1]
-        if len(s) < first.size + last.size or not first.at(s, 0):
+    def __init__(self, segments: tuple[_Segment, ...], ignore_case: bool) -> None:
+        self.ignore_case = ignore_case
+        self.text = "*".join(seg.text for seg in segments)
+        self.match: Callable[[str], bool] = _matcher(segments, ignore_case)
+
+
+def _matcher(segments: tuple[_Segment, ...], ignore_case: bool) -> Callable[[str], bool]:
+    first, last = segments[0], segments[-1]
+    plain = all(seg.regex is None for seg in segments)
+    fold: Callable[[str], str] = str.lower if ignore_case else str
+    if len(segments) == 1:
+        if plain:
+            return lambda s: fold(s) == first.text
+        return lambda s: len(s) == first.size and first.at(fold(s), 0)
+    if len(segments) == 2 and plain:
+        if not first.text and not last.text:
+            return lambda s: True
+        if not last.text:
+            return lambda s: fold(s).startswith(first.text)
+        if not first.text:
+            return lambda s: fold(s).endswith(last.text)
+    middle = segments[1:-1]
+    floor = first.size + last.size
+
+    def general(subject: str) -> bool:
+        s = fold(subject)
+        if len(s) < floor or not first.at(s, 0):
             return False
         end = len(s) - last.size
         if not last.at(s, end):
             return False
         pos = first.size
-        for seg in segs[1:-1]:
+        for seg in middle:
             found = seg.find(s, pos, end)
             if found < 0:
                 return False
             pos = found + seg.size
         return True
+
+    return general
 
 
 def _segment(parts: Sequence[str], ignore_case: bool) -> _Segment:
@@ -97,7 +115,7 @@ def glob_from_parts(parts: Sequence[str], *, ignore_case: bool) -> Glob:
         else:
             current.extend(part)
     segments.append(_segment(current, ignore_case))
-    return Glob(tuple(segments), len(segments) > 1, ignore_case)
+    return Glob(tuple(segments), ignore_case)
 
 
 def wildcard_parts(text: str) -> list[str]:
@@ -195,15 +213,38 @@ def split_arn(text: str) -> tuple[str, ...] | None:
     return tuple(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class _ArnPattern:
+    """An ARN pattern: a lower-case literal prefix when the first five parts have
+    no wildcard (the common case), else one glob per part; then the resource part."""
+
+    prefix: str | None
+    heads: tuple[Glob, ...]
+    resource: Glob
+    resource_text: str
+
+
 @lru_cache(maxsize=65536)
-def _arn_globs(pattern: str) -> tuple[Glob, ...] | None:
+def _arn_pattern(pattern: str) -> _ArnPattern | None:
     parts = split_arn(pattern)
     if parts is None:
         return None
-    return (
-        *(compile_glob(p, True) for p in parts[:5]),
-        compile_glob(parts[5], False),
+    heads = parts[:5]
+    literal = not any("*" in h or "?" in h for h in heads)
+    return _ArnPattern(
+        prefix=":".join(heads).lower() + ":" if literal else None,
+        heads=tuple(compile_glob(h, True) for h in heads),
+        resource=compile_glob(parts[5], False),
+        resource_text=parts[5],
     )
+
+
+@lru_cache(maxsize=4096)
+def _arn_subject(subject: str) -> tuple[tuple[str, ...], str] | None:
+    parts = split_arn(subject)
+    if parts is None:
+        return None
+    return parts, ":".join(parts[:5]).lower() + ":"
 
 
 def arn_match(pattern: str, subject: str, lookup: Lookup | None = None) -> bool:
@@ -215,20 +256,21 @@ def arn_match(pattern: str, subject: str, lookup: Lookup | None = None) -> bool:
     """
     if pattern == "*":
         return True
-    subject_parts = split_arn(subject)
-    pattern_parts = split_arn(pattern)
-    if pattern_parts is None or subject_parts is None:
+    compiled = _arn_pattern(pattern)
+    split = _arn_subject(subject)
+    if compiled is None or split is None:
         whole = text_glob(pattern, lookup)
         return whole is not None and whole.match(subject)
-    globs = _arn_globs(pattern)
-    assert globs is not None
-    for glob, value in zip(globs[:5], subject_parts[:5], strict=True):
-        if not glob.match(value):
+    parts, prefix = split
+    if compiled.prefix is not None:
+        if compiled.prefix != prefix:
             return False
-    if lookup is not None and has_variables(pattern_parts[5]):
-        resource_glob = text_glob(pattern_parts[5], lookup)
-        return resource_glob is not None and resource_glob.match(subject_parts[5])
-    return globs[5].match(subject_parts[5])
+    elif not all(g.match(v) for g, v in zip(compiled.heads, parts, strict=False)):
+        return False
+    if lookup is not None and has_variables(compiled.resource_text):
+        resource_glob = text_glob(compiled.resource_text, lookup)
+        return resource_glob is not None and resource_glob.match(parts[5])
+    return compiled.resource.match(parts[5])
 
 
 def lookup_from(mapping: Mapping[str, ContextValue]) -> Lookup:

@@ -91,11 +91,11 @@ class _Reader:
     def policy(
         self, value: Any, where: Any, key: str | int, ptype: PolicyType, name: str
     ) -> Policy:
-        if not isinstance(value, Mapping | str):
+        if not isinstance(value, dict | str):
             raise self.fail(f"{name} must be a policy object or a JSON string", where, key)
         span = self.span(where, key)
         label = f"{span.source}:{span.line}:{span.column} {name}" if span else name
-        source = self.source if isinstance(value, Mapping) else f"{label} (embedded document)"
+        source = self.source if isinstance(value, dict) else f"{label} (embedded document)"
         return load_policy(value, policy_type=ptype, name=name, source=source or name)
 
     def policies(self, doc: Mapping[str, Any], key: str, ptype: PolicyType) -> tuple[Policy, ...]:
@@ -129,7 +129,7 @@ class _Reader:
 
     def context(self, request: Mapping[str, Any]) -> dict[str, ContextValue]:
         raw = request.get("context", {})
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, dict):
             raise self.fail("context must be an object of condition keys", request, "context")
         out: dict[str, ContextValue] = {}
         for key, value in raw.items():
@@ -191,11 +191,11 @@ class _Reader:
         )
 
     def scenario(self, doc: Any) -> tuple[Request, PolicySet]:
-        if not isinstance(doc, Mapping):
+        if not isinstance(doc, dict):
             raise self.fail("a scenario must be a JSON object", doc)
         self.keys(doc, SCENARIO_KEYS, "scenario")
         request_raw = doc.get("request")
-        if not isinstance(request_raw, Mapping):
+        if not isinstance(request_raw, dict):
             raise self.fail("the scenario needs a 'request' object", doc, "request")
         self.keys(request_raw, REQUEST_KEYS, "request")
         role_arn = request_raw.get("principal_role_arn")
