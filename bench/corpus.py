@@ -8,8 +8,18 @@ from typing import Any
 ACCOUNT = "111122223333"
 OTHER = "444455556666"
 REGION = "us-east-1"
-KMS_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ReEncryptFrom"]
-STORE_ACTIONS = ["kms:CreateCustomKeyStore", "kms:ConnectCustomKeyStore", "kms:DeleteCustomKeyStore"]
+KMS_ACTIONS = [
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:DescribeKey",
+    "kms:ReEncryptFrom",
+]
+STORE_ACTIONS = [
+    "kms:CreateCustomKeyStore",
+    "kms:ConnectCustomKeyStore",
+    "kms:DeleteCustomKeyStore",
+]
 
 
 def _key(i: int, account: str = ACCOUNT) -> str:
@@ -85,7 +95,9 @@ def scenarios(count: int = 200, seed: int = 7) -> list[dict[str, Any]]:
                 "Effect": "Deny",
                 "NotAction": ["iam:*", "sts:*"],
                 "Resource": "*",
-                "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}},
+                "Condition": {
+                    "StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}
+                },
             },
         ],
     }

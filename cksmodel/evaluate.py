@@ -40,6 +40,49 @@ TRUST_ACTIONS = frozenset(
 )
 """Actions authorized by the trust policy of the role they target."""
 
+KMS_CROSS_ACCOUNT = frozenset(
+    "kms:" + op
+    for op in (
+        "creategrant",
+        "decrypt",
+        "derivesharedsecret",
+        "describekey",
+        "encrypt",
+        "generatedatakey",
+        "generatedatakeypair",
+        "generatedatakeypairwithoutplaintext",
+        "generatedatakeywithoutplaintext",
+        "generatemac",
+        "getkeyrotationstatus",
+        "getpublickey",
+        "listgrants",
+        "reencryptfrom",
+        "reencryptto",
+        "retiregrant",
+        "revokegrant",
+        "sign",
+        "verify",
+        "verifymac",
+    )
+)
+"""KMS operations that principals of another account can perform on a key
+(AWS KMS "Allowing users in other accounts to use a KMS key"); any other
+operation is effective only inside the key's own account."""
+
+_EC_OPERATIONS = frozenset(
+    {
+        "decrypt",
+        "encrypt",
+        "generatedatakey",
+        "generatedatakeypair",
+        "generatedatakeypairwithoutplaintext",
+        "generatedatakeywithoutplaintext",
+        "reencryptfrom",
+        "reencryptto",
+    }
+)
+"""Grant operations that take an encryption context, so grant constraints apply."""
+
 
 class Match(IntEnum):
     """How a Principal element named the caller; higher is more specific."""
@@ -257,10 +300,15 @@ def _encryption_context(values: dict[str, ContextValue]) -> dict[str, str]:
 
 
 def grant_allows(grant: Grant, ctx: _Context) -> bool:
-    """A grant allows one of its operations, for its grantee, on its key only."""
+    """A grant allows one of its operations, for its grantee, on its key only.
+
+    Encryption-context constraints apply to the operations that take a context;
+    CreateGrant through a grant may only pass on a subset of the grant's operations.
+    """
     request = ctx.request
     service, _, operation = ctx.action.partition(":")
-    if service != "kms" or operation not in {o.lower() for o in grant.operations}:
+    operations = {o.lower() for o in grant.operations}
+    if service != "kms" or operation not in operations:
         return False
     if _key_id(grant.key_id) != _key_id(request.resource):
         return False
@@ -272,6 +320,16 @@ def grant_allows(grant: Grant, ctx: _Context) -> bool:
         for identity, how in caller_identities(request.principal)
     ):
         return False
+    if operation == "creategrant":
+        requested = ctx.values.get("kms:grantoperations")
+        if requested is None:
+            ctx.missing.add("kms:GrantOperations")
+        else:
+            wanted = [requested] if isinstance(requested, str) else requested
+            if not all(str(op).lower() in operations for op in wanted):
+                return False
+    if operation not in _EC_OPERATIONS:
+        return True
     context = _encryption_context(ctx.values)
     if grant.encryption_context_equals is not None:
         return {k.lower(): v for k, v in grant.encryption_context_equals} == context
@@ -449,12 +507,22 @@ def _decide(
         out.reasons.append(f"there is no {kind.value} policy, and it is required")
         return kind.value
 
+    if (
+        kind is PolicyType.KEY
+        and not same_account
+        and request.action.lower() not in KMS_CROSS_ACCOUNT
+    ):
+        out.reasons.append(f"{request.action} cannot be used on a KMS key of another account")
+        return kind.value
+    if grants:
+        out.reasons.append("a KMS grant allows the operation")
+        return None
     if same_account:
+        if resource_how is Match.DIRECT and kind is PolicyType.TRUST:
+            out.reasons.append("the trust policy names the caller directly")
+            return limits()
         if resource_how is Match.DIRECT:
             out.reasons.append(f"the {kind.value} policy names the caller directly")
-            return None
-        if grants:
-            out.reasons.append("a KMS grant allows the operation")
             return None
         if resource_how is Match.ROLE:
             out.reasons.append(f"the {kind.value} policy names the caller's role")
@@ -466,9 +534,6 @@ def _decide(
             out.reasons.append(f"the {kind.value} policy delegates to the account's IAM policies")
         return identity_side()
 
-    if grants and resource_how is None:
-        out.reasons.append("cross-account request: a KMS grant allows the operation")
-        return identity_side()
     if resource_how is None:
         out.reasons.append(
             f"cross-account request: the {kind.value} policy does not allow the caller"
