@@ -69,6 +69,26 @@ KMS_CROSS_ACCOUNT = frozenset(
 (AWS KMS "Allowing users in other accounts to use a KMS key"); any other
 operation is effective only inside the key's own account."""
 
+RCP_SERVICES = frozenset(
+    {
+        "s3",
+        "sts",
+        "kms",
+        "sqs",
+        "secretsmanager",
+        "cognito-identity",
+        "logs",
+        "dynamodb",
+        "ecr",
+        "aoss",
+    }
+)
+"""Services whose resources RCPs govern (AWS Organizations "Resource control
+policies", list of supported services); RCPs leave every other service alone."""
+
+RCP_EXEMPT_ACTIONS = frozenset({"kms:retiregrant"})
+"""``kms:RetireGrant`` is never restricted by an RCP (AWS KMS "Resource control policies")."""
+
 _EC_OPERATIONS = frozenset(
     {
         "decrypt",
@@ -381,7 +401,12 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
         and not p.is_service_linked_role
         and p.account != policies.management_account
     )
-    rcps_apply = resource_account != policies.management_account and not p.is_service_linked_role
+    rcps_apply = (
+        resource_account != policies.management_account
+        and not p.is_service_linked_role
+        and request.service in RCP_SERVICES
+        and ctx.action not in RCP_EXEMPT_ACTIONS
+    )
 
     scp_levels = [_scan(level, ctx) for level in policies.scps] if scps_apply else []
     rcp_levels = [_scan(level, ctx) for level in policies.rcps] if rcps_apply else []
