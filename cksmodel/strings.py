@@ -1,0 +1,248 @@
+"""A small regular pattern language for string dimensions, and witness search.
+
+Globs, ARN patterns (components matched apart, heads case-insensitively) and
+principal-identity patterns all compile to token sequences over character
+classes. :func:`witness` finds the shortest string that matches every pattern
+of one set and none of another, by breadth-first search over the product of
+the patterns' state sets (bit masks), or proves there is none. This settles
+the string side of a symbolic query without Z3's string theory.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cksmodel.patterns import QMARK, STAR, split_arn, wildcard_parts
+
+
+@dataclass(frozen=True, slots=True)
+class CharClass:
+    """A set of characters: ``chars``, or every character but ``chars`` when negated."""
+
+    chars: frozenset[str]
+    negated: bool = False
+
+    def has(self, ch: str) -> bool:
+        return (ch in self.chars) != self.negated
+
+
+ANY = CharClass(frozenset(), negated=True)
+NOT_COLON = CharClass(frozenset(":"), negated=True)
+NOT_SLASH = CharClass(frozenset("/"), negated=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One character of a class, or (``star``) any run of them."""
+
+    cls: CharClass
+    star: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A compiled pattern; ``text`` is for people (and for hashing)."""
+
+    text: str
+    tokens: tuple[Token, ...]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _lit(ch: str, ignore_case: bool) -> Token:
+    if ignore_case and ch.lower() != ch.upper():
+        return Token(CharClass(frozenset({ch.lower(), ch.upper()})))
+    return Token(CharClass(frozenset({ch})))
+
+
+def _glob_tokens(parts: Iterable[str], ignore_case: bool, within: CharClass) -> list[Token]:
+    out: list[Token] = []
+    for part in parts:
+        if part == STAR:
+            out.append(Token(within, star=True))
+        elif part == QMARK:
+            out.append(Token(within))
+        else:
+            out.append(_lit(part, ignore_case))
+    return out
+
+
+def literal(text: str, *, ignore_case: bool = False) -> Pattern:
+    """Exactly ``text``."""
+    tag = "ci:" if ignore_case else "eq:"
+    return Pattern(tag + text, tuple(_lit(ch, ignore_case) for ch in text))
+
+
+@lru_cache(maxsize=8192)
+def glob(text: str, *, ignore_case: bool = False) -> Pattern:
+    """An IAM glob: ``*`` any run, ``?`` any one character."""
+    tag = "glob-ci:" if ignore_case else "glob:"
+    return Pattern(tag + text, tuple(_glob_tokens(wildcard_parts(text), ignore_case, ANY)))
+
+
+@lru_cache(maxsize=8192)
+def arn(text: str) -> Pattern:
+    """An ARN pattern with the semantics of :func:`cksmodel.patterns.arn_match`."""
+    if text == "*":
+        return Pattern("arn:*", (Token(ANY, star=True),))
+    parts = split_arn(text)
+    if parts is None:
+        return Pattern("arn-glob:" + text, glob(text).tokens)
+    tokens: list[Token] = []
+    for head in parts[:5]:
+        tokens.extend(_glob_tokens(wildcard_parts(head), True, NOT_COLON))
+        tokens.append(_lit(":", False))
+    tokens.extend(_glob_tokens(wildcard_parts(parts[5]), False, ANY))
+    return Pattern("arn:" + text, tuple(tokens))
+
+
+def concat(text: str, *pieces: Sequence[Token] | Pattern) -> Pattern:
+    """Join token runs (or patterns) into one pattern named ``text``."""
+    tokens: list[Token] = []
+    for piece in pieces:
+        tokens.extend(piece.tokens if isinstance(piece, Pattern) else piece)
+    return Pattern(text, tuple(tokens))
+
+
+def lit_tokens(text: str, *, ignore_case: bool = False) -> list[Token]:
+    return [_lit(ch, ignore_case) for ch in text]
+
+
+def star(cls: CharClass = ANY) -> list[Token]:
+    return [Token(cls, star=True)]
+
+
+class _Compiled:
+    """Bit-mask NFA simulation of one pattern."""
+
+    __slots__ = ("accept", "closure", "start", "tokens")
+
+    def __init__(self, pattern: Pattern) -> None:
+        self.tokens = pattern.tokens
+        n = len(self.tokens)
+        self.accept = 1 << n
+        # closure[i]: states reachable from i through star tokens (which may match nothing).
+        closure = [0] * (n + 1)
+        for i in range(n, -1, -1):
+            closure[i] = 1 << i
+            if i < n and self.tokens[i].star:
+                closure[i] |= closure[i + 1]
+        self.closure = closure
+        self.start = closure[0]
+
+    def step(self, states: int, ch: str) -> int:
+        out = 0
+        i = 0
+        tokens = self.tokens
+        while states:
+            if states & 1:
+                tok = tokens[i] if i < len(tokens) else None
+                if tok is not None and tok.cls.has(ch):
+                    out |= self.closure[i] if tok.star else self.closure[i + 1]
+            states >>= 1
+            i += 1
+        return out
+
+
+@lru_cache(maxsize=8192)
+def _compiled(pattern: Pattern) -> _Compiled:
+    return _Compiled(pattern)
+
+
+def matches(pattern: Pattern, text: str) -> bool:
+    """Concrete membership, for replay checks and tests."""
+    c = _compiled(pattern)
+    states = c.start
+    for ch in text:
+        states = c.step(states, ch)
+        if not states:
+            return False
+    return bool(states & c.accept)
+
+
+_PREFERRED = "abcdefghijklmnopqrstuvwxyz0123456789-_./:ABCDEFGHIJKLMNOPQRSTUVWXYZ@"
+
+
+def _alphabet(patterns: Sequence[Pattern]) -> list[str]:
+    """One representative per behaviour: every mentioned character, plus one unmentioned."""
+    mentioned: set[str] = set()
+    for p in patterns:
+        for tok in p.tokens:
+            mentioned |= tok.cls.chars
+    fresh = next((ch for ch in _PREFERRED if ch not in mentioned), None)
+    if fresh is None:
+        fresh = next(chr(c) for c in range(0x100, 0x10000) if chr(c) not in mentioned)
+    ordered = sorted(mentioned, key=lambda ch: (_PREFERRED.find(ch) % 1000, ch))
+    return [fresh, *ordered]
+
+
+class SearchLimit(Exception):
+    """The witness search visited more states than allowed."""
+
+
+def witness(
+    positive: Sequence[Pattern], negative: Sequence[Pattern] = (), *, limit: int = 200_000
+) -> str | None:
+    """The shortest string in every positive pattern and in no negative one, or ``None``.
+
+    Raises :class:`SearchLimit` when more than ``limit`` product states are visited.
+    """
+    pos = [_compiled(p) for p in positive]
+    neg = [_compiled(p) for p in negative]
+    alphabet = _alphabet([*positive, *negative])
+    start = (tuple(c.start for c in pos), tuple(c.start for c in neg))
+
+    def accepting(state: tuple[tuple[int, ...], tuple[int, ...]]) -> bool:
+        ps, ns = state
+        return all(s & c.accept for s, c in zip(ps, pos, strict=True)) and not any(
+            s & c.accept for s, c in zip(ns, neg, strict=True)
+        )
+
+    if accepting(start):
+        return ""
+    parent: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[object, str]] = {start: (None, "")}
+    queue = deque([start])
+    while queue:
+        state = queue.popleft()
+        ps, ns = state
+        for ch in alphabet:
+            nps = tuple(c.step(s, ch) for s, c in zip(ps, pos, strict=True))
+            if not all(nps):
+                continue
+            nxt = (nps, tuple(c.step(s, ch) for s, c in zip(ns, neg, strict=True)))
+            if nxt in parent:
+                continue
+            parent[nxt] = (state, ch)
+            if accepting(nxt):
+                chars = []
+                cur: object = nxt
+                while cur is not None:
+                    prev, ch2 = parent[cur]  # type: ignore[index]
+                    chars.append(ch2)
+                    cur = prev
+                return "".join(reversed(chars))
+            if len(parent) > limit:
+                raise SearchLimit(f"more than {limit:,} states")
+            queue.append(nxt)
+    return None
+
+
+def conflict_core(
+    positive: Sequence[Pattern], negative: Sequence[Pattern], *, limit: int = 200_000
+) -> tuple[list[Pattern], list[Pattern]]:
+    """A small subset of an unsatisfiable (positive, negative) choice that is still unsatisfiable."""
+    pos, neg = list(positive), list(negative)
+    for bucket in (neg, pos):
+        i = 0
+        while i < len(bucket):
+            trial = bucket[:i] + bucket[i + 1 :]
+            trial_pos, trial_neg = (pos, trial) if bucket is neg else (trial, neg)
+            if witness(trial_pos, trial_neg, limit=limit) is None:
+                bucket[:] = trial
+            else:
+                i += 1
+    return pos, neg
