@@ -268,13 +268,13 @@ class _Builder:
             key = "Principal" if "Principal" in raw else "NotPrincipal"
             self.problem(
                 "E_PRINCIPAL_NOT_ALLOWED",
-                f"{key} is not allowed in a {policy_type} policy",
+                f"{key} is not allowed in {_article(policy_type)} policy",
                 _key_pos(raw, key),
             )
         elif not has_principal and policy_type in PRINCIPAL_REQUIRED:
             self.problem(
                 "E_MISSING_PRINCIPAL",
-                f"a statement of a {policy_type} policy needs a Principal or NotPrincipal",
+                f"a statement of {_article(policy_type)} policy needs a Principal or NotPrincipal",
                 pos,
             )
         if "Principal" in raw:
@@ -428,6 +428,11 @@ def scalar_text(item: Any) -> str | None:
     return None
 
 
+def _article(policy_type: PolicyType) -> str:
+    word = policy_type.value
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, Mapping):
         return "an object"
@@ -492,7 +497,8 @@ def policy_from_text(
     label = source or name
     value = parse_json(unwrap_document_text(text), label)
     if isinstance(value, str):
-        value = parse_json(unwrap_document_text(value), f"{label} (embedded document)")
+        label = f"{label} (embedded document)"
+        value = parse_json(unwrap_document_text(value), label)
     return build_policy(value, policy_type=policy_type, name=name, source=label)
 
 

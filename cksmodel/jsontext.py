@@ -76,6 +76,10 @@ def _tok_pos(tok: Token) -> Pos:
     return (tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0)
 
 
+def _between(first: Token, last: Token) -> Pos:
+    return (first.line or 0, first.column or 0, last.end_line or 0, last.end_column or 0)
+
+
 def _unquote(tok: Token) -> str:
     text = str(tok)
     if "\\" not in text:
@@ -118,7 +122,7 @@ class _Builder(Transformer[Token, _Node]):
     def object(self, c: list[Any]) -> _Node:
         obj = PDict()
         depth = 0
-        for item in c[1:]:
+        for item in c[1:-1]:
             if item is None:
                 continue
             key, kpos, (value, vpos, vdepth) = item
@@ -133,19 +137,19 @@ class _Builder(Transformer[Token, _Node]):
             obj.key_pos[key] = kpos
             obj.value_pos[key] = vpos
             depth = max(depth, vdepth)
-        return self._container(obj, _tok_pos(c[0]), depth)
+        return self._container(obj, _between(c[0], c[-1]), depth)
 
     def array(self, c: list[Any]) -> _Node:
         arr = PList()
         depth = 0
-        for item in c[1:]:
+        for item in c[1:-1]:
             if item is None:
                 continue
             value, vpos, vdepth = item
             arr.append(value)
             arr.item_pos.append(vpos)
             depth = max(depth, vdepth)
-        return self._container(arr, _tok_pos(c[0]), depth)
+        return self._container(arr, _between(c[0], c[-1]), depth)
 
     def _container(self, value: PDict | PList, pos: Pos, depth: int) -> _Node:
         value.pos = pos
@@ -190,9 +194,9 @@ def decode_document(data: bytes, source: str, *, limit: int = MAX_DOCUMENT_BYTES
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        before = data[: exc.start].decode("utf-8")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
         raise ParseError(
             f"invalid UTF-8 byte 0x{data[exc.start]:02x}; expected UTF-8 text",
             span=Span(source=source, line=line, column=column),

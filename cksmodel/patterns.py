@@ -57,10 +57,17 @@ class Glob:
         self.match: Callable[[str], bool] = _matcher(segments, ignore_case)
 
 
+def _fold(s: str) -> str:
+    """Lower-case without changing the length (``İ`` lower-cases to two characters)."""
+    if s.isascii():
+        return s.lower()
+    return "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in s)
+
+
 def _matcher(segments: tuple[_Segment, ...], ignore_case: bool) -> Callable[[str], bool]:
     first, last = segments[0], segments[-1]
     plain = all(seg.regex is None for seg in segments)
-    fold: Callable[[str], str] = str.lower if ignore_case else str
+    fold: Callable[[str], str] = _fold if ignore_case else str
     if len(segments) == 1:
         if plain:
             return lambda s: fold(s) == first.text

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cksmodel.decision import Decision
+from cksmodel.errors import InputError
 from cksmodel.findings import Finding
 
 
@@ -76,9 +77,10 @@ def write_output(text: str, output: str | None) -> None:
         print(text, end="")
         return
     target = Path(output)
-    fd, tmp = tempfile.mkstemp(
-        dir=target.parent if str(target.parent) else ".", prefix=".cksmodel-"
-    )
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".cksmodel-")
+    except OSError as exc:
+        raise InputError(f"cannot write {output!r}: {exc.strerror}", code="E_IO") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)

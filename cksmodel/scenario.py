@@ -256,7 +256,11 @@ def load_scenario(scenario: Mapping[str, Any] | str | Path) -> tuple[Request, Po
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise ScenarioError(f"cannot read scenario file: {exc.strerror}", code="E_IO") from None
+            raise ScenarioError(
+                f"cannot read scenario file {str(path)!r}: {exc.strerror}",
+                span=Span(source=str(path), line=1, column=1),
+                code="E_IO",
+            ) from None
         source = str(path)
         return _Reader(source).scenario(parse_json(decode_document(data, source), source))
     if isinstance(scenario, str):

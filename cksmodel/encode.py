@@ -1,0 +1,1077 @@
+"""Policies to logic terms over a symbolic request, mirroring :mod:`cksmodel.evaluate`.
+
+Each function here has a counterpart in the evaluator and must agree with it
+on every concrete request (the differential tests check this). Anything the
+encoding cannot represent exactly becomes a *free* Boolean, recorded with its
+position: a proof that holds for every value of the free atoms holds for the
+real semantics too, and a model is only believed after concrete replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from fractions import Fraction
+
+from cksmodel.build import OPERATOR_FAMILIES
+from cksmodel.conditions import NEGATED, evaluate_condition, parse_date, parse_network, parse_number
+from cksmodel.errors import Span
+from cksmodel.evaluate import (
+    _EC_OPERATIONS,
+    KMS_CROSS_ACCOUNT,
+    RCP_EXEMPT_ACTIONS,
+    RCP_SERVICES,
+    TRUST_ACTIONS,
+    principal_identity,
+)
+from cksmodel.ir import (
+    Condition,
+    Effect,
+    Grant,
+    Policy,
+    PolicySet,
+    PolicyType,
+    PrincipalSet,
+    Qualifier,
+    Statement,
+    Value,
+)
+from cksmodel.logic import (
+    FALSE,
+    TRUE,
+    BoolVar,
+    BVRange,
+    BVVar,
+    EnumIs,
+    EnumVar,
+    RealCmp,
+    RealVar,
+    Term,
+    and_,
+    enum_in,
+    implies,
+    not_,
+    or_,
+)
+from cksmodel.patterns import ContextValue, has_variables, split_arn, substitute, substitute_literal
+from cksmodel.request import PrincipalKind
+from cksmodel.strings import (
+    ANY,
+    NOT_COLON,
+    NOT_SLASH,
+    CharClass,
+    Pattern,
+    Token,
+    arn,
+    concat,
+    glob,
+    lit_tokens,
+    literal,
+    star,
+)
+from cksmodel.universe import DERIVED_KEYS, KINDS, Universe, all_policies
+
+_POSITIVE = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "NumericNotEquals": "NumericEquals",
+    "DateNotEquals": "DateEquals",
+    "NotIpAddress": "IpAddress",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+}
+_REL = {
+    "Equals": "==",
+    "LessThan": "<",
+    "LessThanEquals": "<=",
+    "GreaterThan": ">",
+    "GreaterThanEquals": ">=",
+}
+_SERVICE_CHARS = CharClass(frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-"))
+_NAME_CHAR = Token(NOT_SLASH)
+KEY_RESOURCE = arn("arn:*:kms:*:*:key/*")
+ROLE_RESOURCE = arn("arn:*:iam:*:*:role/*")
+SLR_ROLE = glob("arn:*:iam::*:role/aws-service-role/*")
+EXTRA_EC_KEY = "kms:encryptioncontext:cksmodel-unnamed-key"
+"""Stands for every encryption-context key no policy or grant names."""
+
+
+@dataclass(slots=True)
+class StringDim:
+    """A string-valued part of the request, decided by pattern memberships."""
+
+    name: str
+    active: Term
+    atoms: dict[Pattern, BoolVar] = field(default_factory=dict)
+    guards: list[tuple[Term, Pattern]] = field(default_factory=list)
+
+    def member(self, pattern: Pattern) -> Term:
+        atom = self.atoms.get(pattern)
+        if atom is None:
+            atom = BoolVar(f"in[{self.name}][{len(self.atoms)}]")
+            self.atoms[pattern] = atom
+        return atom
+
+
+@dataclass(frozen=True, slots=True)
+class FreeAtom:
+    """Where the encoding gave up exactness, and why."""
+
+    var: BoolVar
+    reason: str
+    span: Span | None
+
+
+@dataclass(slots=True)
+class KeyRep:
+    """How one free context key is represented: presence, value slots, family."""
+
+    key: str
+    family: str
+    slots: int
+    multi: bool
+    present: BoolVar
+    used: tuple[Term, ...]
+    strings: tuple[StringDim, ...] = ()
+    reals: tuple[RealVar, ...] = ()
+    valid: tuple[BoolVar, ...] = ()
+    bools: tuple[EnumVar, ...] = ()
+    ip_version: tuple[EnumVar, ...] = ()
+    ip_addr: tuple[BVVar, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Levels:
+    """How the best allow of some policies named the caller (cf. evaluate.Match)."""
+
+    direct: Term
+    role: Term
+    any: Term
+
+
+def _families(policies: Iterable[Policy]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for policy in policies:
+        for stmt in policy.statements:
+            for cond in stmt.conditions:
+                fam = OPERATOR_FAMILIES[cond.base]
+                if fam != "Null":
+                    out.setdefault(cond.key_lower, set()).add("String" if fam == "Arn" else fam)
+    return out
+
+
+class Encoder:
+    """Builds the terms of one symbolic query; ``bindings`` resolve policy variables."""
+
+    def __init__(
+        self,
+        universe: Universe,
+        sets: Sequence[PolicySet],
+        bindings: dict[str, ContextValue] | None = None,
+    ) -> None:
+        self.u = universe
+        self.bindings = bindings
+        self.action = EnumVar("action", universe.actions)
+        self.kind = EnumVar("kind", tuple(k.value for k in KINDS))
+        self.paccount = EnumVar("principal_account", universe.accounts.values)
+        self.raccount = EnumVar("resource_account", universe.accounts.values)
+        self.partition = EnumVar("partition", universe.partitions.values)
+        self.res_star = BoolVar("resource_is_star")
+        self.res_acct_in_arn = BoolVar("resource_account_in_arn")
+        self.free: list[FreeAtom] = []
+        self.keys: dict[str, KeyRep] = {}
+        self.families = _families(all_policies(sets))
+        self.ec_keys = sorted(
+            {k for k in self.families if k.startswith("kms:encryptioncontext:")}
+            | {
+                "kms:encryptioncontext:" + pair[0].lower()
+                for ps in sets
+                for g in ps.grants
+                for pair in (g.encryption_context_equals or ())
+                + (g.encryption_context_subset or ())
+            }
+            | {EXTRA_EC_KEY}
+        )
+        for key in self.ec_keys:
+            self.families.setdefault(key, set()).add("String")
+        self.families.setdefault("kms:grantoperations", set()).add("String")
+        self.principal_arn = StringDim(
+            "principal_arn",
+            self.kind_in(
+                PrincipalKind.USER,
+                PrincipalKind.ASSUMED_ROLE,
+                PrincipalKind.FEDERATED_USER,
+                PrincipalKind.ROOT,
+            ),
+        )
+        self.session = StringDim("session", self.kind_is(PrincipalKind.ASSUMED_ROLE))
+        self.service = StringDim("service", self.kind_is(PrincipalKind.SERVICE))
+        self.resource = StringDim("resource", not_(self.res_star))
+        self.dims: list[StringDim] = [self.principal_arn, self.session, self.service, self.resource]
+        self.well_formed: list[Term] = []
+        self._shapes()
+
+    # ------------------------------------------------------------------ request shape
+
+    def kind_is(self, kind: PrincipalKind) -> Term:
+        return EnumIs(self.kind, KINDS.index(kind))
+
+    def kind_in(self, *kinds: PrincipalKind) -> Term:
+        return enum_in(self.kind, (KINDS.index(k) for k in kinds))
+
+    def is_aws_identity(self) -> Term:
+        return not_(self.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS))
+
+    def _shapes(self) -> None:
+        """Tie the string dimensions to the finite ones (kind, partition, accounts)."""
+        one_plus_name = [_NAME_CHAR, *star(NOT_SLASH)]
+        for pi, part in enumerate(self.partition.domain):
+            on_part = EnumIs(self.partition, pi)
+            for ai, acct in enumerate(self.paccount.domain):
+                on = and_(on_part, EnumIs(self.paccount, ai))
+                head = f"arn:{part}:"
+                self.principal_arn.guards += [
+                    (
+                        and_(on, self.kind_is(PrincipalKind.USER)),
+                        concat(
+                            f"user-arn {acct}",
+                            lit_tokens(f"{head}iam::{acct}:user/"),
+                            star(ANY),
+                            [_NAME_CHAR],
+                        ),
+                    ),
+                    (
+                        and_(on, self.kind_is(PrincipalKind.ASSUMED_ROLE)),
+                        concat(
+                            f"role-arn {acct}",
+                            lit_tokens(f"{head}iam::{acct}:role/"),
+                            star(ANY),
+                            [_NAME_CHAR],
+                        ),
+                    ),
+                    (
+                        and_(on, self.kind_is(PrincipalKind.FEDERATED_USER)),
+                        concat(
+                            f"federated-arn {acct}",
+                            lit_tokens(f"{head}sts::{acct}:federated-user/"),
+                            one_plus_name,
+                        ),
+                    ),
+                    (
+                        and_(on, self.kind_is(PrincipalKind.ROOT)),
+                        literal(f"{head}iam::{acct}:root"),
+                    ),
+                ]
+                for in_arn in (True, False):
+                    flag = self.res_acct_in_arn if in_arn else not_(self.res_acct_in_arn)
+                    shown = acct if in_arn else ""
+                    self.resource.guards.append(
+                        (
+                            and_(on_part, EnumIs(self.raccount, ai), flag),
+                            concat(
+                                f"resource-arn {part} {shown}",
+                                lit_tokens(f"arn:{part}:"),
+                                star(NOT_COLON),
+                                lit_tokens(":"),
+                                star(NOT_COLON),
+                                lit_tokens(f":{shown}:"),
+                                star(ANY),
+                            ),
+                        )
+                    )
+        self.session.guards.append((TRUE, concat("session-name", one_plus_name)))
+        self.service.guards.append(
+            (
+                TRUE,
+                concat(
+                    "service-name",
+                    [Token(_SERVICE_CHARS)],
+                    star(_SERVICE_CHARS),
+                    lit_tokens(".amazonaws.com"),
+                ),
+            )
+        )
+
+    def free_atom(self, reason: str, span: Span | None) -> Term:
+        var = BoolVar(f"free{len(self.free)}")
+        self.free.append(FreeAtom(var=var, reason=reason, span=span))
+        return var
+
+    # ------------------------------------------------------------------ actions, resources
+
+    def action_in(self, patterns: Iterable[Value]) -> Term:
+        from cksmodel.patterns import compile_glob
+
+        globs = [compile_glob(v.text, True) for v in patterns]
+        return enum_in(
+            self.action,
+            (i for i, a in enumerate(self.action.domain) if any(g.match(a.lower()) for g in globs)),
+        )
+
+    def action_where(self, predicate: Callable[[str], bool]) -> Term:
+        return enum_in(
+            self.action, (i for i, a in enumerate(self.action.domain) if predicate(a.lower()))
+        )
+
+    def resource_matches(self, v: Value, variables: bool) -> Term:
+        from cksmodel.patterns import compile_glob
+
+        text = v.text
+        if text == "*":
+            return TRUE
+        on_star = compile_glob(text).match("*") if split_arn(text) is None else False
+        parts = split_arn(text)
+        variable_part = parts[5] if parts is not None else text
+        if variables and has_variables(variable_part):
+            if self.bindings is None:
+                return or_(
+                    and_(self.res_star, TRUE if on_star else FALSE),
+                    and_(
+                        not_(self.res_star),
+                        self.free_atom(
+                            "policy variable in a resource with a symbolic context", v.span
+                        ),
+                    ),
+                )
+            expanded = substitute(variable_part, self.bindings.get)
+            if expanded is None:
+                return FALSE
+            pattern = _arn_with_resource_parts(parts, expanded, text)
+        else:
+            pattern = arn(text)
+        return or_(
+            and_(self.res_star, TRUE if on_star else FALSE),
+            and_(not_(self.res_star), self.resource.member(pattern)),
+        )
+
+    # ------------------------------------------------------------------ principals
+
+    def _role_name(self, acct: str, name: str) -> Term:
+        return or_(
+            self.principal_arn.member(
+                concat(
+                    f"role {acct} {name}",
+                    lit_tokens("arn:"),
+                    star(NOT_COLON),
+                    lit_tokens(f":iam::{acct}:role/"),
+                    lit_tokens(name, ignore_case=True),
+                )
+            ),
+            self.principal_arn.member(
+                concat(
+                    f"role {acct} */{name}",
+                    lit_tokens("arn:"),
+                    star(NOT_COLON),
+                    lit_tokens(f":iam::{acct}:role/"),
+                    star(ANY),
+                    lit_tokens("/"),
+                    lit_tokens(name, ignore_case=True),
+                )
+            ),
+        )
+
+    def _user_name(self, acct: str, name: str) -> Term:
+        return or_(
+            self.principal_arn.member(
+                concat(
+                    f"user {acct} {name}",
+                    lit_tokens("arn:"),
+                    star(NOT_COLON),
+                    lit_tokens(f":iam::{acct}:user/"),
+                    lit_tokens(name, ignore_case=True),
+                )
+            ),
+            self.principal_arn.member(
+                concat(
+                    f"user {acct} */{name}",
+                    lit_tokens("arn:"),
+                    star(NOT_COLON),
+                    lit_tokens(f":iam::{acct}:user/"),
+                    star(ANY),
+                    lit_tokens("/"),
+                    lit_tokens(name, ignore_case=True),
+                )
+            ),
+        )
+
+    def account_is(self, var: EnumVar, acct: str) -> Term:
+        return EnumIs(var, var.domain.index(acct)) if acct in var.domain else FALSE
+
+    def identity_terms(self, text: str) -> tuple[Term, Term, Term]:
+        """(direct, role, account) terms for one AWS principal value (cf. caller_identities)."""
+        identity = principal_identity(text)
+        if identity is None:
+            return FALSE, FALSE, FALSE
+        if identity == ("*",):
+            return TRUE, FALSE, FALSE
+        kind, acct = identity[0], identity[1]
+        on_acct = self.account_is(self.paccount, acct)
+        if kind == "account":
+            member = self.kind_in(
+                PrincipalKind.USER, PrincipalKind.ASSUMED_ROLE, PrincipalKind.FEDERATED_USER
+            )
+            return and_(self.kind_is(PrincipalKind.ROOT), on_acct), FALSE, and_(member, on_acct)
+        if kind == "user":
+            return (
+                and_(self.kind_is(PrincipalKind.USER), on_acct, self._user_name(acct, identity[2])),
+                FALSE,
+                FALSE,
+            )
+        if kind == "role":
+            name_names = all(ch != "/" for ch in identity[2])
+            role = (
+                and_(
+                    self.kind_is(PrincipalKind.ASSUMED_ROLE),
+                    on_acct,
+                    self._role_name(acct, identity[2]),
+                )
+                if name_names
+                else FALSE
+            )
+            return FALSE, role, FALSE
+        if kind == "session":
+            return (
+                and_(
+                    self.kind_is(PrincipalKind.ASSUMED_ROLE),
+                    on_acct,
+                    self._role_name(acct, identity[2]),
+                    self.session.member(literal(identity[3])),
+                ),
+                FALSE,
+                FALSE,
+            )
+        fed = concat(
+            f"federated {acct} {identity[2]}",
+            lit_tokens("arn:"),
+            star(NOT_COLON),
+            lit_tokens(f":sts::{acct}:federated-user/{identity[2]}"),
+        )
+        return (
+            and_(
+                self.kind_is(PrincipalKind.FEDERATED_USER), on_acct, self.principal_arn.member(fed)
+            ),
+            FALSE,
+            FALSE,
+        )
+
+    def service_is(self, name: str) -> Term:
+        return and_(self.kind_is(PrincipalKind.SERVICE), self.service.member(literal(name.lower())))
+
+    def principal_levels(self, pset: PrincipalSet) -> Levels:
+        """cf. evaluate.match_principal: how the element names the caller."""
+        if pset.wildcard or any(v.text == "*" for v in pset.aws):
+            return Levels(TRUE, TRUE, TRUE)
+        terms = [self.identity_terms(v.text) for v in pset.aws]
+        direct = or_([t[0] for t in terms], [self.service_is(v.text) for v in pset.service])
+        role = or_(direct, [t[1] for t in terms])
+        return Levels(direct, role, or_(role, [t[2] for t in terms]))
+
+    def excluded(self, pset: PrincipalSet) -> Term:
+        """cf. evaluate.excluded_by_not_principal: every identity of the caller is listed."""
+        if pset.wildcard or any(v.text == "*" for v in pset.aws):
+            return TRUE
+        user = or_(self.identity_terms(v.text)[0] for v in pset.aws)
+        account = or_(self.identity_terms(v.text)[2] for v in pset.aws)
+        root = and_(
+            self.kind_is(PrincipalKind.ROOT), or_(self.identity_terms(v.text)[0] for v in pset.aws)
+        )
+        role = or_(self.identity_terms(v.text)[1] for v in pset.aws)
+        session = and_(self.kind_is(PrincipalKind.ASSUMED_ROLE), user)
+        return or_(
+            and_(self.kind_in(PrincipalKind.USER, PrincipalKind.FEDERATED_USER), user, account),
+            and_(session, role, account),
+            root,
+            or_(self.service_is(v.text) for v in pset.service),
+        )
+
+    # ------------------------------------------------------------------ conditions
+
+    def key_rep(self, key: str) -> KeyRep:
+        rep = self.keys.get(key)
+        if rep is not None:
+            return rep
+        families = self.families.get(key, {"String"})
+        family = next(iter(families)) if len(families) == 1 else "free"
+        if family == "Binary":
+            family = "free"
+        multi = key in self.u.multi_valued
+        slots = self.u.multi_valued.get(key, 1)
+        present = BoolVar(f"present[{key}]")
+        if multi:
+            used_vars = [BoolVar(f"used[{key}][{i}]") for i in range(slots)]
+            used: tuple[Term, ...] = tuple(and_(present, u) for u in used_vars)
+            self.well_formed += [implies(used_vars[i], used_vars[i - 1]) for i in range(1, slots)]
+        else:
+            used = (present,)
+        names = [f"{key}" if not multi else f"{key}#{i}" for i in range(slots)]
+        rep = KeyRep(key=key, family=family, slots=slots, multi=multi, present=present, used=used)
+        if family == "String":
+            rep.strings = tuple(StringDim(f"ctx:{n}", u) for n, u in zip(names, used, strict=True))
+            self.dims.extend(rep.strings)
+        elif family in ("Numeric", "Date"):
+            rep.reals = tuple(RealVar(f"real[{n}]") for n in names)
+            rep.valid = tuple(BoolVar(f"valid[{n}]") for n in names)
+        elif family == "Bool":
+            rep.bools = tuple(EnumVar(f"bool[{n}]", ("true", "false", "other")) for n in names)
+        elif family == "Ip":
+            rep.ip_version = tuple(EnumVar(f"ipver[{n}]", ("4", "6", "invalid")) for n in names)
+            rep.ip_addr = tuple(BVVar(f"ip[{n}]", 128) for n in names)
+            for ver, addr in zip(rep.ip_version, rep.ip_addr, strict=True):
+                self.well_formed.append(implies(EnumIs(ver, 0), BVRange(addr, 0, 2**32 - 1)))
+        self.keys[key] = rep
+        return rep
+
+    def positive(
+        self, base: str, v: Value, rep: KeyRep, slot: int, variables: bool, span: Span | None
+    ) -> Term:
+        """cf. conditions.positive_match for one policy value and one request value slot."""
+        family = OPERATOR_FAMILIES[base]
+        text = v.text
+        if variables and has_variables(text) and family in ("String", "Arn"):
+            if self.bindings is None:
+                return self.free_atom(f"policy variable in {base} with a symbolic context", span)
+            if base in ("StringEquals", "StringEqualsIgnoreCase"):
+                resolved = substitute_literal(text, self.bindings.get)
+                if resolved is None:
+                    return FALSE
+                return self._string_atom(base, resolved, rep, slot, span, literal_text=True)
+            parts = substitute(text, self.bindings.get)
+            if parts is None:
+                return FALSE
+            if base == "StringLike":
+                return self._dim_atom(rep, slot, _glob_from_parts(parts, text), span)
+            return self.free_atom(
+                "policy variable in an ARN condition with a symbolic context", span
+            )
+        return self._string_atom(base, text, rep, slot, span, literal_text=False)
+
+    def _dim_atom(self, rep: KeyRep, slot: int, pattern: Pattern, span: Span | None) -> Term:
+        if rep.family != "String":
+            return self.free_atom(f"condition key {rep.key} compared as several types", span)
+        return rep.strings[slot].member(pattern)
+
+    def _string_atom(
+        self, base: str, text: str, rep: KeyRep, slot: int, span: Span | None, *, literal_text: bool
+    ) -> Term:
+        family = OPERATOR_FAMILIES[base]
+        if family in ("String", "Arn"):
+            if base == "StringEquals":
+                return self._dim_atom(rep, slot, literal(text), span)
+            if base == "StringEqualsIgnoreCase":
+                if not text.isascii():
+                    return self.free_atom("case-insensitive comparison of non-ASCII text", span)
+                return self._dim_atom(rep, slot, literal(text, ignore_case=True), span)
+            if base == "StringLike":
+                return self._dim_atom(rep, slot, glob(text), span)
+            return self._dim_atom(rep, slot, arn(text), span)
+        if rep.family != family:
+            return self.free_atom(f"condition key {rep.key} compared as several types", span)
+        if family in ("Numeric", "Date"):
+            bound = _number(text) if family == "Numeric" else _date(text)
+            if bound is None:
+                return FALSE
+            rel = _REL[base[len(family) :]]
+            return and_(rep.valid[slot], RealCmp(rep.reals[slot], rel, bound))
+        if family == "Bool":
+            lowered = text.lower()
+            if lowered not in ("true", "false"):
+                return self.free_atom(f"Bool condition value {text!r}", span)
+            return EnumIs(rep.bools[slot], 0 if lowered == "true" else 1)
+        if family == "Ip":
+            network = parse_network(text)
+            if network is None:
+                return FALSE
+            low, high = int(network.network_address), int(network.broadcast_address)
+            return and_(
+                EnumIs(rep.ip_version[slot], 0 if network.version == 4 else 1),
+                BVRange(rep.ip_addr[slot], low, high),
+            )
+        return self.free_atom(f"{base} on {rep.key}", span)
+
+    def condition(self, cond: Condition, variables: bool) -> Term:
+        """cf. conditions.evaluate_condition."""
+        key = cond.key_lower
+        if key in DERIVED_KEYS:
+            return self.derived_condition(cond, variables)
+        rep = self.key_rep(key)
+        if rep.family == "free":
+            return self.free_atom(f"condition key {cond.key} compared as several types", cond.span)
+        nonempty = or_(rep.used)
+        if cond.base == "Null":
+            texts = {v.text.lower() for v in cond.values}
+            return or_(
+                nonempty if "false" in texts else FALSE,
+                not_(nonempty) if "true" in texts else FALSE,
+            )
+        negated = cond.base in NEGATED
+        base = _POSITIVE.get(cond.base, cond.base)
+        if cond.if_exists or cond.qualifier is Qualifier.FOR_ALL_VALUES:
+            missing: Term = TRUE
+        elif cond.qualifier is Qualifier.FOR_ANY_VALUE:
+            missing = FALSE
+        else:
+            missing = TRUE if negated else FALSE
+
+        def hit(slot: int) -> Term:
+            return or_(self.positive(base, v, rep, slot, variables, cond.span) for v in cond.values)
+
+        def holds(slot: int) -> Term:
+            return not_(hit(slot)) if negated else hit(slot)
+
+        slots = range(rep.slots)
+        if cond.qualifier is Qualifier.FOR_ALL_VALUES:
+            present_result = and_(implies(rep.used[i], holds(i)) for i in slots)
+        elif cond.qualifier is Qualifier.FOR_ANY_VALUE:
+            present_result = or_(and_(rep.used[i], holds(i)) for i in slots)
+        else:
+            any_hit = or_(and_(rep.used[i], hit(i)) for i in slots)
+            present_result = not_(any_hit) if negated else any_hit
+        return or_(and_(rep.present, present_result), and_(not_(rep.present), missing))
+
+    def derived_condition(self, cond: Condition, variables: bool) -> Term:
+        """Conditions on keys AWS derives from the caller or the resource."""
+        key = cond.key_lower
+        if variables and any(has_variables(v.text) for v in cond.values) and self.bindings is None:
+            return self.free_atom("policy variable compared with a derived key", cond.span)
+        if key in ("aws:principalarn", "aws:username", "aws:principalservicename"):
+            return self._derived_string(cond, variables)
+        cases: list[tuple[Term, str | None]] = []
+        if key == "aws:principaltype":
+            types = {
+                "user": "User",
+                "assumed_role": "AssumedRole",
+                "federated_user": "FederatedUser",
+                "root": "Account",
+                "anonymous": "Anonymous",
+            }
+            cases = [(self.kind_is(k), types.get(k.value)) for k in KINDS]
+        elif key == "aws:principalisawsservice":
+            cases = [
+                (self.kind_is(k), "true" if k is PrincipalKind.SERVICE else "false") for k in KINDS
+            ]
+        elif key in ("aws:principalaccount", "kms:calleraccount"):
+            has_account = self.is_aws_identity()
+            if key == "kms:calleraccount":
+                has_account = and_(has_account, self.action_where(lambda a: a.startswith("kms:")))
+            cases = [
+                (and_(has_account, EnumIs(self.paccount, i)), acct)
+                for i, acct in enumerate(self.paccount.domain)
+            ]
+            cases.append((not_(has_account), None))
+        elif key == "aws:resourceaccount":
+            cases = [
+                (and_(not_(self.res_star), EnumIs(self.raccount, i)), acct)
+                for i, acct in enumerate(self.raccount.domain)
+            ]
+            cases.append((self.res_star, None))
+        elif key == "aws:userid":
+            cases = [
+                (and_(self.kind_is(PrincipalKind.ROOT), EnumIs(self.paccount, i)), acct)
+                for i, acct in enumerate(self.paccount.domain)
+            ]
+            cases.append(
+                (
+                    self.kind_in(
+                        PrincipalKind.USER,
+                        PrincipalKind.ASSUMED_ROLE,
+                        PrincipalKind.SERVICE,
+                        PrincipalKind.ANONYMOUS,
+                    ),
+                    None,
+                )
+            )
+            cases.append((self.kind_is(PrincipalKind.FEDERATED_USER), "__free__"))
+        out = []
+        for guard, value in cases:
+            if value == "__free__":
+                out.append(and_(guard, self.free_atom("aws:userid of a federated user", cond.span)))
+                continue
+            context: dict[str, ContextValue] = {} if value is None else {key: value}
+            lookup = dict(self.bindings or {})
+            lookup.update(context)
+            result = evaluate_condition(
+                cond, lookup.get if variables else context.get, variables, set()
+            )
+            out.append(and_(guard, TRUE if result else FALSE))
+        return or_(out)
+
+    def _derived_string(self, cond: Condition, variables: bool) -> Term:
+        key = cond.key_lower
+        if key == "aws:principalarn":
+            present, dim, transform = self.principal_arn.active, self.principal_arn, None
+        elif key == "aws:username":
+            present, dim, transform = (
+                self.kind_is(PrincipalKind.USER),
+                self.principal_arn,
+                _username_patterns,
+            )
+        else:
+            present, dim, transform = self.service.active, self.service, None
+        family = OPERATOR_FAMILIES[cond.base]
+        if family == "Null":
+            texts = {v.text.lower() for v in cond.values}
+            return or_(
+                present if "false" in texts else FALSE, not_(present) if "true" in texts else FALSE
+            )
+        if family not in ("String", "Arn") or cond.qualifier is not Qualifier.NONE and False:
+            return self.free_atom(f"{cond.base} on {cond.key}", cond.span)
+        negated = cond.base in NEGATED
+        base = _POSITIVE.get(cond.base, cond.base)
+        atoms: list[Term] = []
+        for v in cond.values:
+            text = v.text
+            if variables and has_variables(text):
+                assert self.bindings is not None
+                resolved = (
+                    substitute_literal(text, self.bindings.get)
+                    if base in ("StringEquals", "StringEqualsIgnoreCase")
+                    else None
+                )
+                if resolved is None:
+                    if base in ("StringEquals", "StringEqualsIgnoreCase"):
+                        atoms.append(FALSE)
+                        continue
+                    return self.free_atom(
+                        f"policy variable in {cond.base} on {cond.key}", cond.span
+                    )
+                text = resolved
+            if base == "StringEquals":
+                pats = [literal(text)]
+            elif base == "StringEqualsIgnoreCase":
+                if not text.isascii():
+                    return self.free_atom(
+                        "case-insensitive comparison of non-ASCII text", cond.span
+                    )
+                pats = [literal(text, ignore_case=True)]
+            elif base == "StringLike":
+                pats = [glob(text)]
+            elif transform is not None:
+                return self.free_atom(f"{cond.base} on {cond.key}", cond.span)
+            else:
+                pats = [arn(text)]
+            if transform is not None:
+                pats = [q for p in pats for q in transform(p)]
+            atoms.extend(dim.member(p) for p in pats)
+        hit = or_(atoms)
+        if cond.qualifier is Qualifier.FOR_ALL_VALUES:
+            return or_(not_(present), not_(hit) if negated else hit)
+        if cond.if_exists:
+            return or_(not_(present), not_(hit) if negated else hit)
+        if cond.qualifier is Qualifier.FOR_ANY_VALUE:
+            return and_(present, not_(hit) if negated else hit)
+        return or_(
+            and_(present, not_(hit) if negated else hit),
+            and_(not_(present), TRUE if negated else FALSE),
+        )
+
+    # ------------------------------------------------------------------ statements and decisions
+
+    def statement(self, stmt: Statement, policy: Policy, has_boundary: Term) -> tuple[Term, Levels]:
+        """cf. evaluate.statement_applies: whether it applies, and how it named the caller."""
+        variables = policy.variables_enabled
+        if stmt.not_actions is not None:
+            action = not_(self.action_in(stmt.not_actions))
+        else:
+            action = self.action_in(stmt.actions)
+        if stmt.not_resources is not None:
+            resource = not_(or_(self.resource_matches(v, variables) for v in stmt.not_resources))
+        elif stmt.resources is not None:
+            resource = or_(self.resource_matches(v, variables) for v in stmt.resources)
+        else:
+            resource = TRUE
+        if stmt.principal is not None:
+            levels = self.principal_levels(stmt.principal)
+        elif stmt.not_principal is not None:
+            forced = (
+                TRUE
+                if stmt.effect is Effect.DENY and policy.policy_type not in _IDENTITY_SIDE
+                else FALSE
+            )
+            applies_np = or_(and_(forced, has_boundary), not_(self.excluded(stmt.not_principal)))
+            levels = Levels(applies_np, applies_np, applies_np)
+        else:
+            levels = Levels(TRUE, TRUE, TRUE)
+        conditions = and_(self.condition(c, variables) for c in stmt.conditions)
+        applies = and_(action, resource, levels.any, conditions)
+        return applies, Levels(and_(applies, levels.direct), and_(applies, levels.role), applies)
+
+    def scan(self, policies: Sequence[Policy], has_boundary: Term) -> tuple[Term, Levels]:
+        """(some Deny applies, how the best Allow named the caller)."""
+        denies: list[Term] = []
+        direct: list[Term] = []
+        role: list[Term] = []
+        any_: list[Term] = []
+        for policy in policies:
+            for stmt in policy.statements:
+                applies, levels = self.statement(stmt, policy, has_boundary)
+                if stmt.effect is Effect.DENY:
+                    denies.append(applies)
+                else:
+                    direct.append(levels.direct)
+                    role.append(levels.role)
+                    any_.append(levels.any)
+        return or_(denies), Levels(or_(direct), or_(role), or_(any_))
+
+    def grant(self, g: Grant) -> Term:
+        """cf. evaluate.grant_allows."""
+        ops = {o.lower() for o in g.operations}
+        action = self.action_where(lambda a: a.startswith("kms:") and a[4:] in ops)
+        key_id = _grant_key_id(g.key_id)
+        key = or_(
+            self.resource.member(
+                concat(
+                    f"key {key_id}",
+                    lit_tokens("arn:"),
+                    *[star(NOT_COLON) + lit_tokens(":") for _ in range(4)],
+                    lit_tokens("key/" + key_id),
+                )
+            ),
+            self.resource.member(
+                concat(
+                    f"key-part {key_id}",
+                    lit_tokens("arn:"),
+                    *[star(NOT_COLON) + lit_tokens(":") for _ in range(4)],
+                    lit_tokens(key_id),
+                )
+            )
+            if not key_id.startswith("key/")
+            else FALSE,
+        )
+        identity = principal_identity(g.grantee)
+        if identity is None:
+            grantee = self.service_is(g.grantee) if "." in g.grantee else FALSE
+        else:
+            direct, role, _ = self.identity_terms(g.grantee)
+            grantee = or_(direct, role)
+        rep = self.key_rep("kms:grantoperations")
+        creategrant = self.action_where(lambda a: a == "kms:creategrant")
+        subset = (
+            or_(
+                not_(rep.present),
+                and_(
+                    implies(
+                        rep.used[i],
+                        or_(
+                            rep.strings[i].member(literal(op, ignore_case=True))
+                            for op in sorted(ops)
+                        ),
+                    )
+                    for i in range(rep.slots)
+                ),
+            )
+            if rep.family == "String"
+            else self.free_atom("kms:GrantOperations used with several types", g.span)
+        )
+        ec_ops = self.action_where(lambda a: a.startswith("kms:") and a[4:] in _EC_OPERATIONS)
+        ec = TRUE
+        if g.encryption_context_equals is not None:
+            wanted = {k.lower(): v for k, v in g.encryption_context_equals}
+            ec = and_(
+                self._ec_equals(wanted),
+                and_(not_(self._ec_present(k)) for k in self.ec_keys if k[22:] not in wanted),
+            )
+        elif g.encryption_context_subset is not None:
+            ec = self._ec_equals({k.lower(): v for k, v in g.encryption_context_subset})
+        return and_(
+            action,
+            not_(self.res_star),
+            key,
+            grantee,
+            implies(creategrant, subset),
+            implies(ec_ops, ec),
+        )
+
+    def _ec_present(self, key: str) -> Term:
+        rep = self.key_rep(key)
+        return rep.used[0] if not rep.multi else FALSE
+
+    def _ec_equals(self, wanted: dict[str, str]) -> Term:
+        terms = []
+        for k, v in wanted.items():
+            rep = self.key_rep("kms:encryptioncontext:" + k)
+            if rep.multi or rep.family != "String":
+                terms.append(FALSE)
+                continue
+            terms.append(and_(rep.present, rep.strings[0].member(literal(v))))
+        return and_(terms)
+
+    def decision(self, ps: PolicySet) -> tuple[Term, Term]:
+        """cf. evaluate.evaluate: (allowed, explicitly denied)."""
+        aws_identity = self.is_aws_identity()
+        root = self.kind_is(PrincipalKind.ROOT)
+        identity_side = and_(aws_identity, not_(root))
+        has_boundary = TRUE if ps.boundary is not None else FALSE
+        key_kind = and_(
+            self.action_where(lambda a: a.startswith("kms:")),
+            not_(self.res_star),
+            self.resource.member(KEY_RESOURCE),
+        )
+        trust_kind = and_(
+            self.action_where(lambda a: a in TRUST_ACTIONS),
+            not_(self.res_star),
+            self.resource.member(ROLE_RESOURCE),
+        )
+        slr = and_(self.kind_is(PrincipalKind.ASSUMED_ROLE), self.principal_arn.member(SLR_ROLE))
+        mgmt_p = (
+            self.account_is(self.paccount, ps.management_account)
+            if ps.management_account
+            else FALSE
+        )
+        res_acct_mgmt = FALSE
+        if ps.management_account:
+            res_acct_mgmt = or_(
+                and_(self.res_star, aws_identity, mgmt_p),
+                and_(not_(self.res_star), self.account_is(self.raccount, ps.management_account)),
+            )
+        scps_apply = and_(aws_identity, not_(slr), not_(mgmt_p))
+        rcps_apply = and_(
+            not_(res_acct_mgmt),
+            not_(slr),
+            self.action_where(
+                lambda a: a.partition(":")[0] in RCP_SERVICES and a not in RCP_EXEMPT_ACTIONS
+            ),
+        )
+        scp_levels = [self.scan(level, has_boundary) for level in ps.scps]
+        rcp_levels = [self.scan(level, has_boundary) for level in ps.rcps]
+        endpoints = [self.scan((e,), has_boundary) for e in ps.endpoints]
+        resource = self.scan((ps.resource,), has_boundary) if ps.resource is not None else None
+        identity = self.scan(ps.identity, has_boundary)
+        boundary = self.scan((ps.boundary,), has_boundary) if ps.boundary is not None else None
+        session = self.scan((ps.session,), has_boundary) if ps.session is not None else None
+
+        explicit = or_(
+            [and_(scps_apply, d) for d, _ in scp_levels],
+            [and_(rcps_apply, d) for d, _ in rcp_levels],
+            [d for d, _ in endpoints],
+            resource[0] if resource is not None else FALSE,
+            and_(identity_side, identity[0]),
+            and_(identity_side, boundary[0]) if boundary is not None else FALSE,
+            and_(identity_side, session[0]) if session is not None else FALSE,
+        )
+        guards = and_(
+            [implies(scps_apply, lv.any) for _, lv in scp_levels],
+            [lv.any for _, lv in endpoints],
+        )
+        grants = or_(and_(key_kind, self.grant(g)) for g in ps.grants)
+        how = resource[1] if resource is not None else Levels(FALSE, FALSE, FALSE)
+        boundary_ok = or_(not_(identity_side), boundary[1].any) if boundary is not None else TRUE
+        session_ok = or_(not_(identity_side), session[1].any) if session is not None else TRUE
+        limits = and_(boundary_ok, session_ok)
+        own_side = or_(root, and_(identity[1].any, limits))
+        same_account = or_(
+            self.res_star,
+            or_(
+                and_(EnumIs(self.paccount, i), EnumIs(self.raccount, i))
+                for i in range(len(self.paccount.domain))
+            ),
+        )
+        required = or_(key_kind, trust_kind)
+        no_policy = TRUE if ps.resource is None else FALSE
+        cross_blocked = and_(
+            key_kind, not_(same_account), not_(self.action_where(lambda a: a in KMS_CROSS_ACCOUNT))
+        )
+        same_result = or_(
+            and_(how.direct, trust_kind, limits),
+            and_(how.direct, not_(trust_kind)),
+            and_(not_(how.direct), how.role, limits),
+            and_(not_(how.role), not_(and_(required, not_(how.any))), own_side),
+        )
+        cross_result = and_(how.any, own_side)
+        aws_result = and_(
+            not_(and_(required, no_policy)),
+            not_(cross_blocked),
+            or_(grants, and_(same_account, same_result), and_(not_(same_account), cross_result)),
+        )
+        other_result = or_(how.any, grants)
+        allowed = and_(
+            not_(explicit),
+            guards,
+            or_(and_(aws_identity, aws_result), and_(not_(aws_identity), other_result)),
+        )
+        return allowed, explicit
+
+
+_IDENTITY_SIDE = frozenset(
+    {PolicyType.IDENTITY, PolicyType.BOUNDARY, PolicyType.SESSION, PolicyType.SCP}
+)
+
+
+def _number(text: str) -> Fraction | None:
+    value = parse_number(text)
+    return None if value is None else Fraction(value)
+
+
+def _date(text: str) -> Fraction | None:
+    value = parse_date(text)
+    return None if value is None else date_fraction(value)
+
+
+def date_fraction(value: datetime) -> Fraction:
+    """Exact epoch seconds of an aware datetime."""
+    from datetime import UTC
+
+    delta = value - datetime(1970, 1, 1, tzinfo=UTC)
+    return Fraction(delta.days * 86400 + delta.seconds) + Fraction(delta.microseconds, 1_000_000)
+
+
+def _grant_key_id(text: str) -> str:
+    parts = split_arn(text)
+    resource = parts[5] if parts is not None else text
+    return resource.removeprefix("key/")
+
+
+def _glob_from_parts(parts: list[str], text: str) -> Pattern:
+    from cksmodel.patterns import QMARK, STAR
+
+    tokens: list[Token] = []
+    for p in parts:
+        if p == STAR:
+            tokens.append(Token(ANY, star=True))
+        elif p == QMARK:
+            tokens.append(Token(ANY))
+        else:
+            tokens.extend(lit_tokens(p))
+    return Pattern("glob-expanded:" + text + ":" + "".join(parts), tuple(tokens))
+
+
+def _arn_with_resource_parts(
+    parts: tuple[str, ...] | None, expanded: list[str], text: str
+) -> Pattern:
+    if parts is None:
+        return _glob_from_parts(expanded, text)
+    head = arn(":".join(parts[:5]) + ":")
+    tokens = list(head.tokens[:-0] if False else head.tokens)
+    return concat(
+        "arn-expanded:" + text + ":" + "".join(expanded), tokens, _glob_from_parts(expanded, text)
+    )
+
+
+def _username_patterns(p: Pattern) -> list[Pattern]:
+    """A pattern on ``aws:username`` as patterns on the user's ARN (name = last segment)."""
+    name_tokens: list[Token] = []
+    for tok in p.tokens:
+        if tok.star:
+            name_tokens.append(Token(_without_slash(tok.cls), star=True))
+        elif tok.cls.has("/") and not tok.cls.negated and tok.cls.chars == frozenset("/"):
+            return []
+        else:
+            name_tokens.append(Token(_without_slash(tok.cls)))
+    prefix = (
+        lit_tokens("arn:")
+        + star(NOT_COLON)
+        + lit_tokens(":iam::")
+        + star(NOT_COLON)
+        + lit_tokens(":user/")
+    )
+    return [
+        concat("username " + p.text, prefix, name_tokens),
+        concat("username */" + p.text, prefix, star(ANY), lit_tokens("/"), name_tokens),
+    ]
+
+
+def _without_slash(cls: CharClass) -> CharClass:
+    if cls.negated:
+        return CharClass(cls.chars | {"/"}, negated=True)
+    return CharClass(cls.chars - {"/"})

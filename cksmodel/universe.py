@@ -1,0 +1,290 @@
+"""The symbolic request space: which values each part of a request can take.
+
+Every dimension of a request is either finite and provably complete for the
+policies in play (actions grouped by how every pattern treats them; accounts
+and partitions as the literals named plus one representative of each region
+their wildcards carve out, plus fresh ones), or a string dimension whose
+pattern memberships are decided by :mod:`cksmodel.strings` during solving.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from cksmodel.catalog import get_catalog
+from cksmodel.evaluate import (
+    KMS_CROSS_ACCOUNT,
+    RCP_EXEMPT_ACTIONS,
+    RCP_SERVICES,
+    TRUST_ACTIONS,
+    principal_identity,
+)
+from cksmodel.ir import Policy, PolicySet, Qualifier
+from cksmodel.patterns import compile_glob, split_arn
+from cksmodel.request import PrincipalKind, Request
+from cksmodel.strings import CharClass, Pattern, SearchLimit, Token, witness
+
+KINDS = (
+    PrincipalKind.USER,
+    PrincipalKind.ASSUMED_ROLE,
+    PrincipalKind.FEDERATED_USER,
+    PrincipalKind.ROOT,
+    PrincipalKind.SERVICE,
+    PrincipalKind.ANONYMOUS,
+)
+"""Caller kinds in the symbolic space (a role ARN as caller behaves as its session)."""
+
+DIGIT = CharClass(frozenset("0123456789"))
+ACCOUNT_SHAPE = Pattern("account-id", tuple(Token(DIGIT) for _ in range(12)))
+PARTITION_SHAPE = Pattern(
+    "partition",
+    (
+        Token(CharClass(frozenset("abcdefghijklmnopqrstuvwxyz"))),
+        Token(CharClass(frozenset("abcdefghijklmnopqrstuvwxyz-")), star=True),
+    ),
+)
+MAX_REGION_GLOBS = 6
+"""Partial wildcards on account ids (or partitions) beyond this make the query UNKNOWN."""
+
+DERIVED_KEYS = frozenset(
+    {
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principaltype",
+        "aws:username",
+        "aws:userid",
+        "aws:principalisawsservice",
+        "aws:principalservicename",
+        "kms:calleraccount",
+        "aws:resourceaccount",
+    }
+)
+"""Keys AWS sets from the caller or the resource; the symbolic request never supplies them."""
+
+ACCOUNT_KEYS = frozenset({"aws:principalaccount", "kms:calleraccount", "aws:resourceaccount"})
+
+
+class Unsupported(Exception):
+    """A construct the symbolic engine cannot represent exactly."""
+
+
+def all_policies(sets: Iterable[PolicySet]) -> list[Policy]:
+    out: list[Policy] = []
+    for ps in sets:
+        out.extend(ps.identity)
+        out.extend(p for p in (ps.boundary, ps.session, ps.resource) if p is not None)
+        out.extend(p for level in ps.scps for p in level)
+        out.extend(p for level in ps.rcps for p in level)
+        out.extend(ps.endpoints)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class FiniteDomain:
+    """Concrete values that together stand for every value of a dimension."""
+
+    values: tuple[str, ...]
+    complete: bool = True
+
+
+def regions(
+    shape: Pattern, literals: Iterable[str], globs: Iterable[str], fresh: int, prefix: str
+) -> FiniteDomain:
+    """Literals, one value per satisfiable combination of the globs, and ``fresh`` others."""
+    from cksmodel.strings import glob as glob_pattern
+    from cksmodel.strings import literal
+
+    lits = sorted(set(literals))
+    partial = sorted({g for g in globs if g != "*" and ("*" in g or "?" in g)})
+    values = list(lits)
+    complete = len(partial) <= MAX_REGION_GLOBS
+    lit_patterns = [literal(v) for v in lits]
+    if complete:
+        for inside in itertools.product((True, False), repeat=len(partial)):
+            pos = [shape] + [
+                glob_pattern(g, ignore_case=True) for g, i in zip(partial, inside, strict=True) if i
+            ]
+            neg = [
+                glob_pattern(g, ignore_case=True)
+                for g, i in zip(partial, inside, strict=True)
+                if not i
+            ]
+            if not any(inside):
+                continue
+            try:
+                found = witness(pos, neg + lit_patterns + [literal(v) for v in values])
+            except SearchLimit:
+                complete = False
+                break
+            if found is not None:
+                values.append(found)
+    seen = set(values)
+    counter = 0
+    added = 0
+    while added < fresh:
+        candidate = _fresh_value(prefix, counter)
+        counter += 1
+        if candidate in seen or any(compile_glob(g, True).match(candidate) for g in partial):
+            continue
+        values.append(candidate)
+        seen.add(candidate)
+        added += 1
+    return FiniteDomain(tuple(values), complete)
+
+
+def _fresh_value(prefix: str, n: int) -> str:
+    if prefix == "account":
+        return f"{999_999_999_900 - n:012d}"
+    return f"aws-fresh{'x' * n}"
+
+
+@dataclass(slots=True)
+class Universe:
+    """Domains for one symbolic query over a set of policy sets (and grants)."""
+
+    actions: tuple[str, ...]
+    accounts: FiniteDomain
+    partitions: FiniteDomain
+    multi_valued: dict[str, int] = field(default_factory=dict)
+    """Multi-valued context keys and how many values a request needs at most: one
+    per condition on the key, since each condition, in either polarity, is decided
+    by at most one value (so the bound loses no counterexample)."""
+
+
+def _action_signature(
+    action: str, patterns: Sequence[str], grant_ops: frozenset[str]
+) -> tuple[object, ...]:
+    lower = action.lower()
+    service, _, op = lower.partition(":")
+    special = (
+        service if service in RCP_SERVICES or service in ("kms", "sts", "iam") else "",
+        lower in TRUST_ACTIONS,
+        lower in KMS_CROSS_ACCOUNT,
+        lower in RCP_EXEMPT_ACTIONS,
+        op if service == "kms" and op in grant_ops else "",
+    )
+    return (special, tuple(compile_glob(p, True).match(lower) for p in patterns))
+
+
+def action_universe(
+    patterns: Iterable[str], grant_ops: Iterable[str], extra: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """One representative action per way the patterns (and the evaluator) can treat it."""
+    catalog = get_catalog()
+    pats = sorted({p.lower() for p in patterns})
+    ops = frozenset(o.lower() for o in grant_ops)
+    services: set[str] = {"kms", "sts", "iam"}
+    wide = False
+    for p in pats:
+        svc = p.partition(":")[0]
+        if "*" in svc or "?" in svc:
+            wide = True
+        elif catalog.has_service(svc):
+            services.add(svc)
+    if wide:
+        services |= set(catalog.services())
+    candidates: list[str] = list(extra)
+    for svc in sorted(services):
+        candidates.extend(catalog.actions_of(svc))
+        candidates.append(f"{svc}:UnlistedAction")
+    candidates.append("unlisted-service:UnlistedAction")
+    groups: dict[tuple[object, ...], str] = {}
+    for action in candidates:
+        groups.setdefault(_action_signature(action, pats, ops), action)
+    return tuple(sorted(groups.values(), key=str.lower))
+
+
+def build_universe(sets: Sequence[PolicySet], fixed: Request | None = None) -> Universe:
+    """The domains of the symbolic request for these policy sets."""
+    policies = all_policies(sets)
+    action_patterns: list[str] = []
+    account_literals: set[str] = set()
+    account_globs: set[str] = set()
+    partition_literals: set[str] = {"aws"}
+    partition_globs: set[str] = set()
+    multi: set[str] = set()
+    counts: dict[str, int] = {}
+
+    def arn_parts(text: str) -> None:
+        parts = split_arn(text)
+        if parts is None:
+            return
+        for value, lits, globs in (
+            (parts[1], partition_literals, partition_globs),
+            (parts[4], account_literals, account_globs),
+        ):
+            if "*" in value or "?" in value:
+                globs.add(value)
+            elif value:
+                lits.add(value)
+
+    for policy in policies:
+        for stmt in policy.statements:
+            action_patterns.extend(v.text for v in stmt.action_patterns)
+            for v in (*(stmt.resources or ()), *(stmt.not_resources or ())):
+                arn_parts(v.text)
+            for pset in (stmt.principal, stmt.not_principal):
+                if pset is None:
+                    continue
+                for v in pset.aws:
+                    identity = principal_identity(v.text)
+                    if identity is not None and len(identity) > 1:
+                        account_literals.add(identity[1])
+                    arn_parts(v.text)
+            for cond in stmt.conditions:
+                key = cond.key_lower
+                for v in cond.values:
+                    arn_parts(v.text)
+                    if key in ACCOUNT_KEYS:
+                        if "*" in v.text or "?" in v.text:
+                            account_globs.add(v.text)
+                        else:
+                            account_literals.add(v.text)
+                counts[key] = counts.get(key, 0) + 1
+                if cond.qualifier is not Qualifier.NONE or _catalog_multi(key):
+                    multi.add(key)
+    grant_ops: set[str] = set()
+    for ps in sets:
+        if ps.management_account:
+            account_literals.add(ps.management_account)
+        for g in ps.grants:
+            grant_ops.update(g.operations)
+            identity = principal_identity(g.grantee)
+            if identity is not None and len(identity) > 1:
+                account_literals.add(identity[1])
+            arn_parts(g.key_id)
+            multi.add("kms:grantoperations")
+            counts["kms:grantoperations"] = counts.get("kms:grantoperations", 0) + 1
+    extra: list[str] = []
+    if fixed is not None:
+        extra.append(fixed.action)
+        if fixed.principal.account:
+            account_literals.add(fixed.principal.account)
+        arn_parts(fixed.resource)
+        if fixed.resource_account:
+            account_literals.add(fixed.resource_account)
+        for key, value in fixed.context.items():
+            if not isinstance(value, str | bool | int | float):
+                multi.add(key)
+                counts[key] = max(counts.get(key, 0), len(value))
+    accounts = regions(
+        ACCOUNT_SHAPE, (a for a in account_literals if _is_account(a)), account_globs, 2, "account"
+    )
+    partitions = regions(PARTITION_SHAPE, partition_literals, partition_globs, 1, "partition")
+    return Universe(
+        actions=action_universe(action_patterns, grant_ops, extra),
+        accounts=accounts,
+        partitions=partitions,
+        multi_valued={k: max(1, counts.get(k, 1)) for k in sorted(multi)},
+    )
+
+
+def _is_account(text: str) -> bool:
+    return len(text) == 12 and text.isdigit()
+
+
+def _catalog_multi(key: str) -> bool:
+    info = get_catalog().key_is_multi_valued(key)
+    return bool(info)
