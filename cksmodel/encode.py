@@ -715,7 +715,7 @@ class Encoder:
             return or_(
                 present if "false" in texts else FALSE, not_(present) if "true" in texts else FALSE
             )
-        if family not in ("String", "Arn") or cond.qualifier is not Qualifier.NONE and False:
+        if family not in ("String", "Arn") or (cond.qualifier is not Qualifier.NONE and False):
             return self.free_atom(f"{cond.base} on {cond.key}", cond.span)
         negated = cond.base in NEGATED
         base = _POSITIVE.get(cond.base, cond.base)
@@ -1075,3 +1075,9 @@ def _without_slash(cls: CharClass) -> CharClass:
     if cls.negated:
         return CharClass(cls.chars | {"/"}, negated=True)
     return CharClass(cls.chars - {"/"})
+
+
+def policy_allows(enc: Encoder, policy: Policy) -> Term:
+    """cf. evaluate.policy_allows."""
+    denied, levels = enc.scan((policy,), FALSE)
+    return and_(levels.any, not_(denied))

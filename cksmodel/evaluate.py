@@ -566,3 +566,20 @@ def _decide(
         return kind.value
     out.reasons.append(f"cross-account request: the {kind.value} policy allows the caller")
     return identity_side()
+
+
+def policy_allows(policy: Policy, request: Request) -> bool:
+    """Does this one policy allow the request on its own (an Allow applies, no Deny)?
+
+    This is what the policy-level checks (``check-no-new-access`` and friends)
+    compare; it ignores every other policy.
+    """
+    ctx = _Context(
+        request=request,
+        values=derived_context(request),
+        missing=set(),
+        action=request.action.lower(),
+        has_boundary=False,
+    )
+    scan = _scan((policy,), ctx)
+    return bool(scan.allows) and not scan.denies

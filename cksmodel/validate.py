@@ -26,12 +26,18 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from cksmodel.build import OPERATOR_FAMILIES, build_policy, unwrap_document_text
+from cksmodel.build import (
+    OPERATOR_FAMILIES,
+    PRINCIPAL_FORBIDDEN,
+    build_policy,
+    unwrap_document_text,
+)
 from cksmodel.catalog import GLOBAL_CONDITION_KEYS, ActionInfo, Catalog, get_catalog
 from cksmodel.conditions import NEGATED, parse_date, parse_network, parse_number
 from cksmodel.errors import ParseError, Span
@@ -380,6 +386,20 @@ _WILDCARD: Final = re.compile(r"[*?]")
 _ACCOUNT: Final = re.compile(r"[0-9]{12}")
 _UNIQUE_ID: Final = re.compile(r"A(?:IDA|ROA|GPA|IPA|NPA|NVA|SIA|KIA)[A-Z0-9]{12,}")
 _SERVICE_PRINCIPAL: Final = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazon(?:aws)?\.com(?:\.cn)?")
+_PRIVATE_BLOCKS: Final = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    )
+)
 _WHITESPACE_RUN: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[ \t\n\r]+')
 
 # Condition keys that pin who the caller is or where a request comes from: an
@@ -471,10 +491,6 @@ _ANY_SLR: Final = "role/aws-service-role/cksmodel.amazonaws.com/AWSServiceRoleFo
 
 
 # --- small helpers ----------------------------------------------------------------
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -592,6 +608,7 @@ class _Validator:
         self.findings = findings
         self._catalog: Catalog | None = None
         self._resolved: dict[str, tuple[ActionInfo, ...] | None] = {}
+        self._keys: dict[str, frozenset[str]] = {}
         self.too_long: set[int] = set()
         raw_version = doc.get("Version") if isinstance(doc, Mapping) else None
         self.version_missing = isinstance(doc, Mapping) and "Version" not in doc
@@ -809,6 +826,8 @@ class _Validator:
             else:
                 self.empty_not_element(element, allow, pos)
         for element in ("Principal", "NotPrincipal"):
+            if self.type in PRINCIPAL_FORBIDDEN:
+                break
             value = raw.get(element)
             pset = stmt.principal if element == "Principal" else stmt.not_principal
             if not isinstance(value, Mapping) or pset is None or _principal_values(pset):
@@ -860,6 +879,8 @@ class _Validator:
     # --- principals ---
 
     def check_principals(self, stmt: Statement, raw: Mapping[str, Any]) -> None:
+        if self.type in PRINCIPAL_FORBIDDEN:
+            return  # the builder reported the element itself
         for pset in (stmt.principal, stmt.not_principal):
             if pset is None:
                 continue
@@ -877,11 +898,11 @@ class _Validator:
         if stmt.not_principal is not None:
             pos = _key_pos(raw, "NotPrincipal")
             if self.type in (PolicyType.TRUST, PolicyType.RCP):
+                what = "an RCP" if self.type is PolicyType.RCP else "a role trust policy"
                 self.add(
                     "E_NOTPRINCIPAL_NOT_SUPPORTED",
-                    f"NotPrincipal cannot be used in a{'n' if self.type is PolicyType.RCP else ''}"
-                    f" {'RCP' if self.type is PolicyType.RCP else 'role trust policy'}; "
-                    "use Principal with a condition on aws:PrincipalArn",
+                    f"NotPrincipal cannot be used in {what}; use Principal with a condition on "
+                    "aws:PrincipalArn",
                     pos,
                 )
             elif stmt.effect is Effect.ALLOW:
@@ -1045,9 +1066,9 @@ class _Validator:
         element = "NotAction" if stmt.not_actions is not None else "Action"
         for v in stmt.action_patterns:
             if self.usable(v):
-                self.check_action(v, element, stmt)
+                self.check_action(v, element)
 
-    def check_action(self, v: Value, element: str, stmt: Statement) -> None:
+    def check_action(self, v: Value, element: str) -> None:
         text = v.text
         if text == "*":
             return
@@ -1505,7 +1526,7 @@ class _Validator:
             )
         if family == "Ip" and cond.key_lower == "aws:sourceip":
             networks = [parse_network(v.text) for v in cond.values]
-            if networks and all(n is not None and n.is_private for n in networks):
+            if networks and all(n is not None and _is_private(n) for n in networks):
                 self.add(
                     "W_PRIVATE_SOURCE_IP",
                     "aws:SourceIp is the public address a request comes from, so it never "
@@ -1543,13 +1564,7 @@ class _Validator:
         """A service key that none of the statement's actions supports is never present."""
         if not stmt.actions or not stmt.conditions or self.type is PolicyType.TRUST:
             return
-        actions: list[ActionInfo] = []
-        for v in stmt.actions:
-            resolved = self.resolve(v.text) if self.usable(v) else None
-            if not resolved:
-                return
-            actions.extend(resolved)
-        supported = {k.lower() for a in actions for k in a.condition_keys}
+        candidates: list[tuple[Condition, str]] = []
         for cond in stmt.conditions:
             if (
                 not self.usable(cond)
@@ -1563,17 +1578,26 @@ class _Validator:
             if prefix == "aws" or "." in prefix:
                 continue
             info = self.catalog.condition_key(cond.key)
-            if info is None or info.name.lower() in _GLOBAL_KEYS_LOWER:
+            if info is not None and info.name.lower() not in _GLOBAL_KEYS_LOWER:
+                candidates.append((cond, info.name.lower()))
+        if not candidates:
+            return
+        supported: set[str] = set()
+        names: set[str] = set()
+        for v in stmt.actions:
+            resolved = self.resolve(v.text) if self.usable(v) else None
+            if not resolved:
+                return
+            supported |= self.keys_of(v.text)
+            names.update(a.name for a in resolved)
+        listed = ", ".join(sorted(names)[:4]) + (", …" if len(names) > 4 else "")
+        for cond, name in candidates:
+            if name in supported:
                 continue
-            if info.name.lower() in supported:
-                continue
-            names = ", ".join(sorted({a.name for a in actions})[:4])
-            if len(actions) > 4:
-                names += ", …"
             if stmt.effect is Effect.ALLOW:
                 self.add(
                     "W_CONDITION_KEY_NOT_SUPPORTED",
-                    f"{cond.key} is not in the request context of {names}, so this condition "
+                    f"{cond.key} is not in the request context of {listed}, so this condition "
                     "never holds and the statement never allows them; use a key these actions "
                     "support",
                     cond.span,
@@ -1581,10 +1605,21 @@ class _Validator:
             else:
                 self.add(
                     "S_DENY_CONDITION_KEY_NOT_SUPPORTED",
-                    f"{cond.key} is not in the request context of {names}, so this condition "
+                    f"{cond.key} is not in the request context of {listed}, so this condition "
                     "never holds and the Deny never applies; use a key these actions support",
                     cond.span,
                 )
+
+    def keys_of(self, pattern: str) -> frozenset[str]:
+        """Lower-case condition keys supported by any action a pattern matches (cached)."""
+        key = pattern.lower()
+        found = self._keys.get(key)
+        if found is None:
+            found = frozenset(
+                k.lower() for a in self.resolve(pattern) or () for k in a.condition_keys
+            )
+            self._keys[key] = found
+        return found
 
     def check_federated_trust(self, stmt: Statement) -> None:
         if (
@@ -1631,6 +1666,14 @@ def _narrows(cond: Condition) -> bool:
     if cond.qualifier is Qualifier.FOR_ALL_VALUES or not cond.values:
         return False
     return all(v.text.strip("*?") != "" for v in cond.values)
+
+
+def _is_private(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """Inside RFC 1918, shared (RFC 6598), loopback, link-local or unique-local space."""
+    return any(
+        network.version == block.version and network.subnet_of(block)  # type: ignore[arg-type]
+        for block in _PRIVATE_BLOCKS
+    )
 
 
 def _is_base64(text: str) -> bool:

@@ -1,0 +1,454 @@
+"""Symbolic questions about policies: can, always_denies, implies, compare.
+
+Each question is phrased as "these constraints are satisfiable iff the answer
+is no" (or "iff some request is allowed"). A satisfying model is decoded into a
+concrete request and replayed through the concrete evaluator before it is
+shown; a model that fails replay is an internal error unless the encoding
+used an approximation, in which case the model is excluded and the search
+goes on, or ends UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+
+from cksmodel.conditions import parse_address, parse_date, parse_number
+from cksmodel.decode import decode_request, request_json
+from cksmodel.encode import Encoder, date_fraction, policy_allows
+from cksmodel.errors import InternalError, Span
+from cksmodel.evaluate import evaluate
+from cksmodel.evaluate import policy_allows as concrete_policy_allows
+from cksmodel.ir import Policy, PolicySet
+from cksmodel.logic import (
+    FALSE,
+    TRUE,
+    EnumIs,
+    RealCmp,
+    Term,
+    and_,
+    evaluate_term,
+    not_,
+    or_,
+)
+from cksmodel.patterns import ContextValue
+from cksmodel.request import PrincipalKind, Request, derived_context
+from cksmodel.solve import Dimension, Status, solve
+from cksmodel.strings import literal
+from cksmodel.universe import KINDS, build_universe
+
+
+class Verdict(StrEnum):
+    """Three-valued: a timeout, an approximation or a solver ``unknown`` is never PROVED."""
+
+    PROVED = "PROVED"
+    REFUTED = "REFUTED"
+    UNKNOWN = "UNKNOWN"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Counterexample:
+    """A concrete request, replayed, with the decision of each side of the question."""
+
+    request: Request
+    decisions: dict[str, str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"request": request_json(self.request), "decisions": dict(self.decisions)}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Approximation:
+    reason: str
+    span: Span | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Answer:
+    """The outcome of one symbolic question."""
+
+    verdict: Verdict
+    reason: str
+    counterexamples: tuple[Counterexample, ...] = ()
+    elapsed: float = 0.0
+    approximations: tuple[Approximation, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "reason": self.reason,
+            "time_s": round(self.elapsed, 3),
+            "counterexamples": [c.to_json() for c in self.counterexamples],
+            "approximations": [
+                {
+                    "reason": a.reason,
+                    "source": a.span.source if a.span else None,
+                    "line": a.span.line if a.span else None,
+                    "column": a.span.column if a.span else None,
+                }
+                for a in self.approximations
+            ],
+        }
+
+
+Goal = Callable[[Encoder], Term]
+Replay = Callable[[Request], tuple[bool, dict[str, str]]]
+
+
+@dataclass(slots=True)
+class _Search:
+    sets: Sequence[PolicySet]
+    goal: Goal
+    replay: Replay
+    fixed: Request | None = None
+    timeout: float = 30.0
+    max_counterexamples: int = 1
+    found: list[Counterexample] = field(default_factory=list)
+
+
+def search(s: _Search) -> Answer:
+    """Find up to ``max_counterexamples`` replayed requests satisfying the goal.
+
+    PROVED means the goal is unsatisfiable: no such request exists.
+    """
+    start = time.monotonic()
+    universe = build_universe(s.sets, s.fixed)
+    bindings = derived_context(s.fixed) if s.fixed is not None else None
+    enc = Encoder(universe, s.sets, bindings)
+    goal = s.goal(enc)
+    if s.fixed is not None:
+        goal = and_(goal, fix_request(enc, s.fixed))
+    goal = and_(goal, enc.well_formed)
+    dims = [Dimension(d.name, d.active, d.atoms, d.guards) for d in enc.dims]
+    approximations = tuple(Approximation(reason=f.reason, span=f.span) for f in enc.free)
+    exclusions: list[Term] = []
+    failed_replays = 0
+    while True:
+        remaining = s.timeout - (time.monotonic() - start)
+        if remaining <= 0:
+            return _answer(
+                s, Verdict.UNKNOWN, f"timeout after {s.timeout:g} s", start, approximations
+            )
+        result = solve(goal, dims, timeout=remaining, exclude=exclusions)
+        if result.status is Status.UNKNOWN:
+            if s.found:
+                return _answer(s, Verdict.REFUTED, "", start, approximations)
+            return _answer(s, Verdict.UNKNOWN, result.reason, start, approximations)
+        if result.status is Status.UNSAT:
+            if s.found:
+                return _answer(s, Verdict.REFUTED, "", start, approximations)
+            if not universe.accounts.complete or not universe.partitions.complete:
+                return _answer(
+                    s,
+                    Verdict.UNKNOWN,
+                    "too many partial wildcards on account ids",
+                    start,
+                    approximations,
+                )
+            return _answer(s, Verdict.PROVED, "", start, approximations)
+        assert result.assignment is not None
+        request = decode_request(enc, result.assignment, result.strings)
+        ok, decisions = s.replay(request)
+        if ok:
+            s.found.append(Counterexample(request=request, decisions=decisions))
+            if len(s.found) >= s.max_counterexamples:
+                return _answer(s, Verdict.REFUTED, "", start, approximations)
+            exclusions.append(_different(enc, result.assignment))
+            continue
+        if not enc.free:
+            raise InternalError(
+                "a counterexample failed concrete replay: "
+                f"{request_json(request)} gave {decisions}; the encoding and the evaluator disagree"
+            )
+        failed_replays += 1
+        if failed_replays > 20:
+            reasons = "; ".join(sorted({a.reason for a in approximations}))
+            return _answer(
+                s, Verdict.UNKNOWN, f"approximated constructs: {reasons}", start, approximations
+            )
+        exclusions.append(not_(and_(_same_choices(enc, result.assignment))))
+
+
+def _answer(
+    s: _Search, verdict: Verdict, reason: str, start: float, approx: tuple[Approximation, ...]
+) -> Answer:
+    return Answer(
+        verdict=verdict,
+        reason=reason,
+        counterexamples=tuple(s.found),
+        elapsed=time.monotonic() - start,
+        approximations=approx,
+    )
+
+
+def _same_choices(enc: Encoder, a: Any) -> list[Term]:
+    terms: list[Term] = []
+    for var in (enc.action, enc.kind, enc.paccount, enc.raccount, enc.partition):
+        terms.append(EnumIs(var, a.enums.get(var.name, 0)))
+    for dim in enc.dims:
+        for atom in dim.atoms.values():
+            terms.append(atom if a.bools.get(atom.name, False) else not_(atom))
+    for atom in enc.free:
+        terms.append(atom.var if a.bools.get(atom.var.name, False) else not_(atom.var))
+    return terms
+
+
+def _different(enc: Encoder, a: Any) -> Term:
+    """The next counterexample differs in action, caller kind or account, or resource."""
+    same = [
+        EnumIs(enc.action, a.enums.get(enc.action.name, 0)),
+        EnumIs(enc.kind, a.enums.get(enc.kind.name, 0)),
+        EnumIs(enc.paccount, a.enums.get(enc.paccount.name, 0)),
+    ]
+    resource_atoms = [
+        atom if a.bools.get(atom.name, False) else not_(atom)
+        for atom in enc.resource.atoms.values()
+    ]
+    return not_(and_(*same, *resource_atoms))
+
+
+def fix_request(enc: Encoder, request: Request) -> Term:
+    """Constraints that pin the symbolic request to one concrete request."""
+    p = request.principal
+    kind = PrincipalKind.ASSUMED_ROLE if p.kind is PrincipalKind.ROLE else p.kind
+    terms: list[Term] = [EnumIs(enc.kind, KINDS.index(kind))]
+    if request.action not in enc.action.domain:
+        return FALSE
+    terms.append(EnumIs(enc.action, enc.action.domain.index(request.action)))
+    if p.account is not None:
+        terms.append(enc.account_is(enc.paccount, p.account))
+        terms.append(
+            EnumIs(enc.partition, enc.partition.domain.index(p.partition))
+            if p.partition in enc.partition.domain
+            else FALSE
+        )
+    if p.principal_arn is not None:
+        terms.append(enc.principal_arn.member(literal(p.principal_arn)))
+    if p.session_name is not None:
+        terms.append(enc.session.member(literal(p.session_name)))
+    if kind is PrincipalKind.SERVICE:
+        terms.append(enc.service.member(literal(p.text)))
+    if request.resource == "*":
+        terms.append(enc.res_star)
+    else:
+        terms.append(not_(enc.res_star))
+        terms.append(enc.resource.member(literal(request.resource)))
+        from cksmodel.patterns import split_arn
+
+        parts = split_arn(request.resource)
+        in_arn = parts is not None and bool(parts[4]) and request.resource_account is None
+        terms.append(enc.res_acct_in_arn if in_arn else not_(enc.res_acct_in_arn))
+        account = request.effective_resource_account()
+        if account is not None:
+            terms.append(enc.account_is(enc.raccount, account))
+    for key, rep in enc.keys.items():
+        value = request.context.get(key)
+        if value is None:
+            terms.append(not_(rep.present))
+            continue
+        terms.append(rep.present)
+        values = [value] if isinstance(value, str | bool | int | float) else list(value)
+        if not rep.multi and len(values) != 1:
+            return FALSE
+        if rep.multi:
+            terms += [
+                rep.used[i] if i < len(values) else not_(rep.used[i]) for i in range(rep.slots)
+            ]
+            if len(values) > rep.slots:
+                return FALSE
+        for i, v in enumerate(values):
+            terms.append(_fix_value(rep, i, v))
+    return and_(terms)
+
+
+def _fix_value(rep: Any, slot: int, value: ContextValue) -> Term:
+    text = (
+        value
+        if isinstance(value, str)
+        else ("true" if value is True else "false" if value is False else str(value))
+    )
+    if rep.family == "String":
+        return rep.strings[slot].member(literal(text))
+    if rep.family == "Numeric":
+        number = parse_number(text)
+        if number is None:
+            return not_(rep.valid[slot])
+        return and_(rep.valid[slot], RealCmp(rep.reals[slot], "==", Fraction(number)))
+    if rep.family == "Date":
+        moment = parse_date(text)
+        if moment is None:
+            return not_(rep.valid[slot])
+        return and_(rep.valid[slot], RealCmp(rep.reals[slot], "==", date_fraction(moment)))
+    if rep.family == "Bool":
+        index = {"true": 0, "false": 1}.get(text.lower(), 2)
+        return EnumIs(rep.bools[slot], index)
+    if rep.family == "Ip":
+        from cksmodel.logic import BVRange
+
+        address = parse_address(text)
+        if address is None:
+            return EnumIs(rep.ip_version[slot], 2)
+        return and_(
+            EnumIs(rep.ip_version[slot], 0 if address.version == 4 else 1),
+            BVRange(rep.ip_addr[slot], int(address), int(address)),
+        )
+    return TRUE
+
+
+# ---------------------------------------------------------------------- public questions
+
+
+def _decide(ps: PolicySet) -> Callable[[Request], str]:
+    return lambda r: evaluate(r, ps).decision.value
+
+
+def can(
+    policies: PolicySet,
+    *,
+    constraint: Goal | None = None,
+    fixed: Request | None = None,
+    timeout: float = 30.0,
+    max_examples: int = 1,
+) -> Answer:
+    """Is some request allowed? REFUTED here means "yes, here is one" (PROVED: none is)."""
+    decide = _decide(policies)
+
+    def goal(enc: Encoder) -> Term:
+        allowed, _ = enc.decision(policies)
+        return and_(allowed, constraint(enc) if constraint else TRUE)
+
+    def replay(r: Request) -> tuple[bool, dict[str, str]]:
+        word = decide(r)
+        return word == "allowed", {"policies": word}
+
+    return search(_Search([policies], goal, replay, fixed, timeout, max_examples))
+
+
+def always_denies(policies: PolicySet, *, timeout: float = 30.0) -> Answer:
+    """PROVED when no request at all is allowed."""
+    return can(policies, timeout=timeout)
+
+
+def implies(a: PolicySet, b: PolicySet, *, timeout: float = 30.0, max_examples: int = 1) -> Answer:
+    """PROVED when every request ``a`` allows is allowed by ``b``."""
+    decide_a, decide_b = _decide(a), _decide(b)
+
+    def goal(enc: Encoder) -> Term:
+        return and_(enc.decision(a)[0], not_(enc.decision(b)[0]))
+
+    def replay(r: Request) -> tuple[bool, dict[str, str]]:
+        da, db = decide_a(r), decide_b(r)
+        return da == "allowed" and db != "allowed", {"a": da, "b": db}
+
+    return search(_Search([a, b], goal, replay, None, timeout, max_examples))
+
+
+def symbolic_decision(
+    request: Request, policies: PolicySet, *, timeout: float = 30.0
+) -> str | None:
+    """The decision word the encoding gives one concrete request (``None``: undecided).
+
+    Used to cross-check the encoder against the evaluator.
+    """
+    answers = []
+    for pick in (0, 1):
+
+        def goal(enc: Encoder, pick: int = pick) -> Term:
+            return enc.decision(policies)[pick]
+
+        found = search(_Search([policies], goal, lambda r: (True, {}), request, timeout, 1))
+        answers.append(found.verdict)
+    if Verdict.UNKNOWN in answers:
+        return None
+    allowed, explicit = (v is Verdict.REFUTED for v in answers)
+    if allowed and explicit:
+        return None
+    if allowed:
+        return "allowed"
+    return "explicitDeny" if explicit else "implicitDeny"
+
+
+# ---------------------------------------------------------------------- single-policy checks
+
+
+def policy_answer(
+    policies: Sequence[Policy],
+    goal: Callable[[Encoder], Term],
+    replay: Replay,
+    *,
+    timeout: float,
+    max_examples: int,
+) -> Answer:
+    sets = [PolicySet(identity=(p,)) for p in policies]
+    return search(_Search(sets, goal, replay, None, timeout, max_examples))
+
+
+def no_new_access(
+    existing: Policy, new: Policy, *, identity: bool, timeout: float = 30.0, max_examples: int = 1
+) -> Answer:
+    """PROVED when ``new`` allows nothing that ``existing`` does not."""
+
+    def goal(enc: Encoder) -> Term:
+        return and_(
+            policy_allows(enc, new), not_(policy_allows(enc, existing)), holder(enc, identity)
+        )
+
+    def replay(r: Request) -> tuple[bool, dict[str, str]]:
+        n, e = concrete_policy_allows(new, r), concrete_policy_allows(existing, r)
+        return n and not e, {"new": _word(n), "existing": _word(e)}
+
+    return policy_answer([existing, new], goal, replay, timeout=timeout, max_examples=max_examples)
+
+
+def access_not_granted(
+    policy: Policy,
+    access: Callable[[Encoder], Term],
+    *,
+    identity: bool,
+    timeout: float = 30.0,
+    max_examples: int = 1,
+    concrete: Callable[[Request], bool] = lambda r: True,
+) -> Answer:
+    """PROVED when the policy allows none of the listed access."""
+
+    def goal(enc: Encoder) -> Term:
+        return and_(policy_allows(enc, policy), access(enc), holder(enc, identity))
+
+    def replay(r: Request) -> tuple[bool, dict[str, str]]:
+        allowed = concrete_policy_allows(policy, r)
+        return allowed and concrete(r), {"policy": _word(allowed)}
+
+    return policy_answer([policy], goal, replay, timeout=timeout, max_examples=max_examples)
+
+
+def _word(allowed: bool) -> str:
+    return "allowed" if allowed else "denied"
+
+
+def holder(enc: Encoder, identity: bool) -> Term:
+    """Identity policies are held by an IAM user or role session; resource policies face anyone."""
+    if identity:
+        return enc.kind_in(PrincipalKind.USER, PrincipalKind.ASSUMED_ROLE)
+    return TRUE
+
+
+def evaluate_goal(term: Term, assignment: Any) -> bool:
+    return evaluate_term(term, assignment)
+
+
+__all__ = [
+    "Answer",
+    "Counterexample",
+    "Verdict",
+    "access_not_granted",
+    "always_denies",
+    "can",
+    "implies",
+    "no_new_access",
+    "or_",
+    "symbolic_decision",
+]
