@@ -24,12 +24,32 @@ _EXPORTS = {
     "evaluate": "cksmodel.evaluate",
     "load_scenario": "cksmodel.scenario",
     "simulate": "cksmodel.scenario",
+    "Answer": "cksmodel.query",
+    "Comparison": "cksmodel.query",
+    "Relation": "cksmodel.query",
+    "Verdict": "cksmodel.query",
+    "always_denies": "cksmodel.query",
+    "can": "cksmodel.query",
+    "compare": "cksmodel.query",
+    "equivalent": "cksmodel.query",
+    "implies": "cksmodel.query",
 }
 
 if TYPE_CHECKING:
     from cksmodel.decision import Decision, DecisionWord, MatchedStatement
     from cksmodel.errors import CksError, InputError
     from cksmodel.evaluate import evaluate
+    from cksmodel.query import (
+        Answer,
+        Comparison,
+        Relation,
+        Verdict,
+        always_denies,
+        can,
+        compare,
+        equivalent,
+        implies,
+    )
     from cksmodel.scenario import load_scenario, simulate
 
 
@@ -41,13 +61,22 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Answer",
     "CksError",
+    "Comparison",
     "Decision",
     "DecisionWord",
     "InputError",
     "MatchedStatement",
+    "Relation",
+    "Verdict",
     "__version__",
+    "always_denies",
+    "can",
+    "compare",
+    "equivalent",
     "evaluate",
+    "implies",
     "load_scenario",
     "simulate",
 ]

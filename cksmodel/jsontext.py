@@ -10,6 +10,7 @@ nesting depth, duplicate keys, syntax) becomes a :class:`ParseError` with a span
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -212,6 +213,7 @@ def parse_json(text: str, source: str) -> Any:
             span=Span(source=source, line=1, column=1),
             code="E_TOO_LARGE",
         )
+    _check_depth(text, source)
     try:
         node: _Node = _parser().parse(text)
     except UnexpectedInput as exc:
@@ -223,6 +225,30 @@ def parse_json(text: str, source: str) -> Any:
         )
         raise ParseError(exc.message, span=span, code=exc.code) from None
     return node[0]
+
+
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Reject deep nesting before parsing, at the bracket that crosses the limit."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    for found in _BRACKETS.finditer(text):
+        token = found.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, found.start()) + 1
+                column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+                raise ParseError(
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                    span=Span(source=source, line=line, column=column),
+                    code="E_TOO_DEEP",
+                )
+        elif token in "]}":
+            depth -= 1
 
 
 def _syntax_error(exc: UnexpectedInput, text: str, source: str) -> ParseError:

@@ -31,9 +31,7 @@ from cksmodel.logic import (
     RealCmp,
     Term,
     and_,
-    evaluate_term,
     not_,
-    or_,
 )
 from cksmodel.patterns import ContextValue
 from cksmodel.request import PrincipalKind, Request, derived_context
@@ -347,6 +345,65 @@ def implies(a: PolicySet, b: PolicySet, *, timeout: float = 30.0, max_examples: 
     return search(_Search([a, b], goal, replay, None, timeout, max_examples))
 
 
+def equivalent(a: PolicySet, b: PolicySet, *, timeout: float = 30.0) -> Answer:
+    """PROVED when ``a`` and ``b`` allow exactly the same requests."""
+    forward = implies(a, b, timeout=timeout)
+    if forward.verdict is not Verdict.PROVED:
+        return forward
+    return implies(b, a, timeout=timeout)
+
+
+class Relation(StrEnum):
+    """How ``a`` relates to ``b`` in :func:`compare`."""
+
+    EQUIVALENT = "equivalent"
+    MORE_PERMISSIVE = "more-permissive"
+    LESS_PERMISSIVE = "less-permissive"
+    INCOMPARABLE = "incomparable"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Comparison:
+    """``a`` relative to ``b``, with witnesses for each difference."""
+
+    relation: Relation
+    only_a: Answer
+    only_b: Answer
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "result": self.relation.value,
+            "allowed_only_by_a": [c.to_json() for c in self.only_a.counterexamples],
+            "allowed_only_by_b": [c.to_json() for c in self.only_b.counterexamples],
+            "reason": "; ".join(r for r in (self.only_a.reason, self.only_b.reason) if r),
+        }
+
+
+def relation_of(only_a: Answer, only_b: Answer) -> Relation:
+    """The relation from the two directions' answers (PROVED = no request only on that side)."""
+    if Verdict.UNKNOWN in (only_a.verdict, only_b.verdict):
+        return Relation.UNKNOWN
+    a_extra = only_a.verdict is Verdict.REFUTED
+    b_extra = only_b.verdict is Verdict.REFUTED
+    if a_extra and b_extra:
+        return Relation.INCOMPARABLE
+    if a_extra:
+        return Relation.MORE_PERMISSIVE
+    if b_extra:
+        return Relation.LESS_PERMISSIVE
+    return Relation.EQUIVALENT
+
+
+def compare(
+    a: PolicySet, b: PolicySet, *, timeout: float = 30.0, max_examples: int = 1
+) -> Comparison:
+    """``a`` relative to ``b``: more-permissive means ``a`` allows all ``b`` does, and more."""
+    only_a = implies(a, b, timeout=timeout, max_examples=max_examples)
+    only_b = implies(b, a, timeout=timeout, max_examples=max_examples)
+    return Comparison(relation=relation_of(only_a, only_b), only_a=only_a, only_b=only_b)
+
+
 def symbolic_decision(
     request: Request, policies: PolicySet, *, timeout: float = 30.0
 ) -> str | None:
@@ -434,21 +491,3 @@ def holder(enc: Encoder, identity: bool) -> Term:
     if identity:
         return enc.kind_in(PrincipalKind.USER, PrincipalKind.ASSUMED_ROLE)
     return TRUE
-
-
-def evaluate_goal(term: Term, assignment: Any) -> bool:
-    return evaluate_term(term, assignment)
-
-
-__all__ = [
-    "Answer",
-    "Counterexample",
-    "Verdict",
-    "access_not_granted",
-    "always_denies",
-    "can",
-    "implies",
-    "no_new_access",
-    "or_",
-    "symbolic_decision",
-]

@@ -33,7 +33,7 @@ from cksmodel.logic import (
     Term,
     evaluate_term,
 )
-from cksmodel.strings import Pattern, SearchLimit, conflict_core, witness
+from cksmodel.strings import Pattern, SearchLimit, conflict_core, relation, witness
 
 SEED = 7
 PAIRWISE_LIMIT = 40
@@ -147,16 +147,14 @@ def _pairwise(dim: Dimension, deadline: float) -> Iterable[Term]:
         for q, b in items[i + 1 :]:
             if time.monotonic() > deadline:
                 return
-            try:
-                if witness([p, q], limit=20_000) is None:
-                    yield Or((Not(a), Not(b)))
-                    continue
-                if witness([p], [q], limit=20_000) is None:
-                    yield Or((Not(a), b))
-                if witness([q], [p], limit=20_000) is None:
-                    yield Or((Not(b), a))
-            except SearchLimit:
+            disjoint, p_in_q, q_in_p = relation(p, q)
+            if disjoint:
+                yield Or((Not(a), Not(b)))
                 continue
+            if p_in_q:
+                yield Or((Not(a), b))
+            if q_in_p:
+                yield Or((Not(b), a))
 
 
 def solve(

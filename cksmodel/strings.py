@@ -52,6 +52,16 @@ class Pattern:
     def __str__(self) -> str:
         return self.text
 
+    @property
+    def only_string(self) -> str | None:
+        """The one string this pattern matches, if it matches exactly one."""
+        chars = []
+        for tok in self.tokens:
+            if tok.star or tok.cls.negated or len(tok.cls.chars) != 1:
+                return None
+            chars.extend(tok.cls.chars)
+        return "".join(chars)
+
 
 def _lit(ch: str, ignore_case: bool) -> Token:
     if ignore_case and ch.lower() != ch.upper():
@@ -229,6 +239,28 @@ def witness(
                 raise SearchLimit(f"more than {limit:,} states")
             queue.append(nxt)
     return None
+
+
+@lru_cache(maxsize=65536)
+def relation(p: Pattern, q: Pattern) -> tuple[bool, bool, bool]:
+    """(disjoint, p within q, q within p), each ``False`` when undecided within the limit."""
+    for a, b, flip in ((p, q, False), (q, p, True)):
+        text = a.only_string
+        if text is not None:
+            inside = matches(b, text)
+            if flip:
+                return (not inside, inside and b.only_string == text, inside)
+            return (not inside, inside, inside and b.only_string == text)
+    try:
+        if witness([p, q], limit=20_000) is None:
+            return (True, False, False)
+        return (
+            False,
+            witness([p], [q], limit=20_000) is None,
+            witness([q], [p], limit=20_000) is None,
+        )
+    except SearchLimit:
+        return (False, False, False)
 
 
 def conflict_core(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cksmodel.catalog import get_catalog
 from cksmodel.evaluate import (
@@ -168,28 +169,41 @@ def _action_signature(
     return (special, tuple(compile_glob(p, True).match(lower) for p in patterns))
 
 
+SPECIAL_SERVICES = frozenset({"kms", "sts"})
+"""Services whose individual actions the evaluator treats specially (grant
+operations, cross-account KMS operations, trust actions)."""
+
+
+@lru_cache(maxsize=256)
 def action_universe(
-    patterns: Iterable[str], grant_ops: Iterable[str], extra: Iterable[str] = ()
+    patterns: tuple[str, ...], grant_ops: frozenset[str], extra: tuple[str, ...] = ()
 ) -> tuple[str, ...]:
-    """One representative action per way the patterns (and the evaluator) can treat it."""
+    """One representative action per way the patterns (and the evaluator) can treat it.
+
+    A service all of whose relevant patterns cover every action name needs only
+    one representative; the others contribute every catalog action.
+    """
     catalog = get_catalog()
     pats = sorted({p.lower() for p in patterns})
-    ops = frozenset(o.lower() for o in grant_ops)
-    services: set[str] = {"kms", "sts", "iam"}
-    wide = False
-    for p in pats:
-        svc = p.partition(":")[0]
-        if "*" in svc or "?" in svc:
-            wide = True
-        elif catalog.has_service(svc):
-            services.add(svc)
-    if wide:
-        services |= set(catalog.services())
+    split = [(p.partition(":")[0], p.partition(":")[2], ":" in p) for p in pats]
+    services = set(catalog.services())
     candidates: list[str] = list(extra)
-    for svc in sorted(services):
-        candidates.extend(catalog.actions_of(svc))
+    for svc in sorted(services | SPECIAL_SERVICES):
+        relevant = [
+            ("*", True) if pat == "*" else (name, has_colon)
+            for pat, (svc_glob, name, has_colon) in zip(pats, split, strict=True)
+            if (
+                compile_glob(svc_glob, True).match(svc)
+                if has_colon
+                else compile_glob(pat, True).match(svc + ":x")
+            )
+        ]
+        uniform = all(has_colon and name == "*" for name, has_colon in relevant)
+        if svc in SPECIAL_SERVICES or not uniform:
+            candidates.extend(catalog.actions_of(svc))
         candidates.append(f"{svc}:UnlistedAction")
     candidates.append("unlisted-service:UnlistedAction")
+    ops = frozenset(o.lower() for o in grant_ops)
     groups: dict[tuple[object, ...], str] = {}
     for action in candidates:
         groups.setdefault(_action_signature(action, pats, ops), action)
@@ -274,7 +288,9 @@ def build_universe(sets: Sequence[PolicySet], fixed: Request | None = None) -> U
     )
     partitions = regions(PARTITION_SHAPE, partition_literals, partition_globs, 1, "partition")
     return Universe(
-        actions=action_universe(action_patterns, grant_ops, extra),
+        actions=action_universe(
+            tuple(sorted(set(action_patterns))), frozenset(grant_ops), tuple(extra)
+        ),
         accounts=accounts,
         partitions=partitions,
         multi_valued={k: max(1, counts.get(k, 1)) for k in sorted(multi)},
