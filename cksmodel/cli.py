@@ -63,6 +63,120 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+EXIT_UNKNOWN = 3
+
+
+def _policy_type(args: argparse.Namespace) -> tuple[object, bool]:
+    from cksmodel.checks import POLICY_TYPES
+
+    ptype = POLICY_TYPES[args.policy_type]
+    return ptype, args.policy_type == "IDENTITY_POLICY"
+
+
+def _emit_check(args: argparse.Namespace, result: object) -> int:
+    import json
+
+    from cksmodel.checks import CheckResult, result_text
+    from cksmodel.report import write_output
+
+    assert isinstance(result, CheckResult)
+    text = (
+        json.dumps(result.to_json(), indent=2) + "\n"
+        if args.format == "json"
+        else result_text(result)
+    )
+    write_output(text, args.output)
+    return result.exit_code
+
+
+def _cmd_no_new_access(args: argparse.Namespace) -> int:
+    from cksmodel.checks import check_no_new_access, read_policy_argument
+
+    ptype, identity = _policy_type(args)
+    existing = read_policy_argument(
+        args.existing_policy_document, policy_type=ptype, name="existing"
+    )
+    new = read_policy_argument(args.new_policy_document, policy_type=ptype, name="new")
+    result = check_no_new_access(
+        existing,
+        new,
+        identity=identity,
+        timeout=args.timeout,
+        max_examples=args.max_counterexamples,
+    )
+    return _emit_check(args, result)
+
+
+def _cmd_access_not_granted(args: argparse.Namespace) -> int:
+    from cksmodel.checks import check_access_not_granted, parse_access, read_policy_argument
+
+    ptype, identity = _policy_type(args)
+    policy = read_policy_argument(args.policy_document, policy_type=ptype, name="policy")
+    result = check_access_not_granted(
+        policy,
+        parse_access(args.access),
+        identity=identity,
+        timeout=args.timeout,
+        max_examples=args.max_counterexamples,
+    )
+    return _emit_check(args, result)
+
+
+def _cmd_no_public_access(args: argparse.Namespace) -> int:
+    from cksmodel.checks import RESOURCE_TYPES, check_no_public_access, read_policy_argument
+
+    ptype = RESOURCE_TYPES[args.resource_type][0]
+    policy = read_policy_argument(args.policy_document, policy_type=ptype, name="policy")
+    result = check_no_public_access(
+        policy, args.resource_type, timeout=args.timeout, max_examples=args.max_counterexamples
+    )
+    return _emit_check(args, result)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import json
+
+    from cksmodel.checks import compare_policies, comparison_text, read_policy_argument
+    from cksmodel.query import Relation
+    from cksmodel.report import write_output
+
+    ptype, identity = _policy_type(args)
+    a = read_policy_argument(args.a, policy_type=ptype, name="A")
+    b = read_policy_argument(args.b, policy_type=ptype, name="B")
+    comparison = compare_policies(
+        a, b, identity=identity, timeout=args.timeout, max_examples=args.max_counterexamples
+    )
+    text = (
+        json.dumps(comparison.to_json(), indent=2) + "\n"
+        if args.format == "json"
+        else comparison_text(comparison)
+    )
+    write_output(text, args.output)
+    return EXIT_UNKNOWN if comparison.relation is Relation.UNKNOWN else EXIT_OK
+
+
+def _symbolic_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--output", metavar="FILE", help="write the result here instead of stdout")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds per solver query (default 30)",
+    )
+    p.add_argument(
+        "--max-counterexamples",
+        type=int,
+        default=1,
+        metavar="N",
+        help="how many distinct replayed counterexamples to report on FAIL (default 1)",
+    )
+
+
+POLICY_ARG_HELP = "a path, '-' for stdin, file://path, or inline JSON"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cksmodel",
@@ -109,6 +223,71 @@ def _parser() -> argparse.ArgumentParser:
         "--output", metavar="FILE", help="write the result here instead of stdout"
     )
     simulate.set_defaults(run=_cmd_simulate)
+
+    checks_epilog = "Exit status: 0 PASS, 1 FAIL, 3 UNKNOWN, 2 invalid input."
+    nna = sub.add_parser(
+        "check-no-new-access",
+        help="does a new policy grant anything the existing one does not? (offline Access Analyzer check)",
+        description=(
+            "PASS when every request the new policy allows is allowed by the existing policy; "
+            "FAIL with replayed counterexample requests otherwise."
+        ),
+        epilog=checks_epilog,
+    )
+    nna.add_argument("--existing-policy-document", required=True, metavar="P", help=POLICY_ARG_HELP)
+    nna.add_argument("--new-policy-document", required=True, metavar="P", help=POLICY_ARG_HELP)
+    nna.add_argument("--policy-type", required=True, choices=("IDENTITY_POLICY", "RESOURCE_POLICY"))
+    _symbolic_options(nna)
+    nna.set_defaults(run=_cmd_no_new_access)
+
+    ang = sub.add_parser(
+        "check-access-not-granted",
+        help="does a policy grant none of the listed actions/resources?",
+        description="PASS when the policy allows no request for the listed actions on the listed resources.",
+        epilog=checks_epilog,
+    )
+    ang.add_argument("--policy-document", required=True, metavar="P", help=POLICY_ARG_HELP)
+    ang.add_argument(
+        "--access",
+        required=True,
+        metavar="JSON",
+        help='e.g. \'{"actions": ["kms:Decrypt"], "resources": ["arn:aws:kms:..."]}\'',
+    )
+    ang.add_argument("--policy-type", required=True, choices=("IDENTITY_POLICY", "RESOURCE_POLICY"))
+    _symbolic_options(ang)
+    ang.set_defaults(run=_cmd_access_not_granted)
+
+    from cksmodel.checks import RESOURCE_TYPES
+
+    npa = sub.add_parser(
+        "check-no-public-access",
+        help="does a resource policy grant access to anonymous callers or unnamed accounts?",
+        description=(
+            "PASS when no anonymous caller and no principal of an account the policy does not name "
+            "(without a fixed organization, VPC, source or IP value named in the policy) is allowed."
+        ),
+        epilog=checks_epilog,
+    )
+    npa.add_argument("--policy-document", required=True, metavar="P", help=POLICY_ARG_HELP)
+    npa.add_argument("--resource-type", required=True, choices=sorted(RESOURCE_TYPES))
+    _symbolic_options(npa)
+    npa.set_defaults(run=_cmd_no_public_access)
+
+    cmp_ = sub.add_parser(
+        "compare",
+        help="how policy A relates to policy B: equivalent, more-, less-permissive, incomparable",
+        description=(
+            "A relative to B: more-permissive means A allows every request B allows, and more. "
+            "Witness requests for each difference. Exit 0 whatever the relation, 3 unknown, 2 invalid input."
+        ),
+    )
+    cmp_.add_argument("a", metavar="A", help=POLICY_ARG_HELP)
+    cmp_.add_argument("b", metavar="B", help=POLICY_ARG_HELP)
+    cmp_.add_argument(
+        "--policy-type", required=True, choices=("IDENTITY_POLICY", "RESOURCE_POLICY")
+    )
+    _symbolic_options(cmp_)
+    cmp_.set_defaults(run=_cmd_compare)
     return parser
 
 

@@ -574,6 +574,14 @@ def policy_allows(policy: Policy, request: Request) -> bool:
     This is what the policy-level checks (``check-no-new-access`` and friends)
     compare; it ignores every other policy.
     """
+    allows, denies = policy_statements(policy, request)
+    return bool(allows) and not denies
+
+
+def policy_statements(
+    policy: Policy, request: Request
+) -> tuple[list[MatchedStatement], list[MatchedStatement]]:
+    """The Allow and the Deny statements of one policy that apply to the request."""
     ctx = _Context(
         request=request,
         values=derived_context(request),
@@ -582,4 +590,4 @@ def policy_allows(policy: Policy, request: Request) -> bool:
         has_boundary=False,
     )
     scan = _scan((policy,), ctx)
-    return bool(scan.allows) and not scan.denies
+    return [_matched(p, s) for p, s, _ in scan.allows], [_matched(p, s) for p, s in scan.denies]

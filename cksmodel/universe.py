@@ -88,6 +88,8 @@ class FiniteDomain:
 
     values: tuple[str, ...]
     complete: bool = True
+    literals: frozenset[str] = frozenset()
+    """The values named literally by some policy (the rest stand for unnamed ones)."""
 
 
 def regions(
@@ -132,7 +134,7 @@ def regions(
         values.append(candidate)
         seen.add(candidate)
         added += 1
-    return FiniteDomain(tuple(values), complete)
+    return FiniteDomain(tuple(values), complete, frozenset(lits))
 
 
 def _fresh_value(prefix: str, n: int) -> str:
