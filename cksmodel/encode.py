@@ -106,6 +106,7 @@ class StringDim:
     active: Term
     atoms: dict[Pattern, BoolVar] = field(default_factory=dict)
     guards: list[tuple[Term, Pattern]] = field(default_factory=list)
+    preferences: tuple[Pattern, ...] = ()
 
     def member(self, pattern: Pattern) -> Term:
         atom = self.atoms.get(pattern)
@@ -149,6 +150,16 @@ class Levels:
     direct: Term
     role: Term
     any: Term
+
+
+def _key_names(policies: Iterable[Policy]) -> dict[str, str]:
+    """The spelling each condition key is first written with."""
+    names: dict[str, str] = {}
+    for policy in policies:
+        for stmt in policy.statements:
+            for cond in stmt.conditions:
+                names.setdefault(cond.key_lower, cond.key)
+    return names
 
 
 def _families(policies: Iterable[Policy]) -> dict[str, set[str]]:
@@ -197,6 +208,7 @@ class Encoder:
         for key in self.ec_keys:
             self.families.setdefault(key, set()).add("String")
         self.families.setdefault("kms:grantoperations", set()).add("String")
+        self.key_names: dict[str, str] = _key_names(all_policies(sets))
         self.principal_arn = StringDim(
             "principal_arn",
             self.kind_in(
@@ -209,6 +221,28 @@ class Encoder:
         self.session = StringDim("session", self.kind_is(PrincipalKind.ASSUMED_ROLE))
         self.service = StringDim("service", self.kind_is(PrincipalKind.SERVICE))
         self.resource = StringDim("resource", not_(self.res_star))
+        self.principal_arn.preferences = tuple(
+            arn(g)
+            for g in (
+                "arn:*:iam::*:user/alice",
+                "arn:*:iam::*:user/*/alice",
+                "arn:*:iam::*:role/app-role",
+                "arn:*:iam::*:role/*/app-role",
+                "arn:*:sts::*:federated-user/bob",
+            )
+        )
+        self.session.preferences = (literal("session-1"),)
+        self.service.preferences = (literal("ec2.amazonaws.com"), glob("*service.amazonaws.com"))
+        self.resource.preferences = tuple(
+            arn(g)
+            for g in (
+                "arn:*:kms:us-east-1:*:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "arn:*:iam::*:role/app-role",
+                "arn:*:s3:::example-bucket/*?",
+                "arn:*:*:us-east-1:*:?*",
+                "arn:*:*:*:*:?*",
+            )
+        )
         self.dims: list[StringDim] = [self.principal_arn, self.session, self.service, self.resource]
         self.well_formed: list[Term] = []
         self._shapes()
@@ -508,7 +542,10 @@ class Encoder:
         names = [f"{key}" if not multi else f"{key}#{i}" for i in range(slots)]
         rep = KeyRep(key=key, family=family, slots=slots, multi=multi, present=present, used=used)
         if family == "String":
-            rep.strings = tuple(StringDim(f"ctx:{n}", u) for n, u in zip(names, used, strict=True))
+            rep.strings = tuple(
+                StringDim(f"ctx:{n}", u, preferences=(glob("example-*?"), glob("?*")))
+                for n, u in zip(names, used, strict=True)
+            )
             self.dims.extend(rep.strings)
         elif family in ("Numeric", "Date"):
             rep.reals = tuple(RealVar(f"real[{n}]") for n in names)

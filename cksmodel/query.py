@@ -54,9 +54,13 @@ class Counterexample:
 
     request: Request
     decisions: dict[str, str]
+    key_names: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"request": request_json(self.request), "decisions": dict(self.decisions)}
+        return {
+            "request": request_json(self.request, self.key_names),
+            "decisions": dict(self.decisions),
+        }
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -121,7 +125,7 @@ def search(s: _Search) -> Answer:
     if s.fixed is not None:
         goal = and_(goal, fix_request(enc, s.fixed))
     goal = and_(goal, enc.well_formed)
-    dims = [Dimension(d.name, d.active, d.atoms, d.guards) for d in enc.dims]
+    dims = [Dimension(d.name, d.active, d.atoms, d.guards, d.preferences) for d in enc.dims]
     approximations = tuple(Approximation(reason=f.reason, span=f.span) for f in enc.free)
     exclusions: list[Term] = []
     failed_replays = 0
@@ -149,10 +153,18 @@ def search(s: _Search) -> Answer:
                 )
             return _answer(s, Verdict.PROVED, "", start, approximations)
         assert result.assignment is not None
+        nicer = solve(
+            and_(goal, _preferred(enc)), dims, timeout=max(0.5, remaining / 4), exclude=exclusions
+        )
+        if nicer.status is Status.SAT:
+            result = nicer
+        assert result.assignment is not None
         request = decode_request(enc, result.assignment, result.strings)
         ok, decisions = s.replay(request)
         if ok:
-            s.found.append(Counterexample(request=request, decisions=decisions))
+            s.found.append(
+                Counterexample(request=request, decisions=decisions, key_names=enc.key_names)
+            )
             if len(s.found) >= s.max_counterexamples:
                 return _answer(s, Verdict.REFUTED, "", start, approximations)
             exclusions.append(_different(enc, result.assignment))
@@ -181,6 +193,18 @@ def _answer(
         elapsed=time.monotonic() - start,
         approximations=approx,
     )
+
+
+def _preferred(enc: Encoder) -> Term:
+    """Readable values where the question allows: well-formed IPs, numbers, dates, Booleans,
+    and principals and resources of the policies' own accounts and the default partition."""
+    terms: list[Term] = []
+    for rep in enc.keys.values():
+        terms += [not_(EnumIs(v, 2)) for v in rep.ip_version]
+        terms += list(rep.valid)
+        terms += [not_(EnumIs(v, 2)) for v in rep.bools]
+    terms.append(EnumIs(enc.partition, 0))
+    return and_(terms)
 
 
 def _same_choices(enc: Encoder, a: Any) -> list[Term]:

@@ -54,6 +54,8 @@ class Dimension:
     active: Term
     atoms: dict[Pattern, BoolVar]
     guards: list[tuple[Term, Pattern]]
+    preferences: tuple[Pattern, ...] = ()
+    """Patterns a witness should also match when it can, for readable values."""
 
 
 @dataclass(slots=True)
@@ -157,6 +159,18 @@ def _pairwise(dim: Dimension, deadline: float) -> Iterable[Term]:
                 yield Or((Not(b), a))
 
 
+def _readable(found: str, pos: list[Pattern], neg: list[Pattern], prefs: Sequence[Pattern]) -> str:
+    """The witness that also matches the first preference it can, else the shortest one."""
+    for pref in prefs:
+        try:
+            nicer = witness([*pos, pref], neg, limit=20_000)
+        except SearchLimit:
+            continue
+        if nicer is not None:
+            return nicer
+    return found
+
+
 def solve(
     goal: Term,
     dims: Sequence[Dimension],
@@ -210,7 +224,7 @@ def solve(
                 neg = [p for p, _, inside in justified if not inside]
                 found = witness(pos, neg)
                 if found is not None:
-                    strings[dim.name] = found
+                    strings[dim.name] = _readable(found, pos, neg, dim.preferences)
                     continue
                 core_pos, core_neg = conflict_core(pos, neg)
                 why = {(p, inside): term for p, term, inside in justified}

@@ -201,8 +201,11 @@ def action_universe(
             )
         ]
         uniform = all(has_colon and name == "*" for name, has_colon in relevant)
+        listed = catalog.actions_of(svc)
         if svc in SPECIAL_SERVICES or not uniform:
-            candidates.extend(catalog.actions_of(svc))
+            candidates.extend(listed)
+        elif listed:
+            candidates.append(listed[0])
         candidates.append(f"{svc}:UnlistedAction")
     candidates.append("unlisted-service:UnlistedAction")
     ops = frozenset(o.lower() for o in grant_ops)
