@@ -25,13 +25,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import scenarios  # noqa: E402
+from corpus import scenarios
 
-from cksmodel import build  # noqa: E402
-from cksmodel.evaluate import evaluate  # noqa: E402
-from cksmodel.ir import PolicyType  # noqa: E402
-from cksmodel.jsontext import parse_json  # noqa: E402
-from cksmodel.scenario import load_scenario, simulate  # noqa: E402
+from cksmodel import build
+from cksmodel.evaluate import evaluate
+from cksmodel.ir import PolicyType
+from cksmodel.jsontext import parse_json
+from cksmodel.scenario import load_scenario, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -126,7 +126,9 @@ def _reasons(policy: Policy, answer: Answer) -> tuple[dict[str, Any], ...]:
             seen.setdefault(
                 m.statement_index,
                 {
-                    "description": f"statement {m.statement_index} of {policy.name} allows the request",
+                    "description": (
+                        f"statement {m.statement_index} of {policy.name} allows the request"
+                    ),
                     "statementIndex": m.statement_index,
                     "statementId": m.sid,
                     "line": m.line,

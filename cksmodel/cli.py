@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from cksmodel import __version__
+
+if TYPE_CHECKING:
+    from cksmodel.ir import PolicyType
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -66,7 +70,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 EXIT_UNKNOWN = 3
 
 
-def _policy_type(args: argparse.Namespace) -> tuple[object, bool]:
+def _policy_type(args: argparse.Namespace) -> tuple[PolicyType, bool]:
     from cksmodel.checks import POLICY_TYPES
 
     ptype = POLICY_TYPES[args.policy_type]
@@ -227,7 +231,7 @@ def _parser() -> argparse.ArgumentParser:
     checks_epilog = "Exit status: 0 PASS, 1 FAIL, 3 UNKNOWN, 2 invalid input."
     nna = sub.add_parser(
         "check-no-new-access",
-        help="does a new policy grant anything the existing one does not? (offline Access Analyzer check)",
+        help="does a new policy grant anything the existing one does not?",
         description=(
             "PASS when every request the new policy allows is allowed by the existing policy; "
             "FAIL with replayed counterexample requests otherwise."
@@ -243,7 +247,9 @@ def _parser() -> argparse.ArgumentParser:
     ang = sub.add_parser(
         "check-access-not-granted",
         help="does a policy grant none of the listed actions/resources?",
-        description="PASS when the policy allows no request for the listed actions on the listed resources.",
+        description=(
+            "PASS when the policy allows no request for the listed actions on the listed resources."
+        ),
         epilog=checks_epilog,
     )
     ang.add_argument("--policy-document", required=True, metavar="P", help=POLICY_ARG_HELP)
@@ -263,8 +269,9 @@ def _parser() -> argparse.ArgumentParser:
         "check-no-public-access",
         help="does a resource policy grant access to anonymous callers or unnamed accounts?",
         description=(
-            "PASS when no anonymous caller and no principal of an account the policy does not name "
-            "(without a fixed organization, VPC, source or IP value named in the policy) is allowed."
+            "PASS when no anonymous caller and no principal of an account the policy does not "
+            "name (without a fixed organization, VPC, source or IP value named in the policy) "
+            "is allowed."
         ),
         epilog=checks_epilog,
     )
@@ -278,7 +285,8 @@ def _parser() -> argparse.ArgumentParser:
         help="how policy A relates to policy B: equivalent, more-, less-permissive, incomparable",
         description=(
             "A relative to B: more-permissive means A allows every request B allows, and more. "
-            "Witness requests for each difference. Exit 0 whatever the relation, 3 unknown, 2 invalid input."
+            "Witness requests for each difference. "
+            "Exit 0 whatever the relation, 3 unknown, 2 invalid input."
         ),
     )
     cmp_.add_argument("a", metavar="A", help=POLICY_ARG_HELP)

@@ -108,16 +108,15 @@ def _as_text(value: Scalar) -> str:
     return str(value)
 
 
-def _compare(rel: str, a: object, b: object) -> bool:
-    if rel == "Equals":
-        return a == b
-    if rel == "LessThan":
-        return a < b  # type: ignore[operator]
-    if rel == "LessThanEquals":
-        return a <= b  # type: ignore[operator]
-    if rel == "GreaterThan":
-        return a > b  # type: ignore[operator]
-    return a >= b  # type: ignore[operator]
+def _compare(rel: str, a: Decimal | datetime, b: Decimal | datetime) -> bool:
+    order = (a > b) - (a < b)  # type: ignore[operator]
+    return {
+        "Equals": order == 0,
+        "LessThan": order < 0,
+        "LessThanEquals": order <= 0,
+        "GreaterThan": order > 0,
+        "GreaterThanEquals": order >= 0,
+    }[rel]
 
 
 def positive_match(base: str, policy_text: str, value: Scalar, lookup: Lookup | None) -> bool:

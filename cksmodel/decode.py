@@ -63,7 +63,8 @@ def decode_request(enc: Encoder, a: Assignment, strings: dict[str, str]) -> Requ
         text = principal_arn
     elif kind is PrincipalKind.ASSUMED_ROLE:
         role_name = principal_arn.rpartition("/")[2]
-        text = f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{strings.get(enc.session.name, '')}"
+        session = strings.get(enc.session.name, "")
+        text = f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{session}"
         role_arn = principal_arn
     elif kind is PrincipalKind.ROOT:
         text = f"arn:{partition}:iam::{account}:root"

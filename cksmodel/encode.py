@@ -752,7 +752,7 @@ class Encoder:
             return or_(
                 present if "false" in texts else FALSE, not_(present) if "true" in texts else FALSE
             )
-        if family not in ("String", "Arn") or (cond.qualifier is not Qualifier.NONE and False):
+        if family not in ("String", "Arn"):
             return self.free_atom(f"{cond.base} on {cond.key}", cond.span)
         negated = cond.base in NEGATED
         base = _POSITIVE.get(cond.base, cond.base)
@@ -902,7 +902,7 @@ class Encoder:
             else self.free_atom("kms:GrantOperations used with several types", g.span)
         )
         ec_ops = self.action_where(lambda a: a.startswith("kms:") and a[4:] in _EC_OPERATIONS)
-        ec = TRUE
+        ec: Term = TRUE
         if g.encryption_context_equals is not None:
             wanted = {k.lower(): v for k, v in g.encryption_context_equals}
             ec = and_(
@@ -925,7 +925,7 @@ class Encoder:
         return rep.used[0] if not rep.multi else FALSE
 
     def _ec_equals(self, wanted: dict[str, str]) -> Term:
-        terms = []
+        terms: list[Term] = []
         for k, v in wanted.items():
             rep = self.key_rep("kms:encryptioncontext:" + k)
             if rep.multi or rep.family != "String":
@@ -956,7 +956,7 @@ class Encoder:
             if ps.management_account
             else FALSE
         )
-        res_acct_mgmt = FALSE
+        res_acct_mgmt: Term = FALSE
         if ps.management_account:
             res_acct_mgmt = or_(
                 and_(self.res_star, aws_identity, mgmt_p),

@@ -345,7 +345,7 @@ def grant_allows(grant: Grant, ctx: _Context) -> bool:
         if requested is None:
             ctx.missing.add("kms:GrantOperations")
         else:
-            wanted = [requested] if isinstance(requested, str) else requested
+            wanted = requested if isinstance(requested, list | tuple) else [requested]
             if not all(str(op).lower() in operations for op in wanted):
                 return False
     if operation not in _EC_OPERATIONS:

@@ -215,7 +215,7 @@ def parse_json(text: str, source: str) -> Any:
         )
     _check_depth(text, source)
     try:
-        node: _Node = _parser().parse(text)
+        node: _Node = _parser().parse(text)  # type: ignore[assignment]
     except UnexpectedInput as exc:
         raise _syntax_error(exc, text, source) from None
     except _PositionedError as exc:
@@ -264,7 +264,8 @@ def _syntax_error(exc: UnexpectedInput, text: str, source: str) -> ParseError:
         expected = sorted(_TERMINAL_TEXT.get(t, t) for t in exc.expected)
         message = f"unexpected {exc.token!s:.40}; expected {' or '.join(expected)}"
     elif isinstance(exc, UnexpectedCharacters):
-        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        at = exc.pos_in_stream or 0
+        ch = text[at] if at < len(text) else ""
         hint = "a string with an invalid escape or control character" if ch == '"' else repr(ch)
         message = f"unexpected {hint}; expected a JSON value, ',', ':', '}}' or ']'"
     else:

@@ -19,7 +19,7 @@ from typing import Any
 
 from cksmodel.conditions import parse_address, parse_date, parse_number
 from cksmodel.decode import decode_request, request_json
-from cksmodel.encode import Encoder, date_fraction, policy_allows
+from cksmodel.encode import Encoder, KeyRep, date_fraction, policy_allows
 from cksmodel.errors import InternalError, Span
 from cksmodel.evaluate import evaluate
 from cksmodel.evaluate import policy_allows as concrete_policy_allows
@@ -214,8 +214,8 @@ def _same_choices(enc: Encoder, a: Any) -> list[Term]:
     for dim in enc.dims:
         for atom in dim.atoms.values():
             terms.append(atom if a.bools.get(atom.name, False) else not_(atom))
-    for atom in enc.free:
-        terms.append(atom.var if a.bools.get(atom.var.name, False) else not_(atom.var))
+    for free in enc.free:
+        terms.append(free.var if a.bools.get(free.var.name, False) else not_(free.var))
     return terms
 
 
@@ -287,7 +287,7 @@ def fix_request(enc: Encoder, request: Request) -> Term:
     return and_(terms)
 
 
-def _fix_value(rep: Any, slot: int, value: ContextValue) -> Term:
+def _fix_value(rep: KeyRep, slot: int, value: ContextValue) -> Term:
     text = (
         value
         if isinstance(value, str)

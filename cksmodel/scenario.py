@@ -159,7 +159,8 @@ class _Reader:
         for op in operations:
             if op.lower() not in _OPERATIONS_LOWER:
                 raise self.fail(
-                    f"{op!r} is not a grant operation; expected one of {', '.join(GRANT_OPERATIONS)}",
+                    f"{op!r} is not a grant operation; "
+                    f"expected one of {', '.join(GRANT_OPERATIONS)}",
                     raw,
                     "Operations",
                 )

@@ -55,7 +55,7 @@ class Pattern:
     @property
     def only_string(self) -> str | None:
         """The one string this pattern matches, if it matches exactly one."""
-        chars = []
+        chars: list[str] = []
         for tok in self.tokens:
             if tok.star or tok.cls.negated or len(tok.cls.chars) != 1:
                 return None
@@ -266,7 +266,7 @@ def relation(p: Pattern, q: Pattern) -> tuple[bool, bool, bool]:
 def conflict_core(
     positive: Sequence[Pattern], negative: Sequence[Pattern], *, limit: int = 200_000
 ) -> tuple[list[Pattern], list[Pattern]]:
-    """A small subset of an unsatisfiable (positive, negative) choice that is still unsatisfiable."""
+    """A small subset of an unsatisfiable (positive, negative) choice, still unsatisfiable."""
     pos, neg = list(positive), list(negative)
     for bucket in (neg, pos):
         i = 0
