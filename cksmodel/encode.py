@@ -934,22 +934,40 @@ class Encoder:
             terms.append(and_(rep.present, rep.strings[0].member(literal(v))))
         return and_(terms)
 
+    def key_kind(self) -> Term:
+        """cf. evaluate.resource_kind: a ``kms:`` action on a key ARN."""
+        return and_(
+            self.action_where(lambda a: a.startswith("kms:")),
+            not_(self.res_star),
+            self.resource.member(KEY_RESOURCE),
+        )
+
+    def trust_kind(self) -> Term:
+        """cf. evaluate.resource_kind: an ``sts:AssumeRole*`` action on a role ARN."""
+        return and_(
+            self.action_where(lambda a: a in TRUST_ACTIONS),
+            not_(self.res_star),
+            self.resource.member(ROLE_RESOURCE),
+        )
+
+    def resource_scope(self, ps: PolicySet) -> Term:
+        """Requests the set's resource policy can be about: a key policy is about its key."""
+        if ps.resource is None:
+            return TRUE
+        if ps.resource.policy_type is PolicyType.KEY:
+            return self.key_kind()
+        if ps.resource.policy_type is PolicyType.TRUST:
+            return self.trust_kind()
+        return TRUE
+
     def decision(self, ps: PolicySet) -> tuple[Term, Term]:
         """cf. evaluate.evaluate: (allowed, explicitly denied)."""
         aws_identity = self.is_aws_identity()
         root = self.kind_is(PrincipalKind.ROOT)
         identity_side = and_(aws_identity, not_(root))
         has_boundary = TRUE if ps.boundary is not None else FALSE
-        key_kind = and_(
-            self.action_where(lambda a: a.startswith("kms:")),
-            not_(self.res_star),
-            self.resource.member(KEY_RESOURCE),
-        )
-        trust_kind = and_(
-            self.action_where(lambda a: a in TRUST_ACTIONS),
-            not_(self.res_star),
-            self.resource.member(ROLE_RESOURCE),
-        )
+        key_kind = self.key_kind()
+        trust_kind = self.trust_kind()
         slr = and_(self.kind_is(PrincipalKind.ASSUMED_ROLE), self.principal_arn.member(SLR_ROLE))
         mgmt_p = (
             self.account_is(self.paccount, ps.management_account)

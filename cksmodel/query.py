@@ -153,11 +153,14 @@ def search(s: _Search) -> Answer:
                 )
             return _answer(s, Verdict.PROVED, "", start, approximations)
         assert result.assignment is not None
-        nicer = solve(
-            and_(goal, _preferred(enc)), dims, timeout=max(0.5, remaining / 4), exclude=exclusions
-        )
-        if nicer.status is Status.SAT:
-            result = nicer
+        if s.fixed is None:
+            for preferred in (and_(_preferred(enc), enc.res_acct_in_arn), _preferred(enc)):
+                nicer = solve(
+                    and_(goal, preferred), dims, timeout=max(0.5, remaining / 4), exclude=exclusions
+                )
+                if nicer.status is Status.SAT:
+                    result = nicer
+                    break
         assert result.assignment is not None
         request = decode_request(enc, result.assignment, result.strings)
         ok, decisions = s.replay(request)
@@ -341,7 +344,8 @@ def can(
 
     def goal(enc: Encoder) -> Term:
         allowed, _ = enc.decision(policies)
-        return and_(allowed, constraint(enc) if constraint else TRUE)
+        scope = enc.resource_scope(policies)
+        return and_(allowed, scope, constraint(enc) if constraint else TRUE)
 
     def replay(r: Request) -> tuple[bool, dict[str, str]]:
         word = decide(r)
@@ -360,7 +364,8 @@ def implies(a: PolicySet, b: PolicySet, *, timeout: float = 30.0, max_examples: 
     decide_a, decide_b = _decide(a), _decide(b)
 
     def goal(enc: Encoder) -> Term:
-        return and_(enc.decision(a)[0], not_(enc.decision(b)[0]))
+        scope = and_(enc.resource_scope(a), enc.resource_scope(b))
+        return and_(enc.decision(a)[0], not_(enc.decision(b)[0]), scope)
 
     def replay(r: Request) -> tuple[bool, dict[str, str]]:
         da, db = decide_a(r), decide_b(r)
