@@ -288,8 +288,8 @@ def _public(enc: Encoder, policy: Policy) -> Term:
     unnamed = [i for i, a in enumerate(enc.paccount.domain) if a not in enc.u.accounts.literals]
     from cksmodel.logic import enum_in
 
-    stranger = and_(enc.is_aws_identity(), enum_in(enc.paccount, unnamed), terms)
-    return or_(enc.kind_is(PrincipalKind.ANONYMOUS), stranger)
+    stranger = and_(enc.is_aws_identity(), enum_in(enc.paccount, unnamed))
+    return and_(or_(enc.kind_is(PrincipalKind.ANONYMOUS), stranger), terms)
 
 
 def check_no_public_access(

@@ -159,19 +159,43 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_UNKNOWN if comparison.relation is Relation.UNKNOWN else EXIT_OK
 
 
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number, not {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    """A whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, not {value}")
+    return value
+
+
 def _symbolic_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--output", metavar="FILE", help="write the result here instead of stdout")
     p.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=30.0,
         metavar="S",
         help="seconds per solver query (default 30)",
     )
     p.add_argument(
         "--max-counterexamples",
-        type=int,
+        type=_count,
         default=1,
         metavar="N",
         help="how many distinct replayed counterexamples to report on FAIL (default 1)",

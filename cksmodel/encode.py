@@ -59,11 +59,11 @@ from cksmodel.request import PrincipalKind
 from cksmodel.strings import (
     ANY,
     NOT_COLON,
-    NOT_SLASH,
     CharClass,
     Pattern,
     Token,
     arn,
+    casefold_literal,
     concat,
     glob,
     lit_tokens,
@@ -90,7 +90,13 @@ _REL = {
     "GreaterThanEquals": ">=",
 }
 _SERVICE_CHARS = CharClass(frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-"))
-_NAME_CHAR = Token(NOT_SLASH)
+_NAME_CHARS = CharClass(
+    frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@_-")
+)
+"""Characters IAM allows in user, role and session names."""
+_PATH_CHARS = CharClass(frozenset(chr(c) for c in range(0x21, 0x7F)))
+"""Characters IAM allows in paths (printable ASCII)."""
+_NAME_CHAR = Token(_NAME_CHARS)
 KEY_RESOURCE = arn("arn:*:kms:*:*:key/*")
 ROLE_RESOURCE = arn("arn:*:iam:*:*:role/*")
 SLR_ROLE = glob("arn:*:iam::*:role/aws-service-role/*")
@@ -236,10 +242,13 @@ class Encoder:
         self.resource.preferences = tuple(
             arn(g)
             for g in (
-                "arn:*:kms:us-east-1:*:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "arn:*:kms:*:*:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "arn:*:kms:*:*:key/0987dcba-09fe-87dc-65ba-ab0987654321",
+                "arn:*:kms:*:*:key/?*",
                 "arn:*:iam::*:role/app-role",
                 "arn:*:s3:::example-bucket/*?",
-                "arn:*:*:us-east-1:*:?*",
+                "arn:*:*:us-east-1:*:*",
+                "arn:*:*:eu-west-1:*:*",
                 "arn:*:*:*:*:?*",
             )
         )
@@ -260,7 +269,7 @@ class Encoder:
 
     def _shapes(self) -> None:
         """Tie the string dimensions to the finite ones (kind, partition, accounts)."""
-        one_plus_name = [_NAME_CHAR, *star(NOT_SLASH)]
+        one_plus_name = [_NAME_CHAR, *star(_NAME_CHARS)]
         for pi, part in enumerate(self.partition.domain):
             on_part = EnumIs(self.partition, pi)
             for ai, acct in enumerate(self.paccount.domain):
@@ -272,8 +281,8 @@ class Encoder:
                         concat(
                             f"user-arn {acct}",
                             lit_tokens(f"{head}iam::{acct}:user/"),
-                            star(ANY),
-                            [_NAME_CHAR],
+                            star(_PATH_CHARS),
+                            one_plus_name,
                         ),
                     ),
                     (
@@ -281,8 +290,8 @@ class Encoder:
                         concat(
                             f"role-arn {acct}",
                             lit_tokens(f"{head}iam::{acct}:role/"),
-                            star(ANY),
-                            [_NAME_CHAR],
+                            star(_PATH_CHARS),
+                            one_plus_name,
                         ),
                     ),
                     (
@@ -326,6 +335,26 @@ class Encoder:
                     lit_tokens(".amazonaws.com"),
                 ),
             )
+        )
+
+    def realistic(self) -> Term:
+        """Requests as AWS makes them: actions without a resource type name ``*``,
+        actions on typed resources name an ARN."""
+        from cksmodel.universe import resource_shape
+
+        shapes = [resource_shape(a) for a in self.action.domain]
+        star_only = enum_in(self.action, (i for i, s in enumerate(shapes) if s == "star"))
+        typed = enum_in(self.action, (i for i, s in enumerate(shapes) if s == "arn"))
+        identity_keys = [
+            rep.present
+            for key, rep in self.keys.items()
+            if key in ("aws:principalorgid", "aws:principalorgpaths")
+            or key.startswith("aws:principaltag/")
+        ]
+        return and_(
+            implies(star_only, self.res_star),
+            implies(typed, not_(self.res_star)),
+            implies(not_(self.is_aws_identity()), and_(not_(p) for p in identity_keys)),
         )
 
     def free_atom(self, reason: str, span: Span | None) -> Term:
@@ -597,9 +626,7 @@ class Encoder:
             if base == "StringEquals":
                 return self._dim_atom(rep, slot, literal(text), span)
             if base == "StringEqualsIgnoreCase":
-                if not text.isascii():
-                    return self.free_atom("case-insensitive comparison of non-ASCII text", span)
-                return self._dim_atom(rep, slot, literal(text, ignore_case=True), span)
+                return self._dim_atom(rep, slot, casefold_literal(text), span)
             if base == "StringLike":
                 return self._dim_atom(rep, slot, glob(text), span)
             return self._dim_atom(rep, slot, arn(text), span)
@@ -777,11 +804,7 @@ class Encoder:
             if base == "StringEquals":
                 pats = [literal(text)]
             elif base == "StringEqualsIgnoreCase":
-                if not text.isascii():
-                    return self.free_atom(
-                        "case-insensitive comparison of non-ASCII text", cond.span
-                    )
-                pats = [literal(text, ignore_case=True)]
+                pats = [casefold_literal(text)]
             elif base == "StringLike":
                 pats = [glob(text)]
             elif transform is not None:
@@ -991,12 +1014,14 @@ class Encoder:
         scp_levels = [self.scan(level, has_boundary) for level in ps.scps]
         rcp_levels = [self.scan(level, has_boundary) for level in ps.rcps]
         endpoints = [self.scan((e,), has_boundary) for e in ps.endpoints]
+        protected, _ = self.scan(ps.protections, has_boundary)
         resource = self.scan((ps.resource,), has_boundary) if ps.resource is not None else None
         identity = self.scan(ps.identity, has_boundary)
         boundary = self.scan((ps.boundary,), has_boundary) if ps.boundary is not None else None
         session = self.scan((ps.session,), has_boundary) if ps.session is not None else None
 
         explicit = or_(
+            protected,
             [and_(scps_apply, d) for d, _ in scp_levels],
             [and_(rcps_apply, d) for d, _ in rcp_levels],
             [d for d, _ in endpoints],

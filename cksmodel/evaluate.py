@@ -411,6 +411,7 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     scp_levels = [_scan(level, ctx) for level in policies.scps] if scps_apply else []
     rcp_levels = [_scan(level, ctx) for level in policies.rcps] if rcps_apply else []
     endpoints = [_scan((e,), ctx) for e in policies.endpoints]
+    protections = _scan(policies.protections, ctx)
     resource = _scan((policies.resource,), ctx) if policies.resource is not None else None
     identity_side = p.is_aws_identity and p.kind is not PrincipalKind.ROOT
     identity = _scan(policies.identity, ctx) if identity_side else _Scan([], [])
@@ -433,6 +434,7 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
         )
 
     ordered: list[tuple[str, _Scan | None]] = [
+        ("protection", protections),
         *(("scp", s) for s in scp_levels),
         *(("rcp", s) for s in rcp_levels),
         *(("endpoint", s) for s in endpoints),

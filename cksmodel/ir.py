@@ -175,3 +175,6 @@ class PolicySet:
     endpoints: tuple[Policy, ...] = ()
     grants: tuple[Grant, ...] = ()
     management_account: str | None = None
+    protections: tuple[Policy, ...] = ()
+    """AWS-side protections (e.g. service-linked roles cannot be edited): Deny-only
+    documents that apply to every caller, the account root included."""

@@ -103,10 +103,10 @@ def _matcher(segments: tuple[_Segment, ...], ignore_case: bool) -> Callable[[str
 def _segment(parts: Sequence[str], ignore_case: bool) -> _Segment:
     if QMARK not in parts:
         text = "".join(parts)
-        return _Segment(text.lower() if ignore_case else text, None)
+        return _Segment(_fold(text) if ignore_case else text, None)
     text = "".join("?" if p == QMARK else p for p in parts)
-    body = "".join("." if p == QMARK else re.escape(p.lower() if ignore_case else p) for p in parts)
-    return _Segment(text.lower() if ignore_case else text, re.compile(body, re.DOTALL))
+    body = "".join("." if p == QMARK else re.escape(_fold(p) if ignore_case else p) for p in parts)
+    return _Segment(_fold(text) if ignore_case else text, re.compile(body, re.DOTALL))
 
 
 def glob_from_parts(parts: Sequence[str], *, ignore_case: bool) -> Glob:
@@ -239,7 +239,7 @@ def _arn_pattern(pattern: str) -> _ArnPattern | None:
     heads = parts[:5]
     literal = not any("*" in h or "?" in h for h in heads)
     return _ArnPattern(
-        prefix=":".join(heads).lower() + ":" if literal else None,
+        prefix=_fold(":".join(heads)) + ":" if literal else None,
         heads=tuple(compile_glob(h, True) for h in heads),
         resource=compile_glob(parts[5], False),
         resource_text=parts[5],
@@ -251,7 +251,7 @@ def _arn_subject(subject: str) -> tuple[tuple[str, ...], str] | None:
     parts = split_arn(subject)
     if parts is None:
         return None
-    return parts, ":".join(parts[:5]).lower() + ":"
+    return parts, _fold(":".join(parts[:5])) + ":"
 
 
 def arn_match(pattern: str, subject: str, lookup: Lookup | None = None) -> bool:

@@ -31,12 +31,13 @@ from cksmodel.logic import (
     RealCmp,
     Term,
     and_,
+    enum_in,
     not_,
 )
 from cksmodel.patterns import ContextValue
 from cksmodel.request import PrincipalKind, Request, derived_context
 from cksmodel.solve import Dimension, Status, solve
-from cksmodel.strings import literal
+from cksmodel.strings import arn, literal
 from cksmodel.universe import KINDS, build_universe
 
 
@@ -125,6 +126,8 @@ def search(s: _Search) -> Answer:
     if s.fixed is not None:
         goal = and_(goal, fix_request(enc, s.fixed))
     goal = and_(goal, enc.well_formed)
+    if s.fixed is None:
+        goal = and_(goal, enc.realistic())
     dims = [Dimension(d.name, d.active, d.atoms, d.guards, d.preferences) for d in enc.dims]
     approximations = tuple(Approximation(reason=f.reason, span=f.span) for f in enc.free)
     exclusions: list[Term] = []
@@ -143,6 +146,15 @@ def search(s: _Search) -> Answer:
         if result.status is Status.UNSAT:
             if s.found:
                 return _answer(s, Verdict.REFUTED, "", start, approximations)
+            if failed_replays:
+                reasons = "; ".join(sorted({a.reason for a in approximations}))
+                return _answer(
+                    s,
+                    Verdict.UNKNOWN,
+                    f"approximated constructs decided the question: {reasons}",
+                    start,
+                    approximations,
+                )
             if not universe.accounts.complete or not universe.partitions.complete:
                 return _answer(
                     s,
@@ -154,20 +166,39 @@ def search(s: _Search) -> Answer:
             return _answer(s, Verdict.PROVED, "", start, approximations)
         assert result.assignment is not None
         if s.fixed is None:
-            for preferred in (and_(_preferred(enc), enc.res_acct_in_arn), _preferred(enc)):
+            listed = enum_in(
+                enc.action,
+                (i for i, a in enumerate(enc.action.domain) if not a.endswith(":UnlistedAction")),
+            )
+            for preferred in (
+                and_(_preferred(enc), enc.res_acct_in_arn, listed),
+                and_(_preferred(enc), listed),
+                _preferred(enc),
+            ):
                 nicer = solve(
                     and_(goal, preferred), dims, timeout=max(0.5, remaining / 4), exclude=exclusions
                 )
                 if nicer.status is Status.SAT:
                     result = nicer
                     break
+            assert result.assignment is not None
+            own = _own_service_dims(enc, dims, result.assignment)
+            again = solve(
+                and_(goal, _same_choices(enc, result.assignment)),
+                own,
+                timeout=max(0.5, remaining / 4),
+                exclude=exclusions,
+            )
+            if again.status is Status.SAT:
+                result = again
         assert result.assignment is not None
         request = decode_request(enc, result.assignment, result.strings)
         ok, decisions = s.replay(request)
         if ok:
-            s.found.append(
-                Counterexample(request=request, decisions=decisions, key_names=enc.key_names)
-            )
+            if all(request != c.request for c in s.found):
+                s.found.append(
+                    Counterexample(request=request, decisions=decisions, key_names=enc.key_names)
+                )
             if len(s.found) >= s.max_counterexamples:
                 return _answer(s, Verdict.REFUTED, "", start, approximations)
             exclusions.append(_different(enc, result.assignment))
@@ -198,6 +229,18 @@ def _answer(
     )
 
 
+def _own_service_dims(enc: Encoder, dims: list[Dimension], a: Any) -> list[Dimension]:
+    """The dimensions, with the resource preferring an ARN of the action's own service."""
+    service = enc.action.domain[a.enums.get(enc.action.name, 0)].partition(":")[0].lower()
+    own = (arn(f"arn:*:{service}:*:*:*"),)
+    return [
+        Dimension(d.name, d.active, d.atoms, d.guards, own + d.preferences)
+        if d.name == enc.resource.name
+        else d
+        for d in dims
+    ]
+
+
 def _preferred(enc: Encoder) -> Term:
     """Readable values where the question allows: well-formed IPs, numbers, dates, Booleans,
     and principals and resources of the policies' own accounts and the default partition."""
@@ -214,6 +257,8 @@ def _same_choices(enc: Encoder, a: Any) -> list[Term]:
     terms: list[Term] = []
     for var in (enc.action, enc.kind, enc.paccount, enc.raccount, enc.partition):
         terms.append(EnumIs(var, a.enums.get(var.name, 0)))
+    for flag in (enc.res_star, enc.res_acct_in_arn):
+        terms.append(flag if a.bools.get(flag.name, False) else not_(flag))
     for dim in enc.dims:
         for atom in dim.atoms.values():
             terms.append(atom if a.bools.get(atom.name, False) else not_(atom))
@@ -224,16 +269,19 @@ def _same_choices(enc: Encoder, a: Any) -> list[Term]:
 
 def _different(enc: Encoder, a: Any) -> Term:
     """The next counterexample differs in action, caller kind or account, or resource."""
-    same = [
-        EnumIs(enc.action, a.enums.get(enc.action.name, 0)),
-        EnumIs(enc.kind, a.enums.get(enc.kind.name, 0)),
-        EnumIs(enc.paccount, a.enums.get(enc.paccount.name, 0)),
-    ]
-    resource_atoms = [
-        atom if a.bools.get(atom.name, False) else not_(atom)
-        for atom in enc.resource.atoms.values()
-    ]
-    return not_(and_(*same, *resource_atoms))
+    kind = a.enums.get(enc.kind.name, 0)
+    same: list[Term] = [EnumIs(enc.action, a.enums.get(enc.action.name, 0)), EnumIs(enc.kind, kind)]
+    if KINDS[kind] not in (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS):
+        same.append(EnumIs(enc.paccount, a.enums.get(enc.paccount.name, 0)))
+    star = a.bools.get(enc.res_star.name, False)
+    same.append(enc.res_star if star else not_(enc.res_star))
+    if not star:
+        same.append(EnumIs(enc.raccount, a.enums.get(enc.raccount.name, 0)))
+        same += [
+            atom if a.bools.get(atom.name, False) else not_(atom)
+            for atom in enc.resource.atoms.values()
+        ]
+    return not_(and_(same))
 
 
 def fix_request(enc: Encoder, request: Request) -> Term:

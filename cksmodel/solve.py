@@ -68,7 +68,10 @@ class Result:
 
 
 class _Translator:
+    """Terms to Z3 in a context of its own, so that no query depends on earlier ones."""
+
     def __init__(self) -> None:
+        self.ctx = z3.Context()
         self.vars: dict[str, Any] = {}
         self.enums: dict[str, EnumVar] = {}
         self.cache: dict[Term, Any] = {}
@@ -77,7 +80,7 @@ class _Translator:
     def var(self, name: str, make: Any) -> Any:
         v = self.vars.get(name)
         if v is None:
-            v = make(name)
+            v = make(name, self.ctx)
             self.vars[name] = v
         return v
 
@@ -91,7 +94,7 @@ class _Translator:
 
     def _translate(self, t: Term) -> Any:
         if isinstance(t, Const):
-            return z3.BoolVal(t.value)
+            return z3.BoolVal(t.value, self.ctx)
         if isinstance(t, BoolVar):
             return self.var(t.name, z3.Bool)
         if isinstance(t, Not):
@@ -104,18 +107,17 @@ class _Translator:
             return self.enum(t.var) == t.index
         if isinstance(t, RealCmp):
             v = self.var(t.var.name, z3.Real)
-            c = z3.RealVal(f"{t.constant.numerator}/{t.constant.denominator}")
+            c = z3.RealVal(f"{t.constant.numerator}/{t.constant.denominator}", self.ctx)
             return {"==": v == c, "<": v < c, "<=": v <= c, ">": v > c, ">=": v >= c}[t.op]
         assert isinstance(t, BVRange)
-        v = self.var(t.var.name, lambda n: z3.BitVec(n, t.var.width))
-        return z3.And(
-            z3.ULE(z3.BitVecVal(t.low, t.var.width), v),
-            z3.ULE(v, z3.BitVecVal(t.high, t.var.width)),
-        )
+        v = self.var(t.var.name, lambda n, c: z3.BitVec(n, t.var.width, c))
+        low = z3.BitVecVal(t.low, t.var.width, self.ctx)
+        high = z3.BitVecVal(t.high, t.var.width, self.ctx)
+        return z3.And(z3.ULE(low, v), z3.ULE(v, high))
 
     def enum(self, var: EnumVar) -> Any:
         if var.name not in self.vars:
-            v = z3.Int(var.name)
+            v = z3.Int(var.name, self.ctx)
             self.vars[var.name] = v
             self.enums[var.name] = var
             self.domain.append(z3.And(v >= 0, v < len(var.domain)))
@@ -160,15 +162,18 @@ def _pairwise(dim: Dimension, deadline: float) -> Iterable[Term]:
 
 
 def _readable(found: str, pos: list[Pattern], neg: list[Pattern], prefs: Sequence[Pattern]) -> str:
-    """The witness that also matches the first preference it can, else the shortest one."""
+    """The shortest witness that also matches as many preferences as it can, in order."""
+    kept: list[Pattern] = []
+    best = found
     for pref in prefs:
         try:
-            nicer = witness([*pos, pref], neg, limit=20_000)
+            nicer = witness([*pos, *kept, pref], neg, limit=20_000)
         except SearchLimit:
             continue
         if nicer is not None:
-            return nicer
-    return found
+            kept.append(pref)
+            best = nicer
+    return best
 
 
 def solve(
@@ -183,7 +188,7 @@ def solve(
     start = time.monotonic()
     deadline = start + timeout
     tr = _Translator()
-    solver = z3.Solver()
+    solver = z3.Solver(ctx=tr.ctx)
     solver.set("random_seed", SEED)
     solver.add(tr(goal))
     for t in exclude:

@@ -36,10 +36,16 @@ NOT_SLASH = CharClass(frozenset("/"), negated=True)
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """One character of a class, or (``star``) any run of them."""
+    """One character of a class, or (``star``) any run of them.
+
+    ``leaps`` are extra moves: reading character ``c`` may consume ``n`` tokens at
+    once (a character whose case folding is several characters, like ``ß`` for
+    ``ss``).
+    """
 
     cls: CharClass
     star: bool = False
+    leaps: frozenset[tuple[str, int]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,16 +63,76 @@ class Pattern:
         """The one string this pattern matches, if it matches exactly one."""
         chars: list[str] = []
         for tok in self.tokens:
-            if tok.star or tok.cls.negated or len(tok.cls.chars) != 1:
+            if tok.star or tok.cls.negated or len(tok.cls.chars) != 1 or tok.leaps:
                 return None
             chars.extend(tok.cls.chars)
         return "".join(chars)
 
 
+def fold(ch: str) -> str:
+    """Per-character lower-casing as the evaluator's case-insensitive globs do it."""
+    low = ch.lower()
+    return low if len(low) == 1 else ch
+
+
+@lru_cache(maxsize=2)
+def _fold_tables(
+    full: bool,
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """Inverse images of :func:`fold` and of ``str.casefold`` (single and multi-character).
+
+    Only the Basic Multilingual Plane can fold to ASCII, so ``full`` (every code
+    point) is needed only for non-ASCII pattern characters.
+    """
+    lower: dict[str, set[str]] = {}
+    case1: dict[str, set[str]] = {}
+    multi: dict[str, set[str]] = {}
+    for cp in range(0x110000 if full else 0x10000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        c = chr(cp)
+        low = fold(c)
+        if low != c:
+            lower.setdefault(low, set()).add(c)
+        folded = c.casefold()
+        if folded != c:
+            (case1 if len(folded) == 1 else multi).setdefault(folded, set()).add(c)
+    return _frozen(lower), _frozen(case1), _frozen(multi)
+
+
+def _frozen(table: dict[str, set[str]]) -> dict[str, frozenset[str]]:
+    return {k: frozenset(v) for k, v in table.items()}
+
+
+def _tables(
+    text: str,
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    return _fold_tables(not text.isascii())
+
+
 def _lit(ch: str, ignore_case: bool) -> Token:
-    if ignore_case and ch.lower() != ch.upper():
-        return Token(CharClass(frozenset({ch.lower(), ch.upper()})))
-    return Token(CharClass(frozenset({ch})))
+    if not ignore_case:
+        return Token(CharClass(frozenset({ch})))
+    lower, _, _ = _tables(ch)
+    target = fold(ch)
+    return Token(CharClass(lower.get(target, frozenset()) | {ch, target}))
+
+
+def casefold_literal(text: str) -> Pattern:
+    """Every string whose ``casefold()`` equals that of ``text`` (StringEqualsIgnoreCase)."""
+    folded = text.casefold()
+    _, single, multi = _tables(folded)
+    tokens: list[Token] = []
+    for i, ch in enumerate(folded):
+        leaps = frozenset(
+            (c, len(image))
+            for image, chars in multi.items()
+            if folded.startswith(image, i)
+            for c in chars
+        )
+        own = {ch} if ch.casefold() == ch else set()
+        tokens.append(Token(CharClass(single.get(ch, frozenset()) | own), leaps=leaps))
+    return Pattern("casefold:" + text, tuple(tokens))
 
 
 def _glob_tokens(parts: Iterable[str], ignore_case: bool, within: CharClass) -> list[Token]:
@@ -151,8 +217,12 @@ class _Compiled:
         while states:
             if states & 1:
                 tok = tokens[i] if i < len(tokens) else None
-                if tok is not None and tok.cls.has(ch):
-                    out |= self.closure[i] if tok.star else self.closure[i + 1]
+                if tok is not None:
+                    if tok.cls.has(ch):
+                        out |= self.closure[i] if tok.star else self.closure[i + 1]
+                    for c, n in tok.leaps:
+                        if c == ch:
+                            out |= self.closure[i + n]
             states >>= 1
             i += 1
         return out
@@ -183,6 +253,7 @@ def _alphabet(patterns: Sequence[Pattern]) -> list[str]:
     for p in patterns:
         for tok in p.tokens:
             mentioned |= tok.cls.chars
+            mentioned |= {c for c, _ in tok.leaps}
     fresh = next((ch for ch in _PREFERRED if ch not in mentioned), None)
     if fresh is None:
         fresh = next(chr(c) for c in range(0x100, 0x10000) if chr(c) not in mentioned)

@@ -79,6 +79,7 @@ def all_policies(sets: Iterable[PolicySet]) -> list[Policy]:
         out.extend(p for level in ps.scps for p in level)
         out.extend(p for level in ps.rcps for p in level)
         out.extend(ps.endpoints)
+        out.extend(ps.protections)
     return out
 
 
@@ -156,6 +157,15 @@ class Universe:
     by at most one value (so the bound loses no counterexample)."""
 
 
+def resource_shape(action: str) -> str:
+    """``star`` for actions authorized only on ``*``, ``arn`` for actions on typed
+    resources, ``any`` for actions the catalog does not know."""
+    info = get_catalog().action(action)
+    if info is None:
+        return "any"
+    return "star" if info.star_only else "arn"
+
+
 def _action_signature(
     action: str, patterns: Sequence[str], grant_ops: frozenset[str]
 ) -> tuple[object, ...]:
@@ -168,7 +178,11 @@ def _action_signature(
         lower in RCP_EXEMPT_ACTIONS,
         op if service == "kms" and op in grant_ops else "",
     )
-    return (special, tuple(compile_glob(p, True).match(lower) for p in patterns))
+    return (
+        special,
+        resource_shape(action),
+        tuple(compile_glob(p, True).match(lower) for p in patterns),
+    )
 
 
 SPECIAL_SERVICES = frozenset({"kms", "sts"})
