@@ -35,7 +35,7 @@ from cksmodel.logic import (
     not_,
 )
 from cksmodel.patterns import ContextValue
-from cksmodel.request import PrincipalKind, Request, derived_context
+from cksmodel.request import Principal, PrincipalKind, Request, derived_context
 from cksmodel.solve import Dimension, Status, solve
 from cksmodel.strings import arn, literal
 from cksmodel.universe import KINDS, build_universe
@@ -282,6 +282,19 @@ def _different(enc: Encoder, a: Any) -> Term:
             for atom in enc.resource.atoms.values()
         ]
     return not_(and_(same))
+
+
+def pin_principal(enc: Encoder, p: Principal) -> Term:
+    """Constraints that make the symbolic caller this principal (any session of a role)."""
+    kind = PrincipalKind.ASSUMED_ROLE if p.kind is PrincipalKind.ROLE else p.kind
+    terms: list[Term] = [EnumIs(enc.kind, KINDS.index(kind))]
+    if p.account is not None:
+        terms.append(enc.account_is(enc.paccount, p.account))
+    if p.principal_arn is not None:
+        terms.append(enc.principal_arn.member(literal(p.principal_arn)))
+    if kind is PrincipalKind.SERVICE:
+        terms.append(enc.service.member(literal(p.text)))
+    return and_(terms)
 
 
 def fix_request(enc: Encoder, request: Request) -> Term:

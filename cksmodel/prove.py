@@ -1,0 +1,851 @@
+"""Proving spec invariants against an account bundle.
+
+Each invariant is evaluated three-valued (true, false, undecided). Quantifiers
+over the account's principals are expanded; each ``can`` atom is a symbolic
+question answered by :mod:`cksmodel.query` (a request that is allowed is
+replayed before it counts); ``forall principal p`` also covers every principal
+outside the account, whose own account may allow them anything, with one
+symbolic question. Lifecycle invariants are checked by exploring the store's
+transition system (:mod:`cksmodel.cks.lifecycle`) with the account's policies
+deciding which API calls can happen.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cksmodel.bundle import Account, IamPrincipal, Key
+from cksmodel.cks import lifecycle, model
+from cksmodel.cks.regions import supported
+from cksmodel.encode import Encoder
+from cksmodel.errors import Span
+from cksmodel.evaluate import TRUST_ACTIONS, evaluate
+from cksmodel.ir import Effect, Policy, PolicySet, PolicyType, Statement, Value
+from cksmodel.logic import TRUE, Term, and_, implies, not_, or_
+from cksmodel.query import Answer, Verdict, _Search, pin_principal, search
+from cksmodel.request import Principal, PrincipalKind, Request
+from cksmodel.results import InvariantResult, Location, ProveReport
+from cksmodel.spec import (
+    Actions,
+    Formula,
+    Guard,
+    Invariant,
+    Lifecycle,
+    PrincipalRef,
+    ResourceRef,
+    SetExpr,
+    Spec,
+    SpecError,
+)
+from cksmodel.strings import arn, literal
+
+
+@dataclass(slots=True)
+class Tri:
+    """A three-valued truth with what supports it."""
+
+    value: bool | None
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    locations: list[Location] = field(default_factory=list)
+    reason: str = ""
+
+
+def _not(t: Tri) -> Tri:
+    return Tri(None if t.value is None else not t.value, t.evidence, t.locations, t.reason)
+
+
+def _and(parts: Sequence[Tri]) -> Tri:
+    false = [p for p in parts if p.value is False]
+    if false:
+        return false[0]
+    unknown = [p for p in parts if p.value is None]
+    if unknown:
+        return unknown[0]
+    return Tri(
+        True, [e for p in parts for e in p.evidence], [x for p in parts for x in p.locations]
+    )
+
+
+def _or(parts: Sequence[Tri]) -> Tri:
+    true = [p for p in parts if p.value is True]
+    if true:
+        return true[0]
+    unknown = [p for p in parts if p.value is None]
+    if unknown:
+        return unknown[0]
+    return Tri(
+        False, [e for p in parts for e in p.evidence], [x for p in parts for x in p.locations]
+    )
+
+
+ALLOW_ALL = Policy(
+    name="any identity-based policy of another account",
+    policy_type=PolicyType.IDENTITY,
+    version="2012-10-17",
+    id=None,
+    statements=(
+        Statement(
+            index=0,
+            sid=None,
+            effect=Effect.ALLOW,
+            actions=(Value(text="*"),),
+            resources=(Value(text="*"),),
+        ),
+    ),
+)
+"""Principals outside the account: their own account may allow them anything."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """One concrete resource (or resource pattern) a ``can`` atom may be about."""
+
+    label: str
+    pattern: str
+    literal_arn: bool
+    policy: Policy | None = None
+    grants: tuple[Any, ...] = ()
+
+
+class Prover:
+    """Evaluates one spec against one account."""
+
+    def __init__(
+        self, spec: Spec, account: Account, *, timeout: float, max_counterexamples: int
+    ) -> None:
+        self.spec = spec
+        self.account = account
+        self.timeout = timeout
+        self.max_counterexamples = max_counterexamples
+        self.protections = (model.protections_policy(),)
+        self.persona_cache: dict[str, list[tuple[IamPrincipal, Tri]]] = {}
+        self.can_cache: dict[tuple[Any, ...], Tri] = {}
+
+    # ------------------------------------------------------------ references
+
+    def role(self, name: str, span: Span | None) -> IamPrincipal:
+        found = self.account.principal(f"role/{name}")
+        if found is None:
+            raise SpecError(
+                f"role {name!r} is not in the account bundle {str(self.account.root)!r}",
+                span=span,
+                code="E_SPEC_ABSENT",
+            )
+        return found
+
+    def resolve(self, ref: PrincipalRef, env: dict[str, IamPrincipal]) -> IamPrincipal | str:
+        """A bundle principal, or a description for principals outside the bundle."""
+        if ref.kind == "var":
+            return env[ref.name]
+        if ref.kind == "role":
+            return self.role(ref.name, ref.span)
+        if ref.kind == "user":
+            found = self.account.principal(f"user/{ref.name}")
+            if found is None:
+                raise SpecError(
+                    f"user {ref.name!r} is not in the account bundle",
+                    span=ref.span,
+                    code="E_SPEC_ABSENT",
+                )
+            return found
+        return f"{ref.kind}:{ref.name}"
+
+    def actions(self, a: Actions) -> tuple[str, ...]:
+        if a.least_privilege is not None:
+            return model.LEAST_PRIVILEGE[a.least_privilege]
+        return a.names
+
+    def targets(self, ref: ResourceRef, span: Span | None) -> list[_Target]:
+        if ref.kind in ("any_store",) or (ref.kind == "text" and ref.text == "*"):
+            return [_Target("*", "*", True)]
+        if ref.kind == "text":
+            return [_Target(ref.text, ref.text, False)]
+        if ref.kind == "role":
+            role = self.role(ref.text, span)
+            return [_Target(role.arn, role.arn, True, role.trust_policy)]
+        keys: Iterable[Key]
+        if ref.kind == "key":
+            key = self.account.key(ref.text)
+            if key is None:
+                raise SpecError(
+                    f"key {ref.text!r} is not in the account bundle",
+                    span=span,
+                    code="E_SPEC_ABSENT",
+                )
+            keys = (key,)
+        else:
+            keys = self.account.keys
+        return [_Target(k.arn, k.arn, True, k.policy, k.grants) for k in keys]
+
+    # ------------------------------------------------------------ can
+
+    def policy_set(
+        self, principal: IamPrincipal | None, target: _Target, actions: Sequence[str]
+    ) -> PolicySet:
+        trust = all(a.lower() in TRUST_ACTIONS for a in actions)
+        resource = (
+            target.policy
+            if (
+                target.policy is not None
+                and (trust or target.grants or target.policy.policy_type is PolicyType.KEY)
+            )
+            else None
+        )
+        if (
+            target.policy is not None
+            and target.policy.policy_type is PolicyType.TRUST
+            and not trust
+        ):
+            resource = None
+        if principal is None:
+            return PolicySet(
+                identity=(ALLOW_ALL,),
+                resource=resource,
+                grants=target.grants,
+                protections=self.protections,
+            )
+        base = self.account.policy_set(principal, resource_policy=resource, grants=target.grants)
+        return PolicySet(
+            identity=base.identity,
+            boundary=base.boundary,
+            resource=base.resource,
+            scps=base.scps,
+            rcps=base.rcps,
+            grants=base.grants,
+            management_account=base.management_account,
+            protections=self.protections,
+        )
+
+    def scope(self, actions: Sequence[str], target: _Target) -> Policy:
+        return Policy(
+            name="question",
+            policy_type=PolicyType.IDENTITY,
+            version="2012-10-17",
+            id=None,
+            statements=(
+                Statement(
+                    index=0,
+                    sid=None,
+                    effect=Effect.ALLOW,
+                    actions=tuple(Value(text=a) for a in actions),
+                    resources=(Value(text=target.pattern),),
+                ),
+            ),
+        )
+
+    def request_terms(
+        self,
+        enc: Encoder,
+        actions: Sequence[str],
+        target: _Target,
+        context: Sequence[tuple[str, str]],
+    ) -> Term:
+        terms: list[Term] = [enc.action_in(Value(text=a) for a in actions)]
+        if target.pattern == "*":
+            terms.append(enc.res_star)
+        elif target.literal_arn:
+            terms += [not_(enc.res_star), enc.resource.member(literal(target.pattern))]
+        else:
+            terms += [not_(enc.res_star), enc.resource.member(arn(target.pattern))]
+        for key, value in context:
+            rep = enc.key_rep(key.lower())
+            if rep.family == "String" and not rep.multi:
+                terms += [rep.present, rep.strings[0].member(literal(value))]
+        return and_(terms)
+
+    def principal_context(self, enc: Encoder, principal: IamPrincipal) -> Term:
+        """What the bundle knows of the caller: organization and tags; other tags absent."""
+        known = self.account.context(principal)
+        terms: list[Term] = []
+        for key, rep in enc.keys.items():
+            if not (key == "aws:principalorgid" or key.startswith("aws:principaltag/")):
+                continue
+            value = known.get(key)
+            if value is None or rep.family != "String" or rep.multi:
+                terms.append(not_(rep.present) if value is None else TRUE)
+            else:
+                terms += [rep.present, rep.strings[0].member(literal(str(value)))]
+        return and_(terms)
+
+    def can(
+        self,
+        principal: IamPrincipal,
+        actions: Sequence[str],
+        ref: ResourceRef,
+        context: Sequence[tuple[str, str]],
+        span: Span | None,
+    ) -> Tri:
+        key = (principal.arn, tuple(actions), ref, tuple(context))
+        cached = self.can_cache.get(key)
+        if cached is not None:
+            return cached
+        results = []
+        for target in self.targets(ref, span):
+            ps = self.policy_set(principal, target, actions)
+            request_principal = principal.request_principal()
+
+            def goal(enc: Encoder, ps: PolicySet = ps, target: _Target = target) -> Term:
+                allowed, _ = enc.decision(ps)
+                pinned = pin_principal(enc, request_principal)
+                asked = self.request_terms(enc, actions, target, context)
+                return and_(allowed, pinned, asked, self.principal_context(enc, principal))
+
+            def replay(r: Request, ps: PolicySet = ps) -> tuple[bool, dict[str, str]]:
+                word = evaluate(r, ps).decision.value
+                return word == "allowed", {"decision": word}
+
+            answer = search(
+                _Search(
+                    [ps, PolicySet(identity=(self.scope(actions, target),))],
+                    goal,
+                    replay,
+                    None,
+                    self.timeout,
+                    1,
+                )
+            )
+            results.append(self.tri(answer, ps))
+        out = _or(results)
+        self.can_cache[key] = out
+        return out
+
+    def tri(self, answer: Answer, ps: PolicySet | None) -> Tri:
+        if answer.verdict is Verdict.UNKNOWN:
+            return Tri(None, reason=answer.reason)
+        if answer.verdict is Verdict.PROVED:
+            return Tri(False)
+        evidence = []
+        locations: list[Location] = []
+        for example in answer.counterexamples:
+            evidence.append(example.to_json())
+            if ps is not None:
+                decision = evaluate(example.request, ps)
+                for m in decision.matched_statements:
+                    if m.span is not None and m.effect == "Allow":
+                        locations.append(
+                            Location(
+                                role="policy",
+                                span=m.span,
+                                description=f"{m.policy_name} statement {m.statement_index} allows it",
+                            )
+                        )
+        return Tri(True, evidence, locations)
+
+    # ------------------------------------------------------------ personas
+
+    def members(self, s: SetExpr) -> list[tuple[IamPrincipal, Tri]]:
+        """Principals of the account with their (three-valued) membership."""
+        if s.op == "account":
+            return [(p, Tri(True)) for p in self.account.principals]
+        if s.op == "persona":
+            cached = self.persona_cache.get(s.name)
+            if cached is None:
+                persona = self.spec.personas.get(s.name)
+                if persona is not None:
+                    cached = self.members(persona.members)
+                else:
+                    mode, names, resource = model.PERSONA_SIGNATURES[s.name]
+                    ref = (
+                        ResourceRef(kind="any_key")
+                        if resource == model.ALL_KEYS
+                        else ResourceRef(kind="text", text=resource)
+                    )
+                    cached = self.members(
+                        SetExpr(
+                            op="that_can", actions=Actions(mode=mode, names=names), resource=ref
+                        )
+                    )
+                self.persona_cache[s.name] = cached
+            return cached
+        if s.op == "that_can":
+            assert s.actions is not None and s.resource is not None
+            return [
+                (p, self.can_actions(p, s.actions, s.resource, (), s.span))
+                for p in self.account.principals
+            ]
+        assert s.left is not None and s.right is not None
+        left = self.members(s.left)
+        right = {p.arn: t for p, t in self.members(s.right)}
+        out = []
+        for p, t in left:
+            r = right.get(p.arn, Tri(False))
+            if s.op == "minus":
+                out.append((p, _and([t, _not(r)])))
+            elif s.op == "union":
+                out.append((p, _or([t, r])))
+            else:
+                out.append((p, _and([t, r])))
+        return out
+
+    def can_actions(
+        self,
+        p: IamPrincipal,
+        a: Actions,
+        ref: ResourceRef,
+        context: Sequence[tuple[str, str]],
+        span: Span | None,
+    ) -> Tri:
+        names = self.actions(a)
+        if a.mode == "all":
+            return _and([self.can(p, (n,), ref, context, span) for n in names])
+        return self.can(p, names, ref, context, span)
+
+    # ------------------------------------------------------------ formulas
+
+    def formula(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
+        if f.op in ("forall", "exists"):
+            return self.quantified(f, env)
+        if f.op == "implies":
+            return _or([_not(self.formula(f.args[0], env)), self.formula(f.args[1], env)])
+        if f.op == "or":
+            return _or([self.formula(a, env) for a in f.args])
+        if f.op == "and":
+            return _and([self.formula(a, env) for a in f.args])
+        if f.op == "not":
+            return _not(self.formula(f.args[0], env))
+        if f.op in ("true", "false"):
+            return Tri(f.op == "true")
+        if f.op == "can":
+            assert f.principal is not None and f.actions is not None and f.resource is not None
+            who = self.resolve(f.principal, env)
+            if isinstance(who, str):
+                raise SpecError(
+                    "can() about a principal outside the bundle needs 'forall principal'",
+                    span=f.span,
+                    code="E_SPEC_TYPE",
+                )
+            return self.can_actions(who, f.actions, f.resource, f.context, f.span)
+        if f.op == "same":
+            assert f.principal is not None and f.other is not None
+            a, b = self.resolve(f.principal, env), self.resolve(f.other, env)
+            same = (a.arn if isinstance(a, IamPrincipal) else a) == (
+                b.arn if isinstance(b, IamPrincipal) else b
+            )
+            return Tri(same)
+        if f.op == "permissions":
+            return self.permissions(f, env)
+        raise SpecError(f"{f.op} needs a bound key", span=f.span, code="E_SPEC_TYPE")
+
+    def quantified(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
+        body = f.args[0]
+        forall = f.op == "forall"
+        if f.binder == "key_of":
+            keys = [
+                k for k in self.account.keys if f.key_set == "all_keys" or k.in_custom_key_store
+            ]
+            results = [self.key_formula(body, k) for k in keys]
+            return _and(results) if forall else _or(results)
+        if f.binder == "member_of":
+            assert f.members is not None
+            candidates = self.members(f.members)
+        else:
+            candidates = [(p, Tri(True)) for p in self.account.principals]
+        results = []
+        for p, member in candidates:
+            if member.value is False:
+                continue
+            inner = self.formula(body, {**env, f.var: p})
+            if forall and inner.value is False:
+                inner = Tri(
+                    None if member.value is None else False,
+                    [{"principal": p.arn, **e} for e in inner.evidence] or [{"principal": p.arn}],
+                    inner.locations,
+                    f"{p.arn} may not belong to the set" if member.value is None else inner.reason,
+                )
+            elif not forall and inner.value is True:
+                inner = Tri(None if member.value is None else True, inner.evidence, inner.locations)
+            results.append(inner)
+        if f.binder == "any_principal":
+            results.append(self.outsiders(f, env))
+        if forall:
+            return _and(results) if results else Tri(True)
+        return _or(results) if results else Tri(False)
+
+    def outsiders(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
+        """``forall principal p`` beyond the bundle: anyone of another account, any
+        service principal, anonymous — one symbolic question."""
+        body = f.args[0]
+        atoms = [a for a in _walk(body) if a.op == "can"]
+        if len(atoms) > 1:
+            raise SpecError(
+                "a 'forall principal' formula may use can() once",
+                span=body.span,
+                code="E_SPEC_TYPE",
+            )
+        if not atoms:
+            return Tri(True)
+        atom = atoms[0]
+        assert atom.actions is not None and atom.resource is not None
+        actions = self.actions(atom.actions)
+        account = self.account.account_id
+        results = []
+        for target in self.targets(atom.resource, atom.span):
+            ps = self.policy_set(None, target, actions)
+
+            def goal(enc: Encoder, ps: PolicySet = ps, target: _Target = target) -> Term:
+                allowed, _ = enc.decision(ps)
+                can = and_(allowed, self.request_terms(enc, actions, target, atom.context))
+                outside = or_(
+                    enc.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS),
+                    not_(enc.account_is(enc.paccount, account)),
+                )
+                return and_(outside, not_(self.symbolic(body, f.var, enc, can, env)))
+
+            def replay(r: Request, ps: PolicySet = ps) -> tuple[bool, dict[str, str]]:
+                word = evaluate(r, ps).decision.value
+                holds = self.concrete(body, f.var, r, word == "allowed", env)
+                return not holds, {"decision": word}
+
+            answer = search(
+                _Search(
+                    [ps, PolicySet(identity=(self.scope(actions, target),))],
+                    goal,
+                    replay,
+                    None,
+                    self.timeout,
+                    self.max_counterexamples,
+                )
+            )
+            results.append(_not(self.tri(answer, ps)))
+        return _and(results)
+
+    def symbolic(
+        self, f: Formula, var: str, enc: Encoder, can: Term, env: dict[str, IamPrincipal]
+    ) -> Term:
+        if f.op == "can":
+            return can
+        if f.op == "same":
+            assert f.principal is not None and f.other is not None
+            refs = [f.principal, f.other]
+            if refs[0].kind == "var" and refs[0].name == var:
+                return self.principal_is(enc, refs[1], env)
+            if refs[1].kind == "var" and refs[1].name == var:
+                return self.principal_is(enc, refs[0], env)
+            return TRUE if self.formula(f, env).value else not_(TRUE)
+        if f.op == "not":
+            return not_(self.symbolic(f.args[0], var, enc, can, env))
+        parts = [self.symbolic(a, var, enc, can, env) for a in f.args]
+        if f.op == "and":
+            return and_(parts)
+        if f.op == "or":
+            return or_(parts)
+        if f.op == "implies":
+            return implies(parts[0], parts[1])
+        if f.op in ("true", "false"):
+            return TRUE if f.op == "true" else not_(TRUE)
+        raise SpecError(
+            f"{f.op} is not supported inside 'forall principal'", span=f.span, code="E_SPEC_TYPE"
+        )
+
+    def principal_is(self, enc: Encoder, ref: PrincipalRef, env: dict[str, IamPrincipal]) -> Term:
+        if ref.kind == "service":
+            return and_(
+                enc.kind_is(PrincipalKind.SERVICE), enc.service.member(literal(ref.name.lower()))
+            )
+        if ref.kind == "anonymous":
+            return enc.kind_is(PrincipalKind.ANONYMOUS)
+        if ref.kind == "root":
+            return and_(
+                enc.kind_is(PrincipalKind.ROOT),
+                enc.account_is(enc.paccount, self.account.account_id),
+            )
+        target = self.resolve(ref, env)
+        assert isinstance(target, IamPrincipal)
+        return pin_principal(enc, target.request_principal())
+
+    def concrete(
+        self, f: Formula, var: str, r: Request, allowed: bool, env: dict[str, IamPrincipal]
+    ) -> bool:
+        if f.op == "can":
+            return allowed
+        if f.op == "same":
+            assert f.principal is not None and f.other is not None
+            refs = [f.principal, f.other]
+            other = refs[1] if refs[0].kind == "var" and refs[0].name == var else refs[0]
+            return self.matches_ref(r.principal, other, env)
+        if f.op == "not":
+            return not self.concrete(f.args[0], var, r, allowed, env)
+        values = [self.concrete(a, var, r, allowed, env) for a in f.args]
+        if f.op == "and":
+            return all(values)
+        if f.op == "or":
+            return any(values)
+        if f.op == "implies":
+            return (not values[0]) or values[1]
+        return f.op == "true"
+
+    def matches_ref(self, p: Principal, ref: PrincipalRef, env: dict[str, IamPrincipal]) -> bool:
+        if ref.kind == "service":
+            return p.kind is PrincipalKind.SERVICE and p.text == ref.name.lower()
+        if ref.kind == "anonymous":
+            return p.kind is PrincipalKind.ANONYMOUS
+        if ref.kind == "root":
+            return p.kind is PrincipalKind.ROOT and p.account == self.account.account_id
+        target = self.resolve(ref, env)
+        assert isinstance(target, IamPrincipal)
+        return p.principal_arn == target.arn
+
+    # ------------------------------------------------------------ permissions and key policies
+
+    def permissions(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
+        assert f.actions is not None
+        listed = self.actions(f.actions)
+        if f.persona:
+            subjects = [
+                p for p, t in self.members(SetExpr(op="persona", name=f.persona)) if t.value
+            ]
+        else:
+            assert f.principal is not None
+            who = self.resolve(f.principal, env)
+            if isinstance(who, str):
+                raise SpecError("permissions() needs a principal of the bundle", span=f.span)
+            subjects = [who]
+        results = []
+        for p in subjects:
+            within = self.identity_query(
+                p, lambda enc: not_(enc.action_in(Value(text=a) for a in listed)), listed
+            )
+            parts = [_not(within)]
+            if f.relation == "==":
+                for action in listed:
+                    parts.append(
+                        self.identity_query(
+                            p, lambda enc, a=action: enc.action_in([Value(text=a)]), [action]
+                        )
+                    )
+            result = _and(parts)
+            if result.value is False:
+                result = Tri(
+                    False,
+                    [{"principal": p.arn, **e} for e in result.evidence]
+                    or [{"principal": p.arn, "missing": "a listed permission is not granted"}],
+                    result.locations,
+                )
+            results.append(result)
+        return _and(results)
+
+    def identity_query(
+        self, p: IamPrincipal, constraint: Callable[[Encoder], Term], actions: Sequence[str]
+    ) -> Tri:
+        """Do the principal's identity-based policies (within its boundary) allow some
+        request satisfying the constraint?"""
+        ps = PolicySet(identity=p.policies, boundary=p.boundary)
+        request_principal = p.request_principal()
+
+        def goal(enc: Encoder) -> Term:
+            denied, levels = enc.scan(ps.identity, TRUE if ps.boundary else not_(TRUE))
+            allowed = and_(levels.any, not_(denied))
+            if ps.boundary is not None:
+                bdenied, blevels = enc.scan((ps.boundary,), TRUE)
+                allowed = and_(allowed, blevels.any, not_(bdenied))
+            return and_(
+                allowed,
+                constraint(enc),
+                pin_principal(enc, request_principal),
+                self.principal_context(enc, p),
+            )
+
+        def replay(r: Request) -> tuple[bool, dict[str, str]]:
+            from cksmodel.evaluate import policy_allows
+
+            ok = any(policy_allows(pol, r) for pol in ps.identity) and not any(
+                _denies(pol, r) for pol in ps.identity
+            )
+            if ps.boundary is not None:
+                ok = ok and policy_allows(ps.boundary, r)
+            return ok, {"identity": "allowed" if ok else "denied"}
+
+        scope = self.scope(list(actions) or ["*"], _Target("*", "*", True))
+        answer = search(
+            _Search([ps, PolicySet(identity=(scope,))], goal, replay, None, self.timeout, 1)
+        )
+        return self.tri(answer, PolicySet(identity=ps.identity, boundary=ps.boundary))
+
+    def key_formula(self, f: Formula, key: Key) -> Tri:
+        if f.op == "key_policy":
+            return self.key_policy(key, f.relation)
+        if f.op == "not":
+            return _not(self.key_formula(f.args[0], key))
+        parts = [self.key_formula(a, key) for a in f.args]
+        if f.op == "and":
+            return _and(parts)
+        if f.op == "or":
+            return _or(parts)
+        if f.op == "implies":
+            return _or([_not(parts[0]), parts[1]])
+        raise SpecError(
+            f"{f.op} is not supported in a formula about keys", span=f.span, code="E_SPEC_TYPE"
+        )
+
+    def key_policy(self, key: Key, relation: str) -> Tri:
+        default = model.default_key_policy(self.account.account_id, self.account.partition)
+        directions = [(key.policy, default)]
+        if relation == "equivalent":
+            directions.append((default, key.policy))
+        results = []
+        for wider, narrower in directions:
+            from cksmodel.encode import policy_allows
+            from cksmodel.evaluate import policy_allows as concrete_allows
+
+            def goal(enc: Encoder, a: Policy = wider, b: Policy = narrower) -> Term:
+                on_key = and_(not_(enc.res_star), enc.resource.member(literal(key.arn)))
+                return and_(
+                    policy_allows(enc, a),
+                    not_(policy_allows(enc, b)),
+                    on_key,
+                    enc.action_where(lambda name: name.startswith("kms:")),
+                )
+
+            def replay(
+                r: Request, a: Policy = wider, b: Policy = narrower
+            ) -> tuple[bool, dict[str, str]]:
+                ok = concrete_allows(a, r) and not concrete_allows(b, r)
+                return ok, {
+                    "key policy" if a is key.policy else "default key policy": "allows",
+                    "the other": "does not",
+                }
+
+            sets = [PolicySet(resource=wider), PolicySet(resource=narrower)]
+            answer = search(
+                _Search(sets, goal, replay, None, self.timeout, self.max_counterexamples)
+            )
+            results.append(_not(self.tri(answer, PolicySet(resource=wider))))
+        out = _and(results)
+        if out.value is False:
+            out.evidence = [{"key": key.arn, **e} for e in out.evidence]
+        return out
+
+    # ------------------------------------------------------------ lifecycle
+
+    def lifecycle(self, inv: Lifecycle) -> Tri:
+        allowed = frozenset(a for a in lifecycle.ALL_ACTIONS if self.anyone_can(a))
+        zones = max((len(c.active_zones) for c in self.account.clusters), default=0)
+        regions = self.account.regions or ("us-east-1",)
+        results = []
+        for region in regions:
+            env = lifecycle.Environment(
+                region_supported=supported(region), active_hsm_zones=zones, allowed=allowed
+            )
+            guard = _guard(inv.guard)
+            trace = lifecycle.check(inv.event, guard, steps=inv.steps, env=env)
+            if trace is None:
+                results.append(Tri(True))
+            else:
+                results.append(
+                    Tri(False, [{"region": region, "trace": [f"{e}: {s}" for e, s in trace]}])
+                )
+        return _and(results)
+
+    def anyone_can(self, action: str) -> bool:
+        """Can some principal of the account call this API action (on some resource)?"""
+        if action.lower() in (
+            "kms:encrypt",
+            "kms:decrypt",
+            "kms:generatedatakey",
+            "kms:schedulekeydeletion",
+        ):
+            ref = ResourceRef(kind="any_key")
+        elif action.lower() == "iam:createservicelinkedrole":
+            ref = ResourceRef(
+                kind="text", text=f"arn:*:iam::*:role/aws-service-role/{model.SLR_SERVICE}/*"
+            )
+        else:
+            ref = ResourceRef(kind="text", text="*")
+        return any(
+            self.can(p, (action,), ref, (), None).value is not False
+            for p in self.account.principals
+        )
+
+    # ------------------------------------------------------------ invariants
+
+    def invariant(self, inv: Invariant) -> InvariantResult:
+        start = time.monotonic()
+        if isinstance(inv.body, Lifecycle):
+            outcome = self.lifecycle(inv.body)
+        else:
+            outcome = self.formula(inv.body, {})
+        verdict = {True: Verdict.PROVED, False: Verdict.REFUTED, None: Verdict.UNKNOWN}[
+            outcome.value
+        ]
+        locations = [Location(role="spec", span=inv.span, description=inv.title)]
+        if verdict is Verdict.REFUTED:
+            seen = set()
+            for loc in outcome.locations:
+                key = (loc.span.source, loc.span.line, loc.span.column)
+                if key not in seen:
+                    seen.add(key)
+                    locations.append(loc)
+        evidence = (
+            outcome.evidence[: self.max_counterexamples] if verdict is Verdict.REFUTED else []
+        )
+        reason = outcome.reason if verdict is Verdict.UNKNOWN else ""
+        return InvariantResult(
+            name=inv.name,
+            title=inv.title,
+            verdict=verdict,
+            reason=reason or ("" if verdict is not Verdict.UNKNOWN else "undecided"),
+            time_s=time.monotonic() - start,
+            counterexamples=tuple(evidence),
+            locations=tuple(locations),
+        )
+
+
+def _walk(f: Formula) -> Iterable[Formula]:
+    yield f
+    for a in f.args:
+        yield from _walk(a)
+
+
+def _denies(policy: Policy, r: Request) -> bool:
+    from cksmodel.evaluate import policy_statements
+
+    return bool(policy_statements(policy, r)[1])
+
+
+_CMP: dict[str, Callable[[int, int], bool]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+}
+
+
+def _guard(g: Guard) -> lifecycle.Guard:
+    """A spec guard as a predicate on (state, environment)."""
+    if g.op == "state":
+        return lambda s, e: (s.store.value if s.store else "NONE") == g.names[0]
+    if g.op == "state_in":
+        return lambda s, e: (s.store.value if s.store else "NONE") in g.names
+    if g.op == "keys":
+        return lambda s, e: _CMP[g.cmp](s.keys, g.number)
+    if g.op == "zones":
+        return lambda s, e: _CMP[g.cmp](e.active_hsm_zones, g.number)
+    if g.op == "region":
+        return lambda s, e: e.region_supported
+    parts = [_guard(a) for a in g.args]
+    if g.op == "and":
+        return lambda s, e: all(p(s, e) for p in parts)
+    if g.op == "or":
+        return lambda s, e: any(p(s, e) for p in parts)
+    return lambda s, e: not parts[0](s, e)
+
+
+def prove(
+    specs: Sequence[Spec], account: Account, *, timeout: float = 30.0, max_counterexamples: int = 1
+) -> ProveReport:
+    """Every invariant of every spec, against one account."""
+    results = []
+    for spec in specs:
+        prover = Prover(spec, account, timeout=timeout, max_counterexamples=max_counterexamples)
+        results.extend(prover.invariant(inv) for inv in spec.invariants)
+    return ProveReport(
+        results=tuple(results),
+        account=str(account.root),
+        specs=tuple(s.source for s in specs),
+        warnings=account.warnings,
+    )
