@@ -159,6 +159,55 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_UNKNOWN if comparison.relation is Relation.UNKNOWN else EXIT_OK
 
 
+def _shipped(name: str) -> str:
+    """A directory shipped with the package (or beside it in a checkout)."""
+    from importlib import resources
+    from pathlib import Path
+
+    packaged = resources.files("cksmodel") / name
+    if packaged.is_dir():
+        return str(packaged)
+    return str(Path(__file__).resolve().parent.parent / name)
+
+
+def _cmd_prove(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cksmodel.bundle import load_bundle
+    from cksmodel.ci_report import sarif_json, to_junit, to_text
+    from cksmodel.prove import prove
+    from cksmodel.report import write_output
+    from cksmodel.spec import SpecError, load_spec
+
+    paths: list[Path] = []
+    for given in args.specs or [_shipped("specs")]:
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(path.glob("*.spec"))
+            if not found:
+                raise SpecError(f"no *.spec files in {given!r}", code="E_IO")
+            paths.extend(found)
+        else:
+            paths.append(path)
+    specs = [load_spec(p) for p in paths]
+    account = load_bundle(Path(args.account or _shipped("examples/cks-account")))
+    report = prove(
+        specs, account, timeout=args.timeout, max_counterexamples=args.max_counterexamples
+    )
+    if args.format == "json":
+        import json
+
+        text = json.dumps(report.to_json(), indent=2) + "\n"
+    elif args.format == "sarif":
+        text = sarif_json(report)
+    elif args.format == "junit":
+        text = to_junit(report)
+    else:
+        text = to_text(report)
+    write_output(text, args.output)
+    return report.exit_code
+
+
 def _seconds(text: str) -> float:
     """A positive, finite number of seconds."""
     import math
@@ -320,6 +369,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     _symbolic_options(cmp_)
     cmp_.set_defaults(run=_cmd_compare)
+
+    prove = sub.add_parser(
+        "prove",
+        help="prove spec invariants about an account bundle (CI: exit codes, SARIF, JUnit)",
+        description=(
+            "Prove every invariant of the spec files against an account bundle. With no "
+            "arguments: the bundled custom key store invariants (specs/) against the bundled "
+            "compliant example account. Exit 0 all PROVED, 1 any REFUTED, 3 any UNKNOWN and "
+            "none REFUTED, 2 invalid input."
+        ),
+    )
+    prove.add_argument("specs", nargs="*", metavar="SPEC", help="spec files or directories")
+    prove.add_argument("--account", metavar="BUNDLE", help="account bundle directory")
+    prove.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
+    prove.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+    prove.add_argument(
+        "--timeout", type=_seconds, default=30.0, metavar="S", help="seconds per solver query"
+    )
+    prove.add_argument(
+        "--max-counterexamples",
+        type=_count,
+        default=1,
+        metavar="N",
+        help="counterexamples to report per refuted invariant",
+    )
+    prove.set_defaults(run=_cmd_prove)
     return parser
 
 

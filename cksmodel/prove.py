@@ -25,6 +25,7 @@ from cksmodel.errors import Span
 from cksmodel.evaluate import TRUST_ACTIONS, evaluate
 from cksmodel.ir import Effect, Policy, PolicySet, PolicyType, Statement, Value
 from cksmodel.logic import TRUE, Term, and_, implies, not_, or_
+from cksmodel.patterns import compile_glob
 from cksmodel.query import Answer, Verdict, _Search, pin_principal, search
 from cksmodel.request import Principal, PrincipalKind, Request
 from cksmodel.results import InvariantResult, Location, ProveReport
@@ -161,6 +162,8 @@ class Prover:
     def targets(self, ref: ResourceRef, span: Span | None) -> list[_Target]:
         if ref.kind in ("any_store",) or (ref.kind == "text" and ref.text == "*"):
             return [_Target("*", "*", True)]
+        if ref.kind == "anything":
+            return [_Target("anything", "", False)]
         if ref.kind == "text":
             return [_Target(ref.text, ref.text, False)]
         if ref.kind == "role":
@@ -231,7 +234,7 @@ class Prover:
                     sid=None,
                     effect=Effect.ALLOW,
                     actions=tuple(Value(text=a) for a in actions),
-                    resources=(Value(text=target.pattern),),
+                    resources=(Value(text=target.pattern or "*"),),
                 ),
             ),
         )
@@ -244,7 +247,9 @@ class Prover:
         context: Sequence[tuple[str, str]],
     ) -> Term:
         terms: list[Term] = [enc.action_in(Value(text=a) for a in actions)]
-        if target.pattern == "*":
+        if not target.pattern:
+            pass
+        elif target.pattern == "*":
             terms.append(enc.res_star)
         elif target.literal_arn:
             terms += [not_(enc.res_star), enc.resource.member(literal(target.pattern))]
@@ -277,15 +282,23 @@ class Prover:
         ref: ResourceRef,
         context: Sequence[tuple[str, str]],
         span: Span | None,
+        *,
+        readable: bool = True,
     ) -> Tri:
         key = (principal.arn, tuple(actions), ref, tuple(context))
         cached = self.can_cache.get(key)
         if cached is not None:
             return cached
         results = []
+        request_principal = principal.request_principal()
         for target in self.targets(ref, span):
             ps = self.policy_set(principal, target, actions)
-            request_principal = principal.request_principal()
+            quick = self.quick(principal, request_principal, ps, actions, target, context)
+            if quick is not None:
+                results.append(quick)
+                if quick.value:
+                    break
+                continue
 
             def goal(enc: Encoder, ps: PolicySet = ps, target: _Target = target) -> Term:
                 allowed, _ = enc.decision(ps)
@@ -305,12 +318,85 @@ class Prover:
                     None,
                     self.timeout,
                     1,
+                    readable,
                 )
             )
             results.append(self.tri(answer, ps))
+            if answer.verdict is Verdict.REFUTED:
+                break
         out = _or(results)
         self.can_cache[key] = out
         return out
+
+    def quick(
+        self,
+        principal: IamPrincipal,
+        caller: Principal,
+        ps: PolicySet,
+        actions: Sequence[str],
+        target: _Target,
+        context: Sequence[tuple[str, str]],
+    ) -> Tri | None:
+        """Decide a ``can`` without the solver when that is easy and certain.
+
+        No Allow statement (or grant) anywhere mentions the actions: false. A
+        plain request built from the question is allowed by the evaluator: true,
+        with that request as the (replayed) witness. Otherwise undecided here.
+        """
+        globs = [compile_glob(a, True) for a in actions]
+        if caller.kind is not PrincipalKind.ROOT and not self.mentioned(ps, actions):
+            return Tri(False)
+        names = [n for a in actions for n in self.expand(a)][:24]
+        resource = target.pattern if target.literal_arn else None
+        if resource is None:
+            return None
+        values = {k: v for k, v in self.account.context(principal).items()}
+        values.update({k.lower(): v for k, v in context})
+        if self.account.regions:
+            values.setdefault("aws:requestedregion", self.account.regions[0])
+        for name in names:
+            if not any(g.match(name.lower()) for g in globs):
+                continue
+            request = Request(principal=caller, action=name, resource=resource, context=values)
+            decision = evaluate(request, ps)
+            if decision.allowed:
+                from cksmodel.query import Counterexample
+
+                answer = Answer(
+                    verdict=Verdict.REFUTED,
+                    reason="",
+                    counterexamples=(
+                        Counterexample(request=request, decisions={"decision": "allowed"}),
+                    ),
+                )
+                return self.tri(answer, ps)
+        return None
+
+    def expand(self, pattern: str) -> tuple[str, ...]:
+        if "*" not in pattern and "?" not in pattern:
+            return (pattern,)
+        from cksmodel.catalog import get_catalog
+
+        return get_catalog().expand(pattern)
+
+    def mentioned(self, ps: PolicySet, actions: Sequence[str]) -> bool:
+        """Could some Allow statement or grant of the set match one of the actions?"""
+        from cksmodel.strings import glob, relation
+
+        asked = [glob(a, ignore_case=True) for a in actions]
+        policies = [*ps.identity, *(p for p in (ps.resource,) if p is not None)]
+        for policy in policies:
+            for stmt in policy.statements:
+                if stmt.effect is not Effect.ALLOW:
+                    continue
+                if stmt.not_actions is not None:
+                    return True
+                for v in stmt.actions:
+                    written = glob(v.text, ignore_case=True)
+                    if any(not relation(a, written)[0] for a in asked):
+                        return True
+        ops = {f"kms:{op}".lower() for g in ps.grants for op in g.operations}
+        return any(compile_glob(a, True).match(op) for a in actions for op in ops)
 
     def tri(self, answer: Answer, ps: PolicySet | None) -> Tri:
         if answer.verdict is Verdict.UNKNOWN:
@@ -363,7 +449,7 @@ class Prover:
         if s.op == "that_can":
             assert s.actions is not None and s.resource is not None
             return [
-                (p, self.can_actions(p, s.actions, s.resource, (), s.span))
+                (p, self.can_actions(p, s.actions, s.resource, (), s.span, readable=False))
                 for p in self.account.principals
             ]
         assert s.left is not None and s.right is not None
@@ -387,11 +473,13 @@ class Prover:
         ref: ResourceRef,
         context: Sequence[tuple[str, str]],
         span: Span | None,
+        *,
+        readable: bool = True,
     ) -> Tri:
         names = self.actions(a)
         if a.mode == "all":
-            return _and([self.can(p, (n,), ref, context, span) for n in names])
-        return self.can(p, names, ref, context, span)
+            return _and([self.can(p, (n,), ref, context, span, readable=readable) for n in names])
+        return self.can(p, names, ref, context, span, readable=readable)
 
     # ------------------------------------------------------------ formulas
 
@@ -611,11 +699,7 @@ class Prover:
             parts = [_not(within)]
             if f.relation == "==":
                 for action in listed:
-                    parts.append(
-                        self.identity_query(
-                            p, lambda enc, a=action: enc.action_in([Value(text=a)]), [action]
-                        )
-                    )
+                    parts.append(self.identity_query(p, _action_is(action), [action]))
             result = _and(parts)
             if result.value is False:
                 result = Tri(
@@ -793,6 +877,10 @@ class Prover:
         )
 
 
+def _action_is(action: str) -> Callable[[Encoder], Term]:
+    return lambda enc: enc.action_in([Value(text=action)])
+
+
 def _walk(f: Formula) -> Iterable[Formula]:
     yield f
     for a in f.args:
@@ -839,7 +927,7 @@ def prove(
     specs: Sequence[Spec], account: Account, *, timeout: float = 30.0, max_counterexamples: int = 1
 ) -> ProveReport:
     """Every invariant of every spec, against one account."""
-    results = []
+    results: list[InvariantResult] = []
     for spec in specs:
         prover = Prover(spec, account, timeout=timeout, max_counterexamples=max_counterexamples)
         results.extend(prover.invariant(inv) for inv in spec.invariants)

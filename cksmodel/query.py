@@ -110,6 +110,8 @@ class _Search:
     fixed: Request | None = None
     timeout: float = 30.0
     max_counterexamples: int = 1
+    readable: bool = True
+    """Spend extra solver calls on realistic, readable counterexample values."""
     found: list[Counterexample] = field(default_factory=list)
 
 
@@ -165,7 +167,7 @@ def search(s: _Search) -> Answer:
                 )
             return _answer(s, Verdict.PROVED, "", start, approximations)
         assert result.assignment is not None
-        if s.fixed is None:
+        if s.fixed is None and s.readable:
             listed = enum_in(
                 enc.action,
                 (i for i, a in enumerate(enc.action.domain) if not a.endswith(":UnlistedAction")),

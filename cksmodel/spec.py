@@ -51,7 +51,8 @@ class Actions:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ResourceRef:
-    """``kind`` text (``*`` or an ARN pattern), role, key, any_key or any_store."""
+    """``kind`` text (``*`` or an ARN pattern), role, key, any_key, any_store or
+    anything (each action on whatever resource it takes)."""
 
     kind: str
     text: str = ""
@@ -255,25 +256,23 @@ class _Builder:
                 other=self.principal(_tree(kids[1])),
             )
         if t.data == "permissions":
-            subject, relation, actions = kids
-            subject_tree = _tree(subject)
+            subject_tree = _tree(kids[0])
             persona = ""
-            principal = None
+            who: PrincipalRef | None = None
             if subject_tree.data == "persona_subject":
                 persona = str(subject_tree.children[0])
             else:
-                principal = self.principal(_tree(subject_tree.children[0]))
+                who = self.principal(_tree(subject_tree.children[0]))
             return Formula(
                 op="permissions",
                 span=span,
-                principal=principal,
+                principal=who,
                 persona=persona,
-                relation=str(relation),
-                actions=self.action_list(_tree(actions), "all"),
+                relation=str(kids[1]),
+                actions=self.action_list(_tree(kids[2]), "all"),
             )
         if t.data == "key_policy":
-            var, relation = kids
-            return Formula(op="key_policy", span=span, var=str(var), relation=str(relation))
+            return Formula(op="key_policy", span=span, var=str(kids[0]), relation=str(kids[1]))
         raise SpecError(f"unexpected construct {t.data}", span=span)
 
     def principal(self, t: Tree[Token]) -> PrincipalRef:
@@ -307,7 +306,7 @@ class _Builder:
         return Actions(mode=mode, names=tuple(_string(k) for k in t.children))  # type: ignore[arg-type]
 
     def resource(self, t: Tree[Token]) -> ResourceRef:
-        if t.data in ("any_key", "any_store"):
+        if t.data in ("any_key", "any_store", "anything"):
             return ResourceRef(kind=str(t.data))
         tok = t.children[0]
         assert isinstance(tok, Token)
@@ -391,7 +390,7 @@ def parse_spec(text: str, source: str) -> Spec:
             got = "end of file" if isinstance(exc, UnexpectedEOF) else repr(str(exc.token))
             message = f"unexpected {got}; expected {', '.join(expected[:8])}"
         elif isinstance(exc, UnexpectedCharacters):
-            message = f"unexpected character {text[exc.pos_in_stream]!r}"
+            message = f"unexpected character {text[exc.pos_in_stream or 0]!r}"
         else:
             message = "invalid spec"
         line, column = exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1

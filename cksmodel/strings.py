@@ -312,9 +312,32 @@ def witness(
     return None
 
 
+def _classes_meet(a: CharClass, b: CharClass) -> bool:
+    if a.negated and b.negated:
+        return True
+    if a.negated:
+        return bool(b.chars - a.chars)
+    if b.negated:
+        return bool(a.chars - b.chars)
+    return bool(a.chars & b.chars)
+
+
+def _fixed_ends_clash(p: Pattern, q: Pattern) -> bool:
+    """Do the patterns' fixed first (or last) characters rule out any common string?"""
+    for order in (1, -1):
+        for x, y in zip(p.tokens[::order], q.tokens[::order], strict=False):
+            if x.star or y.star or x.leaps or y.leaps:
+                break
+            if not _classes_meet(x.cls, y.cls):
+                return True
+    return False
+
+
 @lru_cache(maxsize=65536)
 def relation(p: Pattern, q: Pattern) -> tuple[bool, bool, bool]:
     """(disjoint, p within q, q within p), each ``False`` when undecided within the limit."""
+    if _fixed_ends_clash(p, q):
+        return (True, False, False)
     for a, b, flip in ((p, q, False), (q, p, True)):
         text = a.only_string
         if text is not None:
@@ -323,12 +346,12 @@ def relation(p: Pattern, q: Pattern) -> tuple[bool, bool, bool]:
                 return (not inside, inside and b.only_string == text, inside)
             return (not inside, inside, inside and b.only_string == text)
     try:
-        if witness([p, q], limit=20_000) is None:
+        if witness([p, q], limit=2_000) is None:
             return (True, False, False)
         return (
             False,
-            witness([p], [q], limit=20_000) is None,
-            witness([q], [p], limit=20_000) is None,
+            witness([p], [q], limit=2_000) is None,
+            witness([q], [p], limit=2_000) is None,
         )
     except SearchLimit:
         return (False, False, False)

@@ -196,15 +196,24 @@ def action_universe(
 ) -> tuple[str, ...]:
     """One representative action per way the patterns (and the evaluator) can treat it.
 
-    A service all of whose relevant patterns cover every action name needs only
-    one representative; the others contribute every catalog action.
+    Services that no pattern names and that only full wildcards (``*``, ``*:*``)
+    reach all behave alike, so one action of each resource shape stands for them;
+    a named service all of whose relevant patterns cover every action name needs
+    one action per shape too; the others contribute every catalog action.
     """
     catalog = get_catalog()
     pats = sorted({p.lower() for p in patterns})
     split = [(p.partition(":")[0], p.partition(":")[2], ":" in p) for p in pats]
-    services = set(catalog.services())
+    full = {"*", "*:*"}
+    partial_service = any(
+        ("*" in svc or "?" in svc or not colon) and pat not in full
+        for pat, (svc, _, colon) in zip(pats, split, strict=True)
+    )
+    named = {svc for svc, _, colon in split if colon and not ("*" in svc or "?" in svc)}
+    detailed = named | SPECIAL_SERVICES | RCP_SERVICES | {"iam"}
+    services = sorted(catalog.services() if partial_service else detailed & set(catalog.services()))
     candidates: list[str] = list(extra)
-    for svc in sorted(services | SPECIAL_SERVICES):
+    for svc in services:
         relevant = [
             ("*", True) if pat == "*" else (name, has_colon)
             for pat, (svc_glob, name, has_colon) in zip(pats, split, strict=True)
@@ -215,18 +224,40 @@ def action_universe(
             )
         ]
         uniform = all(has_colon and name == "*" for name, has_colon in relevant)
-        listed = catalog.actions_of(svc)
         if svc in SPECIAL_SERVICES or not uniform:
-            candidates.extend(listed)
-        elif listed:
-            candidates.append(listed[0])
+            candidates.extend(catalog.actions_of(svc))
+        else:
+            candidates.extend(_shape_representatives(svc))
         candidates.append(f"{svc}:UnlistedAction")
+    if not partial_service:
+        candidates.extend(_other_services(frozenset(detailed)))
     candidates.append("unlisted-service:UnlistedAction")
     ops = frozenset(o.lower() for o in grant_ops)
     groups: dict[tuple[object, ...], str] = {}
     for action in candidates:
         groups.setdefault(_action_signature(action, pats, ops), action)
     return tuple(sorted(groups.values(), key=str.lower))
+
+
+@lru_cache(maxsize=1024)
+def _shape_representatives(service: str) -> tuple[str, ...]:
+    """The first catalog action of the service for each resource shape."""
+    found: dict[str, str] = {}
+    for action in get_catalog().actions_of(service):
+        found.setdefault(resource_shape(action), action)
+    return tuple(found.values())
+
+
+@lru_cache(maxsize=64)
+def _other_services(excluded: frozenset[str]) -> tuple[str, ...]:
+    """One action of each resource shape from services outside ``excluded``."""
+    found: dict[str, str] = {}
+    for service in sorted(get_catalog().services() - excluded):
+        for action in _shape_representatives(service):
+            found.setdefault(resource_shape(action), action)
+        if len(found) == 2:
+            break
+    return tuple(found.values())
 
 
 def build_universe(sets: Sequence[PolicySet], fixed: Request | None = None) -> Universe:
