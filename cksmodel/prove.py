@@ -415,7 +415,9 @@ class Prover:
                             Location(
                                 role="policy",
                                 span=m.span,
-                                description=f"{m.policy_name} statement {m.statement_index} allows it",
+                                description=(
+                                    f"{m.policy_name} statement {m.statement_index} allows it"
+                                ),
                             )
                         )
         return Tri(True, evidence, locations)
