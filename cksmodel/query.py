@@ -131,6 +131,7 @@ def search(s: _Search) -> Answer:
     if s.fixed is None:
         goal = and_(goal, enc.realistic())
     dims = [Dimension(d.name, d.active, d.atoms, d.guards, d.preferences) for d in enc.dims]
+    plain = [Dimension(d.name, d.active, d.atoms, d.guards) for d in enc.dims]
     approximations = tuple(Approximation(reason=f.reason, span=f.span) for f in enc.free)
     exclusions: list[Term] = []
     failed_replays = 0
@@ -140,7 +141,7 @@ def search(s: _Search) -> Answer:
             return _answer(
                 s, Verdict.UNKNOWN, f"timeout after {s.timeout:g} s", start, approximations
             )
-        result = solve(goal, dims, timeout=remaining, exclude=exclusions)
+        result = solve(goal, plain, timeout=remaining, exclude=exclusions)
         if result.status is Status.UNKNOWN:
             if s.found:
                 return _answer(s, Verdict.REFUTED, "", start, approximations)

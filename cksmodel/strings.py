@@ -193,9 +193,9 @@ def star(cls: CharClass = ANY) -> list[Token]:
 
 
 class _Compiled:
-    """Bit-mask NFA simulation of one pattern."""
+    """Bit-parallel NFA simulation of one pattern: bit ``i`` means "before token ``i``"."""
 
-    __slots__ = ("accept", "closure", "start", "tokens")
+    __slots__ = ("accept", "closure", "leaps", "masks", "start", "star_bits", "tokens")
 
     def __init__(self, pattern: Pattern) -> None:
         self.tokens = pattern.tokens
@@ -209,23 +209,39 @@ class _Compiled:
                 closure[i] |= closure[i + 1]
         self.closure = closure
         self.start = closure[0]
+        self.star_bits = sum(1 << i for i, tok in enumerate(self.tokens) if tok.star)
+        self.leaps = any(tok.leaps for tok in self.tokens)
+        self.masks: dict[str, tuple[int, int]] = {}
+
+    def _masks(self, ch: str) -> tuple[int, int]:
+        """(single tokens accepting ``ch``, star tokens accepting ``ch``) as bit masks."""
+        found = self.masks.get(ch)
+        if found is None:
+            one = star = 0
+            for i, tok in enumerate(self.tokens):
+                if tok.cls.has(ch):
+                    if tok.star:
+                        star |= 1 << i
+                    else:
+                        one |= 1 << i
+            found = self.masks[ch] = (one, star)
+        return found
 
     def step(self, states: int, ch: str) -> int:
-        out = 0
-        i = 0
-        tokens = self.tokens
-        while states:
-            if states & 1:
-                tok = tokens[i] if i < len(tokens) else None
-                if tok is not None:
-                    if tok.cls.has(ch):
-                        out |= self.closure[i] if tok.star else self.closure[i + 1]
+        one, star = self._masks(ch)
+        moved = ((states & one) << 1) | (states & star)
+        if self.leaps:
+            for i, tok in enumerate(self.tokens):
+                if states >> i & 1:
                     for c, n in tok.leaps:
                         if c == ch:
-                            out |= self.closure[i + n]
-            states >>= 1
-            i += 1
-        return out
+                            moved |= 1 << (i + n)
+        # Close under "a star may match nothing": from a star token, move past it.
+        while True:
+            grown = moved | ((moved & self.star_bits) << 1)
+            if grown == moved:
+                return moved
+            moved = grown
 
 
 @lru_cache(maxsize=8192)
