@@ -40,6 +40,10 @@ from cksmodel.solve import Dimension, Status, solve
 from cksmodel.strings import arn, literal
 from cksmodel.universe import KINDS, build_universe
 
+NICER_RLIMIT = 20_000_000
+"""Solver work (Z3 resource units, not seconds, so output stays deterministic) spent
+looking for a more readable counterexample before keeping the first one."""
+
 
 class Verdict(StrEnum):
     """Three-valued: a timeout, an approximation or a solver ``unknown`` is never PROVED."""
@@ -179,7 +183,11 @@ def search(s: _Search) -> Answer:
                 _preferred(enc),
             ):
                 nicer = solve(
-                    and_(goal, preferred), dims, timeout=max(0.5, remaining / 4), exclude=exclusions
+                    and_(goal, preferred),
+                    dims,
+                    timeout=remaining,
+                    rlimit=NICER_RLIMIT,
+                    exclude=exclusions,
                 )
                 if nicer.status is Status.SAT:
                     result = nicer
@@ -189,7 +197,8 @@ def search(s: _Search) -> Answer:
             again = solve(
                 and_(goal, _same_choices(enc, result.assignment)),
                 own,
-                timeout=max(0.5, remaining / 4),
+                timeout=remaining,
+                rlimit=NICER_RLIMIT,
                 exclude=exclusions,
             )
             if again.status is Status.SAT:

@@ -142,15 +142,13 @@ def _assignment(model: Any, tr: _Translator) -> Assignment:
     return Assignment(bools=bools, enums=enums, reals=reals, bitvecs=bitvecs)
 
 
-def _pairwise(dim: Dimension, deadline: float) -> Iterable[Term]:
+def _pairwise(dim: Dimension) -> Iterable[Term]:
     """Lemmas ``a -> b`` for contained patterns and ``not (a and b)`` for disjoint ones."""
     items = list(dim.atoms.items())
     if len(items) > PAIRWISE_LIMIT:
         return
     for i, (p, a) in enumerate(items):
         for q, b in items[i + 1 :]:
-            if time.monotonic() > deadline:
-                return
             disjoint, p_in_q, q_in_p = relation(p, q)
             if disjoint:
                 yield Or((Not(a), Not(b)))
@@ -181,6 +179,7 @@ def solve(
     dims: Sequence[Dimension],
     *,
     timeout: float = 30.0,
+    rlimit: int | None = None,
     max_rounds: int = 500,
     exclude: Sequence[Term] = (),
 ) -> Result:
@@ -190,11 +189,13 @@ def solve(
     tr = _Translator()
     solver = z3.Solver(ctx=tr.ctx)
     solver.set("random_seed", SEED)
+    if rlimit is not None:
+        solver.set("rlimit", rlimit)
     solver.add(tr(goal))
     for t in exclude:
         solver.add(tr(t))
     for dim in dims:
-        for lemma in _pairwise(dim, deadline):
+        for lemma in _pairwise(dim):
             solver.add(tr(lemma))
     solver.add(*tr.domain)
     bounded = len(tr.domain)
