@@ -347,9 +347,10 @@ class Prover:
         if caller.kind is not PrincipalKind.ROOT and not self.mentioned(ps, actions):
             return Tri(False)
         names = [n for a in actions for n in self.expand(a)][:24]
-        resource = target.pattern if target.literal_arn else None
+        resource = target.pattern if target.literal_arn or not target.pattern else None
         if resource is None:
             return None
+        resource = resource or "*"
         values = {k: v for k, v in self.account.context(principal).items()}
         values.update({k.lower(): v for k, v in context})
         if self.account.regions:
