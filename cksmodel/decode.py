@@ -39,10 +39,17 @@ def _slot_value(rep: KeyRep, slot: int, a: Assignment, strings: dict[str, str]) 
     if rep.family in ("Numeric", "Date"):
         if not a.bools.get(rep.valid[slot].name, False):
             return "not-a-number" if rep.family == "Numeric" else "not-a-date"
-        value = a.reals.get(rep.reals[slot].name, Fraction(0))
-        return _decimal(value) if rep.family == "Numeric" else _date(value)
+        number = a.reals.get(rep.reals[slot].name, Fraction(0))
+        return _decimal(number) if rep.family == "Numeric" else _date(number)
     if rep.family == "Bool":
-        return ("true", "false", "other-value")[a.enums.get(rep.bools[slot].name, 0)]
+        domain = rep.bools[slot].domain
+        text = domain[a.enums.get(rep.bools[slot].name, 0)]
+        if text != domain[-1]:
+            return text
+        other = "other-value"
+        while other in domain:
+            other += "-x"
+        return other
     version = a.enums.get(rep.ip_version[slot].name, 0)
     address = a.bitvecs.get(rep.ip_addr[slot].name, 0)
     if version == 0:
@@ -78,7 +85,9 @@ def decode_request(enc: Encoder, a: Assignment, strings: dict[str, str]) -> Requ
     else:
         resource = strings.get(enc.resource.name, "")
         resource_account = None
-        if not a.bools.get(enc.res_acct_in_arn.name, False):
+        if not a.bools.get(enc.res_acct_in_arn.name, False) and not a.bools.get(
+            enc.res_no_account.name, False
+        ):
             resource_account = enc.raccount.domain[a.enums.get(enc.raccount.name, 0)]
     context: dict[str, ContextValue] = {}
     for key, rep in sorted(enc.keys.items()):

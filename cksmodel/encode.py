@@ -54,7 +54,14 @@ from cksmodel.logic import (
     not_,
     or_,
 )
-from cksmodel.patterns import ContextValue, has_variables, split_arn, substitute, substitute_literal
+from cksmodel.patterns import (
+    ContextValue,
+    arn_match,
+    has_variables,
+    split_arn,
+    substitute,
+    substitute_literal,
+)
 from cksmodel.request import PrincipalKind
 from cksmodel.strings import (
     ANY,
@@ -168,6 +175,23 @@ def _key_names(policies: Iterable[Policy]) -> dict[str, str]:
     return names
 
 
+OTHER_TEXT = "\x00other"
+"""The last value of a Bool key's domain: any text no policy compares it with."""
+
+
+def _bool_values(policies: Iterable[Policy]) -> dict[str, set[str]]:
+    """Per key, the (lower-cased) texts that Bool conditions compare it with."""
+    out: dict[str, set[str]] = {}
+    for policy in policies:
+        for stmt in policy.statements:
+            for cond in stmt.conditions:
+                if cond.base == "Bool":
+                    out.setdefault(cond.key_lower, set()).update(
+                        v.text.lower() for v in cond.values
+                    )
+    return out
+
+
 def _families(policies: Iterable[Policy]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for policy in policies:
@@ -197,9 +221,13 @@ class Encoder:
         self.partition = EnumVar("partition", universe.partitions.values)
         self.res_star = BoolVar("resource_is_star")
         self.res_acct_in_arn = BoolVar("resource_account_in_arn")
+        self.res_no_account = BoolVar("resource_without_account")
+        """An ARN without an account, called by a principal without one (anonymous or a
+        service): the request has no resource account at all."""
         self.free: list[FreeAtom] = []
         self.keys: dict[str, KeyRep] = {}
         self.families = _families(all_policies(sets))
+        self.bool_values = _bool_values(all_policies(sets))
         self.ec_keys = sorted(
             {k for k in self.families if k.startswith("kms:encryptioncontext:")}
             | {
@@ -253,7 +281,12 @@ class Encoder:
             )
         )
         self.dims: list[StringDim] = [self.principal_arn, self.session, self.service, self.resource]
-        self.well_formed: list[Term] = []
+        self.well_formed: list[Term] = [
+            implies(
+                self.res_no_account,
+                and_(not_(self.res_star), not_(self.res_acct_in_arn), not_(self.is_aws_identity())),
+            )
+        ]
         self._shapes()
 
     # ------------------------------------------------------------------ request shape
@@ -384,13 +417,20 @@ class Encoder:
         text = v.text
         if text == "*":
             return TRUE
-        on_star = compile_glob(text).match("*") if split_arn(text) is None else False
         parts = split_arn(text)
         variable_part = parts[5] if parts is not None else text
+        if variables and has_variables(variable_part) and self.bindings is not None:
+            on_star: Term = TRUE if arn_match(text, "*", self.bindings.get) else FALSE
+        elif variables and has_variables(text):
+            on_star = self.free_atom(
+                "policy variable in a resource with a symbolic context", v.span
+            )
+        else:
+            on_star = TRUE if compile_glob(text).match("*") and parts is None else FALSE
         if variables and has_variables(variable_part):
             if self.bindings is None:
                 return or_(
-                    and_(self.res_star, TRUE if on_star else FALSE),
+                    and_(self.res_star, on_star),
                     and_(
                         not_(self.res_star),
                         self.free_atom(
@@ -405,7 +445,7 @@ class Encoder:
         else:
             pattern = arn(text)
         return or_(
-            and_(self.res_star, TRUE if on_star else FALSE),
+            and_(self.res_star, on_star),
             and_(not_(self.res_star), self.resource.member(pattern)),
         )
 
@@ -580,7 +620,12 @@ class Encoder:
             rep.reals = tuple(RealVar(f"real[{n}]") for n in names)
             rep.valid = tuple(BoolVar(f"valid[{n}]") for n in names)
         elif family == "Bool":
-            rep.bools = tuple(EnumVar(f"bool[{n}]", ("true", "false", "other")) for n in names)
+            domain = (
+                "true",
+                "false",
+                *sorted(self.bool_values.get(key, set()) - {"true", "false"}),
+            )
+            rep.bools = tuple(EnumVar(f"bool[{n}]", (*domain, OTHER_TEXT)) for n in names)
         elif family == "Ip":
             rep.ip_version = tuple(EnumVar(f"ipver[{n}]", ("4", "6", "invalid")) for n in names)
             rep.ip_addr = tuple(BVVar(f"ip[{n}]", 128) for n in names)
@@ -639,10 +684,9 @@ class Encoder:
             rel = _REL[base[len(family) :]]
             return and_(rep.valid[slot], RealCmp(rep.reals[slot], rel, bound))
         if family == "Bool":
+            domain = rep.bools[slot].domain
             lowered = text.lower()
-            if lowered not in ("true", "false"):
-                return self.free_atom(f"Bool condition value {text!r}", span)
-            return EnumIs(rep.bools[slot], 0 if lowered == "true" else 1)
+            return EnumIs(rep.bools[slot], domain.index(lowered)) if lowered in domain else FALSE
         if family == "Ip":
             network = parse_network(text)
             if network is None:
@@ -697,7 +741,10 @@ class Encoder:
     def derived_condition(self, cond: Condition, variables: bool) -> Term:
         """Conditions on keys AWS derives from the caller or the resource."""
         key = cond.key_lower
-        if variables and any(has_variables(v.text) for v in cond.values) and self.bindings is None:
+        if self.bindings is not None:
+            held = evaluate_condition(cond, self.bindings.get, variables, set())
+            return TRUE if held else FALSE
+        if variables and any(has_variables(v.text) for v in cond.values):
             return self.free_atom("policy variable compared with a derived key", cond.span)
         if key in ("aws:principalarn", "aws:username", "aws:principalservicename"):
             return self._derived_string(cond, variables)
@@ -726,10 +773,13 @@ class Encoder:
             cases.append((not_(has_account), None))
         elif key == "aws:resourceaccount":
             cases = [
-                (and_(not_(self.res_star), EnumIs(self.raccount, i)), acct)
+                (
+                    and_(not_(self.res_star), not_(self.res_no_account), EnumIs(self.raccount, i)),
+                    acct,
+                )
                 for i, acct in enumerate(self.raccount.domain)
             ]
-            cases.append((self.res_star, None))
+            cases.append((or_(self.res_star, self.res_no_account), None))
         elif key == "aws:userid":
             cases = [
                 (and_(self.kind_is(PrincipalKind.ROOT), EnumIs(self.paccount, i)), acct)
@@ -902,6 +952,8 @@ class Encoder:
         identity = principal_identity(g.grantee)
         if identity is None:
             grantee = self.service_is(g.grantee) if "." in g.grantee else FALSE
+        elif identity == ("*",):
+            grantee = FALSE
         else:
             direct, role, _ = self.identity_terms(g.grantee)
             grantee = or_(direct, role)
@@ -926,7 +978,20 @@ class Encoder:
         )
         ec_ops = self.action_where(lambda a: a.startswith("kms:") and a[4:] in _EC_OPERATIONS)
         ec: Term = TRUE
-        if g.encryption_context_equals is not None:
+        if self.bindings is not None:
+            context = {
+                k[len("kms:encryptioncontext:") :]: v
+                for k, v in self.bindings.items()
+                if k.startswith("kms:encryptioncontext:") and isinstance(v, str)
+            }
+            if g.encryption_context_equals is not None:
+                held = {k.lower(): v for k, v in g.encryption_context_equals} == context
+            elif g.encryption_context_subset is not None:
+                held = all(context.get(k.lower()) == v for k, v in g.encryption_context_subset)
+            else:
+                held = True
+            ec = TRUE if held else FALSE
+        elif g.encryption_context_equals is not None:
             wanted = {k.lower(): v for k, v in g.encryption_context_equals}
             ec = and_(
                 self._ec_equals(wanted),
@@ -945,14 +1010,18 @@ class Encoder:
 
     def _ec_present(self, key: str) -> Term:
         rep = self.key_rep(key)
-        return rep.used[0] if not rep.multi else FALSE
+        if rep.multi:
+            return self.free_atom(f"encryption context key {key} also used as a list", None)
+        return rep.used[0]
 
     def _ec_equals(self, wanted: dict[str, str]) -> Term:
         terms: list[Term] = []
         for k, v in wanted.items():
             rep = self.key_rep("kms:encryptioncontext:" + k)
             if rep.multi or rep.family != "String":
-                terms.append(FALSE)
+                terms.append(
+                    self.free_atom(f"encryption context key {k} also used as a list", None)
+                )
                 continue
             terms.append(and_(rep.present, rep.strings[0].member(literal(v))))
         return and_(terms)
@@ -997,12 +1066,19 @@ class Encoder:
             if ps.management_account
             else FALSE
         )
-        res_acct_mgmt: Term = FALSE
+        accountless = or_(and_(self.res_star, not_(aws_identity)), self.res_no_account)
         if ps.management_account:
-            res_acct_mgmt = or_(
+            res_acct_mgmt: Term = or_(
                 and_(self.res_star, aws_identity, mgmt_p),
-                and_(not_(self.res_star), self.account_is(self.raccount, ps.management_account)),
+                and_(
+                    not_(self.res_star),
+                    not_(self.res_no_account),
+                    self.account_is(self.raccount, ps.management_account),
+                ),
             )
+        else:
+            # A request with no resource account "is in" the (absent) management account.
+            res_acct_mgmt = accountless
         scps_apply = and_(aws_identity, not_(slr), not_(mgmt_p))
         rcps_apply = and_(
             not_(res_acct_mgmt),

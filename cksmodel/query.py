@@ -19,7 +19,7 @@ from typing import Any
 
 from cksmodel.conditions import parse_address, parse_date, parse_number
 from cksmodel.decode import decode_request, request_json
-from cksmodel.encode import Encoder, KeyRep, date_fraction, policy_allows
+from cksmodel.encode import EXTRA_EC_KEY, Encoder, KeyRep, date_fraction, policy_allows
 from cksmodel.errors import InternalError, Span
 from cksmodel.evaluate import evaluate
 from cksmodel.evaluate import policy_allows as concrete_policy_allows
@@ -33,6 +33,7 @@ from cksmodel.logic import (
     and_,
     enum_in,
     not_,
+    or_,
 )
 from cksmodel.patterns import ContextValue
 from cksmodel.request import Principal, PrincipalKind, Request, derived_context
@@ -260,7 +261,7 @@ def _preferred(enc: Encoder) -> Term:
     for rep in enc.keys.values():
         terms += [not_(EnumIs(v, 2)) for v in rep.ip_version]
         terms += list(rep.valid)
-        terms += [not_(EnumIs(v, 2)) for v in rep.bools]
+        terms += [or_(EnumIs(v, 0), EnumIs(v, 1)) for v in rep.bools]
     terms.append(EnumIs(enc.partition, 0))
     return and_(terms)
 
@@ -341,10 +342,18 @@ def fix_request(enc: Encoder, request: Request) -> Term:
         in_arn = parts is not None and bool(parts[4]) and request.resource_account is None
         terms.append(enc.res_acct_in_arn if in_arn else not_(enc.res_acct_in_arn))
         account = request.effective_resource_account()
+        terms.append(enc.res_no_account if account is None else not_(enc.res_no_account))
         if account is not None:
             terms.append(enc.account_is(enc.raccount, account))
+    unnamed = [
+        v
+        for k, v in request.context.items()
+        if k.startswith("kms:encryptioncontext:") and k not in enc.keys and isinstance(v, str)
+    ]
     for key, rep in enc.keys.items():
         value = request.context.get(key)
+        if key == EXTRA_EC_KEY and value is None and unnamed:
+            value = unnamed[0]
         if value is None:
             terms.append(not_(rep.present))
             continue
@@ -382,8 +391,11 @@ def _fix_value(rep: KeyRep, slot: int, value: ContextValue) -> Term:
             return not_(rep.valid[slot])
         return and_(rep.valid[slot], RealCmp(rep.reals[slot], "==", date_fraction(moment)))
     if rep.family == "Bool":
-        index = {"true": 0, "false": 1}.get(text.lower(), 2)
-        return EnumIs(rep.bools[slot], index)
+        domain = rep.bools[slot].domain
+        lowered = text.lower()
+        return EnumIs(
+            rep.bools[slot], domain.index(lowered) if lowered in domain else len(domain) - 1
+        )
     if rep.family == "Ip":
         from cksmodel.logic import BVRange
 
@@ -521,6 +533,8 @@ def symbolic_decision(
 
         found = search(_Search([policies], goal, lambda r: (True, {}), request, timeout, 1))
         answers.append(found.verdict)
+        if found.approximations:
+            return None
     if Verdict.UNKNOWN in answers:
         return None
     allowed, explicit = (v is Verdict.REFUTED for v in answers)

@@ -113,6 +113,7 @@ class Lifecycle:
     event: str
     guard: Guard
     span: Span
+    event_span: Span | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -145,14 +146,20 @@ def _parser() -> Lark:
     return Lark(grammar_text("spec.lark"), parser="lalr", propagate_positions=True)
 
 
-def _string(tok: Token) -> str:
-    value: str = json.loads(str(tok))
-    return value
-
-
 class _Builder:
     def __init__(self, source: str) -> None:
         self.source = source
+
+    def string(self, tok: Token) -> str:
+        try:
+            value: str = json.loads(str(tok))
+        except ValueError:
+            raise SpecError(
+                'invalid escape in a string; expected one of \\\\ \\" \\n \\t \\uXXXX',
+                span=self.span(tok),
+                code="E_SPEC_SYNTAX",
+            ) from None
+        return value
 
     def span(self, node: Tree[Token] | Token) -> Span:
         if isinstance(node, Token):
@@ -173,7 +180,11 @@ class _Builder:
             name = str(name_tok)
             if item.data == "persona_def":
                 if name in personas:
-                    raise SpecError(f"persona {name!r} is defined twice", span=self.span(name_tok))
+                    raise SpecError(
+                        f"persona {name!r} is defined twice",
+                        span=self.span(name_tok),
+                        code="E_SPEC_NAME",
+                    )
                 sub = item.children[1]
                 assert isinstance(sub, Tree)
                 personas[name] = Persona(
@@ -185,6 +196,7 @@ class _Builder:
                     raise SpecError(
                         f"invariant {name!r} is defined twice (first at line {first.line})",
                         span=self.span(name_tok),
+                        code="E_SPEC_NAME",
                     )
                 seen[name] = self.span(name_tok)
                 title_tok, body = item.children[1], item.children[2]
@@ -194,7 +206,7 @@ class _Builder:
                 )
                 invariants.append(
                     Invariant(
-                        name=name, title=_string(title_tok), body=parsed, span=self.span(item)
+                        name=name, title=self.string(title_tok), body=parsed, span=self.span(item)
                     )
                 )
         return Spec(source=self.source, personas=personas, invariants=tuple(invariants))
@@ -237,7 +249,7 @@ class _Builder:
             pairs: tuple[tuple[str, str], ...] = ()
             if context is not None:
                 pairs = tuple(
-                    (_string(p.children[0]), _string(p.children[1]))  # type: ignore[arg-type, union-attr]
+                    (self.string(p.children[0]), self.string(p.children[1]))  # type: ignore[arg-type, union-attr]
                     for p in _tree(context).children
                 )
             return Formula(
@@ -283,13 +295,13 @@ class _Builder:
         assert isinstance(tok, Token)
         if t.data == "var":
             return PrincipalRef(kind="var", name=str(tok), span=span)
-        return PrincipalRef(kind=str(t.data), name=_string(tok), span=span)
+        return PrincipalRef(kind=str(t.data), name=self.string(tok), span=span)
 
     def actions(self, t: Tree[Token]) -> Actions:
         if t.data == "one_action":
             tok = t.children[0]
             assert isinstance(tok, Token)
-            return Actions(mode="one", names=(_string(tok),))
+            return Actions(mode="one", names=(self.string(tok),))
         mode, action_list = t.children
         return self.action_list(_tree(action_list), str(mode))
 
@@ -301,9 +313,10 @@ class _Builder:
                     f"no least-privilege set named {name!r}; expected one of "
                     + ", ".join(BUILTIN_PERSONAS),
                     span=self.span(t),
+                    code="E_SPEC_NAME",
                 )
             return Actions(mode=mode, least_privilege=name)
-        return Actions(mode=mode, names=tuple(_string(k) for k in t.children))  # type: ignore[arg-type]
+        return Actions(mode=mode, names=tuple(self.string(k) for k in t.children))  # type: ignore[arg-type]
 
     def resource(self, t: Tree[Token]) -> ResourceRef:
         if t.data in ("any_key", "any_store", "anything"):
@@ -313,7 +326,7 @@ class _Builder:
         kind = {"resource_text": "text", "role_resource": "role", "key_resource": "key"}[
             str(t.data)
         ]
-        return ResourceRef(kind=kind, text=_string(tok))
+        return ResourceRef(kind=kind, text=self.string(tok))
 
     def set_expr(self, t: Tree[Token]) -> SetExpr:
         span = self.span(t)
@@ -344,6 +357,7 @@ class _Builder:
             event=str(event),
             guard=self.guard(_tree(guard)),
             span=self.span(t),
+            event_span=self.span(event),
         )
 
     def guard(self, t: Tree[Token]) -> Guard:
@@ -386,8 +400,11 @@ def parse_spec(text: str, source: str) -> Spec:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
         if isinstance(exc, UnexpectedToken | UnexpectedEOF):
-            expected = sorted(_TOKEN_TEXT.get(e, repr(e.lower().strip("_"))) for e in exc.expected)
-            got = "end of file" if isinstance(exc, UnexpectedEOF) else repr(str(exc.token))
+            expected = sorted({_terminal_text(e) for e in exc.expected})
+            at_end = isinstance(exc, UnexpectedEOF) or (
+                isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
+            )
+            got = "end of file" if at_end else repr(str(exc.token))
             message = f"unexpected {got}; expected {', '.join(expected[:8])}"
         elif isinstance(exc, UnexpectedCharacters):
             message = f"unexpected character {text[exc.pos_in_stream or 0]!r}"
@@ -402,6 +419,19 @@ def parse_spec(text: str, source: str) -> Spec:
     return spec
 
 
+def _terminal_text(name: str) -> str:
+    """A terminal as people write it: ``'=='`` rather than lark's ``__ANON_0``."""
+    if name in _TOKEN_TEXT:
+        return _TOKEN_TEXT[name]
+    try:
+        pattern = _parser().get_terminal(name).pattern
+    except KeyError:
+        return repr(name.lower())
+    if pattern.type == "str":
+        return repr(pattern.value)
+    return repr(name.lower().strip("_"))
+
+
 def load_spec(path: Path) -> Spec:
     try:
         data = path.read_bytes()
@@ -414,9 +444,58 @@ def check_spec(spec: Spec) -> None:
     """Names resolve: personas exist, variables are bound where they are used."""
     for persona in spec.personas.values():
         _check_set(spec, persona.members)
+        _check_acyclic(spec, persona.name, [])
     for inv in spec.invariants:
         if isinstance(inv.body, Formula):
             _check_formula(spec, inv.body, principals=set(), keys=set(), symbolic=False)
+        else:
+            _check_lifecycle(inv.body)
+
+
+def _refs(s: SetExpr) -> list[str]:
+    if s.op == "persona":
+        return [s.name]
+    return [n for side in (s.left, s.right) if side is not None for n in _refs(side)]
+
+
+def _check_acyclic(spec: Spec, name: str, path: list[str]) -> None:
+    persona = spec.personas.get(name)
+    if persona is None:
+        return
+    if name in path:
+        cycle = " -> ".join([*path[path.index(name) :], name])
+        raise SpecError(
+            f"personas are defined in terms of each other: {cycle}",
+            span=persona.span,
+            code="E_SPEC_NAME",
+        )
+    for ref in _refs(persona.members):
+        _check_acyclic(spec, ref, [*path, name])
+
+
+def _check_lifecycle(life: Lifecycle) -> None:
+    from cksmodel.cks.lifecycle import EVENTS, ConnectionState
+
+    if life.event not in EVENTS:
+        raise SpecError(
+            f"unknown lifecycle event {life.event!r}; expected one of {', '.join(EVENTS)}",
+            span=life.event_span or life.span,
+            code="E_SPEC_NAME",
+        )
+    states = {s.value for s in ConnectionState} | {"NONE"}
+
+    def walk(g: Guard) -> None:
+        for name in g.names:
+            if name not in states:
+                raise SpecError(
+                    f"unknown store state {name!r}; expected one of {', '.join(sorted(states))}",
+                    span=life.span,
+                    code="E_SPEC_NAME",
+                )
+        for a in g.args:
+            walk(a)
+
+    walk(life.guard)
 
 
 def _check_set(spec: Spec, s: SetExpr) -> None:

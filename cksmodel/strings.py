@@ -195,7 +195,7 @@ def star(cls: CharClass = ANY) -> list[Token]:
 class _Compiled:
     """Bit-parallel NFA simulation of one pattern: bit ``i`` means "before token ``i``"."""
 
-    __slots__ = ("accept", "closure", "leaps", "masks", "start", "star_bits", "tokens")
+    __slots__ = ("accept", "closure", "leaps", "masks", "star_bits", "start", "tokens")
 
     def __init__(self, pattern: Pattern) -> None:
         self.tokens = pattern.tokens

@@ -324,6 +324,7 @@ def build_universe(sets: Sequence[PolicySet], fixed: Request | None = None) -> U
     extra: list[str] = []
     if fixed is not None:
         extra.append(fixed.action)
+        partition_literals.add(fixed.principal.partition)
         if fixed.principal.account:
             account_literals.add(fixed.principal.account)
         arn_parts(fixed.resource)
