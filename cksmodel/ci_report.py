@@ -39,6 +39,7 @@ from typing import Any
 from urllib.parse import quote
 
 from cksmodel import __version__
+from cksmodel.errors import Span
 from cksmodel.query import Verdict
 from cksmodel.results import InvariantResult, Location, ProveReport
 
@@ -173,8 +174,20 @@ def _artifact_uri(source: str) -> str:
     return quote(source.replace("\\", "/"), safe="/@!$&'()*+,;=-._~")
 
 
+_EMBEDDED = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+) .* \(embedded document\)$")
+
+
+def _outer_span(span: Span) -> Span:
+    """A position inside a policy stored as a JSON string, as the string's own position
+    in the file that holds it (code scanning can only point into files)."""
+    found = _EMBEDDED.match(span.source)
+    if found is None:
+        return span
+    return Span(source=found["file"], line=int(found["line"]), column=int(found["column"]))
+
+
 def _sarif_location(location: Location) -> dict[str, Any]:
-    span = location.span
+    span = _outer_span(location.span)
     physical: dict[str, Any] = {"artifactLocation": {"uri": _artifact_uri(span.source)}}
     if span.line >= 1:
         region: dict[str, Any] = {"startLine": span.line}

@@ -556,9 +556,10 @@ class Prover:
         return _or(results) if results else Tri(False)
 
     def outsiders(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
-        """``forall principal p`` beyond the bundle: anyone of another account, any
-        service principal, anonymous — one symbolic question."""
+        """``forall/exists principal p`` beyond the bundle: anyone of another account, any
+        service principal, anonymous — one symbolic question per resource."""
         body = f.args[0]
+        forall = f.op == "forall"
         atoms = [a for a in _walk(body) if a.op == "can"]
         if len(atoms) > 1:
             raise SpecError(
@@ -566,33 +567,43 @@ class Prover:
                 span=body.span,
                 code="E_SPEC_TYPE",
             )
-        if not atoms:
-            return Tri(True)
-        atom = atoms[0]
-        assert atom.actions is not None and atom.resource is not None
-        actions = self.actions(atom.actions)
+        atom = atoms[0] if atoms else None
+        actions: Sequence[str] = ()
+        targets: list[_Target | None] = [None]
+        if atom is not None:
+            assert atom.actions is not None and atom.resource is not None
+            actions = self.actions(atom.actions)
+            targets = list(self.targets(atom.resource, atom.span))
         account = self.account.account_id
         results = []
-        for target in self.targets(atom.resource, atom.span):
-            ps = self.policy_set(None, target, actions)
+        for target in targets:
+            ps = (
+                self.policy_set(None, target, actions)
+                if target is not None
+                else PolicySet(identity=(ALLOW_ALL,), protections=self.protections)
+            )
 
-            def goal(enc: Encoder, ps: PolicySet = ps, target: _Target = target) -> Term:
-                allowed, _ = enc.decision(ps)
-                can = and_(allowed, self.request_terms(enc, actions, target, atom.context))
+            def goal(enc: Encoder, ps: PolicySet = ps, target: _Target | None = target) -> Term:
+                can: Term = not_(TRUE)
+                if atom is not None and target is not None:
+                    allowed, _ = enc.decision(ps)
+                    can = and_(allowed, self.request_terms(enc, actions, target, atom.context))
                 outside = or_(
                     enc.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS),
                     not_(enc.account_is(enc.paccount, account)),
                 )
-                return and_(outside, not_(self.symbolic(body, f.var, enc, can, env)))
+                holds = self.symbolic(body, f.var, enc, can, env)
+                return and_(outside, not_(holds) if forall else holds)
 
             def replay(r: Request, ps: PolicySet = ps) -> tuple[bool, dict[str, str]]:
                 word = evaluate(r, ps).decision.value
                 holds = self.concrete(body, f.var, r, word == "allowed", env)
-                return not holds, {"decision": word}
+                return (not holds) if forall else holds, {"decision": word}
 
+            scope = self.scope(actions or ["*"], target or _Target("*", "*", True))
             answer = search(
                 _Search(
-                    [ps, PolicySet(identity=(self.scope(actions, target),))],
+                    [ps, PolicySet(identity=(scope,))],
                     goal,
                     replay,
                     None,
@@ -600,8 +611,9 @@ class Prover:
                     self.max_counterexamples,
                 )
             )
-            results.append(_not(self.tri(answer, ps)))
-        return _and(results)
+            found = self.tri(answer, ps)
+            results.append(_not(found) if forall else found)
+        return _and(results) if forall else _or(results)
 
     def symbolic(
         self, f: Formula, var: str, enc: Encoder, can: Term, env: dict[str, IamPrincipal]
@@ -749,7 +761,10 @@ class Prover:
         answer = search(
             _Search([ps, PolicySet(identity=(scope,))], goal, replay, None, self.timeout, 1)
         )
-        return self.tri(answer, PolicySet(identity=ps.identity, boundary=ps.boundary))
+        found = self.tri(answer, None)
+        for example in answer.counterexamples:
+            found.locations += _identity_locations(ps.identity, example.request)
+        return found
 
     def key_formula(self, f: Formula, key: Key) -> Tri:
         if f.op == "key_policy":
@@ -808,43 +823,72 @@ class Prover:
     # ------------------------------------------------------------ lifecycle
 
     def lifecycle(self, inv: Lifecycle) -> Tri:
-        allowed = frozenset(a for a in lifecycle.ALL_ACTIONS if self.anyone_can(a))
-        zones = max((len(c.active_zones) for c in self.account.clusters), default=0)
-        regions = self.account.regions or ("us-east-1",)
+        """Explore the store's transition system. API calls whose permission is undecided
+        are tried both ways; a bundle without its cluster tries every HSM zone count."""
+        permitted = {a: self.anyone_can(a) for a in sorted(lifecycle.ALL_ACTIONS)}
+        definite = frozenset(a for a, v in permitted.items() if v is True)
+        possible = frozenset(a for a, v in permitted.items() if v is not False)
+        if self.account.clusters:
+            zone_options = [max(len(c.active_zones) for c in self.account.clusters)]
+        else:
+            zone_options = [0, 1, 2]
+        guard = _guard(inv.guard)
         results = []
-        for region in regions:
-            env = lifecycle.Environment(
-                region_supported=supported(region), active_hsm_zones=zones, allowed=allowed
-            )
-            guard = _guard(inv.guard)
-            trace = lifecycle.check(inv.event, guard, steps=inv.steps, env=env)
-            if trace is None:
-                results.append(Tri(True))
+        for region in self.account.regions or ("us-east-1",):
+            outcomes = []
+            for zones in zone_options:
+
+                def run(
+                    allowed: frozenset[str], zones: int = zones, region: str = region
+                ) -> lifecycle.Trace | None:
+                    env = lifecycle.Environment(
+                        region_supported=supported(region), active_hsm_zones=zones, allowed=allowed
+                    )
+                    return lifecycle.check(inv.event, guard, steps=inv.steps, env=env)
+
+                if run(possible) is None:
+                    outcomes.append(Tri(True))
+                    continue
+                trace = run(definite)
+                if trace is None:
+                    outcomes.append(Tri(None, reason="depends on permissions that are undecided"))
+                else:
+                    evidence = {"region": region, "trace": [f"{e}: {s}" for e, s in trace]}
+                    outcomes.append(Tri(False, [evidence]))
+            if len(zone_options) > 1 and any(o.value is False for o in outcomes):
+                if all(o.value is False for o in outcomes):
+                    results.append(outcomes[0])
+                else:
+                    results.append(
+                        Tri(None, reason="the bundle has no cluster, and the answer depends on it")
+                    )
             else:
-                results.append(
-                    Tri(False, [{"region": region, "trace": [f"{e}: {s}" for e, s in trace]}])
-                )
+                results.append(_and(outcomes))
         return _and(results)
 
-    def anyone_can(self, action: str) -> bool:
+    def anyone_can(self, action: str) -> bool | None:
         """Can some principal of the account call this API action (on some resource)?"""
-        if action.lower() in (
+        lowered = action.lower()
+        if lowered in (
             "kms:encrypt",
             "kms:decrypt",
             "kms:generatedatakey",
             "kms:schedulekeydeletion",
         ):
             ref = ResourceRef(kind="any_key")
-        elif action.lower() == "iam:createservicelinkedrole":
+        elif lowered == "iam:createservicelinkedrole":
             ref = ResourceRef(
                 kind="text", text=f"arn:*:iam::*:role/aws-service-role/{model.SLR_SERVICE}/*"
             )
         else:
             ref = ResourceRef(kind="text", text="*")
-        return any(
-            self.can(p, (action,), ref, (), None).value is not False
-            for p in self.account.principals
-        )
+        undecided = False
+        for p in self.account.principals:
+            value = self.can(p, (action,), ref, (), None, readable=False).value
+            if value is True:
+                return True
+            undecided = undecided or value is None
+        return None if undecided else False
 
     # ------------------------------------------------------------ invariants
 
@@ -878,6 +922,24 @@ class Prover:
             counterexamples=tuple(evidence),
             locations=tuple(locations),
         )
+
+
+def _identity_locations(policies: Sequence[Policy], request: Request) -> list[Location]:
+    """The Allow statements of identity policies that grant the request."""
+    from cksmodel.evaluate import policy_statements
+
+    out = []
+    for policy in policies:
+        for m in policy_statements(policy, request)[0]:
+            if m.span is not None:
+                out.append(
+                    Location(
+                        role="policy",
+                        span=m.span,
+                        description=f"{m.policy_name} statement {m.statement_index} allows it",
+                    )
+                )
+    return out
 
 
 def _action_is(action: str) -> Callable[[Encoder], Term]:

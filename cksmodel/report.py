@@ -85,6 +85,9 @@ def write_output(text: str, output: str | None) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"cannot write {output!r}: {exc.strerror}", code="E_IO") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
