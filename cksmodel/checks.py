@@ -27,8 +27,8 @@ from cksmodel.patterns import arn_match, compile_glob
 from cksmodel.query import (
     Answer,
     Comparison,
+    Question,
     Verdict,
-    _Search,
     holder,
     relation_of,
     search,
@@ -165,7 +165,7 @@ def check_no_new_access(
         return n and not e, {"new": _word(n), "existing": _word(e)}
 
     sets = [PolicySet(identity=(existing,)), PolicySet(identity=(new,))]
-    answer = search(_Search(sets, goal, replay, None, timeout, max_examples))
+    answer = search(Question(sets, goal, replay, None, timeout, max_examples))
     return _result(
         answer,
         new,
@@ -241,7 +241,7 @@ def check_access_not_granted(
         return allowed and in_scope(r), {"policy": _word(allowed)}
 
     sets = [PolicySet(identity=(policy,)), PolicySet(identity=(scope,))]
-    answer = search(_Search(sets, goal, replay, None, timeout, max_examples))
+    answer = search(Question(sets, goal, replay, None, timeout, max_examples))
     return _result(
         answer,
         policy,
@@ -326,7 +326,7 @@ def check_no_public_access(
         return allowed, {"policy": _word(allowed)}
 
     sets = [PolicySet(resource=policy), PolicySet(identity=(scope,))]
-    answer = search(_Search(sets, goal, replay, None, timeout, max_examples))
+    answer = search(Question(sets, goal, replay, None, timeout, max_examples))
     return _result(
         answer,
         policy,
@@ -349,7 +349,7 @@ def compare_policies(
             return ax and not ay, {x.name: _word(ax), y.name: _word(ay)}
 
         sets = [PolicySet(identity=(x,)), PolicySet(identity=(y,))]
-        return search(_Search(sets, goal, replay, None, timeout, max_examples))
+        return search(Question(sets, goal, replay, None, timeout, max_examples))
 
     only_a, only_b = direction(a, b), direction(b, a)
     return Comparison(relation=relation_of(only_a, only_b), only_a=only_a, only_b=only_b)

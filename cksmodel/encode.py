@@ -419,8 +419,9 @@ class Encoder:
             return TRUE
         parts = split_arn(text)
         variable_part = parts[5] if parts is not None else text
-        if variables and has_variables(variable_part) and self.bindings is not None:
-            on_star: Term = TRUE if arn_match(text, "*", self.bindings.get) else FALSE
+        if self.bindings is not None:
+            lookup = self.bindings.get if variables else None
+            on_star: Term = TRUE if arn_match(text, "*", lookup) else FALSE
         elif variables and has_variables(text):
             on_star = self.free_atom(
                 "policy variable in a resource with a symbolic context", v.span

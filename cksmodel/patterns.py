@@ -8,7 +8,7 @@ a pathological pattern such as ``a*a*a*…b`` cannot make matching explode.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -278,8 +278,3 @@ def arn_match(pattern: str, subject: str, lookup: Lookup | None = None) -> bool:
         resource_glob = text_glob(compiled.resource_text, lookup)
         return resource_glob is not None and resource_glob.match(parts[5])
     return compiled.resource.match(parts[5])
-
-
-def lookup_from(mapping: Mapping[str, ContextValue]) -> Lookup:
-    """A lookup over a mapping whose keys are already lower-case."""
-    return mapping.get

@@ -26,7 +26,7 @@ from cksmodel.evaluate import TRUST_ACTIONS, evaluate
 from cksmodel.ir import Effect, Policy, PolicySet, PolicyType, Statement, Value
 from cksmodel.logic import TRUE, Term, and_, implies, not_, or_
 from cksmodel.patterns import compile_glob
-from cksmodel.query import Answer, Verdict, _Search, pin_principal, search
+from cksmodel.query import Answer, Question, Verdict, pin_principal, search
 from cksmodel.request import Principal, PrincipalKind, Request
 from cksmodel.results import InvariantResult, Location, ProveReport
 from cksmodel.spec import (
@@ -311,7 +311,7 @@ class Prover:
                 return word == "allowed", {"decision": word}
 
             answer = search(
-                _Search(
+                Question(
                     [ps, PolicySet(identity=(self.scope(actions, target),))],
                     goal,
                     replay,
@@ -602,7 +602,7 @@ class Prover:
 
             scope = self.scope(actions or ["*"], target or _Target("*", "*", True))
             answer = search(
-                _Search(
+                Question(
                     [ps, PolicySet(identity=(scope,))],
                     goal,
                     replay,
@@ -759,7 +759,7 @@ class Prover:
 
         scope = self.scope(list(actions) or ["*"], _Target("*", "*", True))
         answer = search(
-            _Search([ps, PolicySet(identity=(scope,))], goal, replay, None, self.timeout, 1)
+            Question([ps, PolicySet(identity=(scope,))], goal, replay, None, self.timeout, 1)
         )
         found = self.tri(answer, None)
         for example in answer.counterexamples:
@@ -812,7 +812,7 @@ class Prover:
 
             sets = [PolicySet(resource=wider), PolicySet(resource=narrower)]
             answer = search(
-                _Search(sets, goal, replay, None, self.timeout, self.max_counterexamples)
+                Question(sets, goal, replay, None, self.timeout, self.max_counterexamples)
             )
             results.append(_not(self.tri(answer, PolicySet(resource=wider))))
         out = _and(results)

@@ -19,11 +19,10 @@ from typing import Any
 
 from cksmodel.conditions import parse_address, parse_date, parse_number
 from cksmodel.decode import decode_request, request_json
-from cksmodel.encode import EXTRA_EC_KEY, Encoder, KeyRep, date_fraction, policy_allows
+from cksmodel.encode import EXTRA_EC_KEY, Encoder, KeyRep, date_fraction
 from cksmodel.errors import InternalError, Span
 from cksmodel.evaluate import evaluate
-from cksmodel.evaluate import policy_allows as concrete_policy_allows
-from cksmodel.ir import Policy, PolicySet
+from cksmodel.ir import PolicySet
 from cksmodel.logic import (
     FALSE,
     TRUE,
@@ -108,7 +107,7 @@ Replay = Callable[[Request], tuple[bool, dict[str, str]]]
 
 
 @dataclass(slots=True)
-class _Search:
+class Question:
     sets: Sequence[PolicySet]
     goal: Goal
     replay: Replay
@@ -120,7 +119,7 @@ class _Search:
     found: list[Counterexample] = field(default_factory=list)
 
 
-def search(s: _Search) -> Answer:
+def search(s: Question) -> Answer:
     """Find up to ``max_counterexamples`` replayed requests satisfying the goal.
 
     PROVED means the goal is unsatisfiable: no such request exists.
@@ -231,7 +230,7 @@ def search(s: _Search) -> Answer:
 
 
 def _answer(
-    s: _Search, verdict: Verdict, reason: str, start: float, approx: tuple[Approximation, ...]
+    s: Question, verdict: Verdict, reason: str, start: float, approx: tuple[Approximation, ...]
 ) -> Answer:
     return Answer(
         verdict=verdict,
@@ -436,7 +435,7 @@ def can(
         word = decide(r)
         return word == "allowed", {"policies": word}
 
-    return search(_Search([policies], goal, replay, fixed, timeout, max_examples))
+    return search(Question([policies], goal, replay, fixed, timeout, max_examples))
 
 
 def always_denies(policies: PolicySet, *, timeout: float = 30.0) -> Answer:
@@ -456,7 +455,7 @@ def implies(a: PolicySet, b: PolicySet, *, timeout: float = 30.0, max_examples: 
         da, db = decide_a(r), decide_b(r)
         return da == "allowed" and db != "allowed", {"a": da, "b": db}
 
-    return search(_Search([a, b], goal, replay, None, timeout, max_examples))
+    return search(Question([a, b], goal, replay, None, timeout, max_examples))
 
 
 def equivalent(a: PolicySet, b: PolicySet, *, timeout: float = 30.0) -> Answer:
@@ -531,7 +530,7 @@ def symbolic_decision(
         def goal(enc: Encoder, pick: int = pick) -> Term:
             return enc.decision(policies)[pick]
 
-        found = search(_Search([policies], goal, lambda r: (True, {}), request, timeout, 1))
+        found = search(Question([policies], goal, lambda r: (True, {}), request, timeout, 1))
         answers.append(found.verdict)
         if found.approximations:
             return None
@@ -546,60 +545,6 @@ def symbolic_decision(
 
 
 # ---------------------------------------------------------------------- single-policy checks
-
-
-def policy_answer(
-    policies: Sequence[Policy],
-    goal: Callable[[Encoder], Term],
-    replay: Replay,
-    *,
-    timeout: float,
-    max_examples: int,
-) -> Answer:
-    sets = [PolicySet(identity=(p,)) for p in policies]
-    return search(_Search(sets, goal, replay, None, timeout, max_examples))
-
-
-def no_new_access(
-    existing: Policy, new: Policy, *, identity: bool, timeout: float = 30.0, max_examples: int = 1
-) -> Answer:
-    """PROVED when ``new`` allows nothing that ``existing`` does not."""
-
-    def goal(enc: Encoder) -> Term:
-        return and_(
-            policy_allows(enc, new), not_(policy_allows(enc, existing)), holder(enc, identity)
-        )
-
-    def replay(r: Request) -> tuple[bool, dict[str, str]]:
-        n, e = concrete_policy_allows(new, r), concrete_policy_allows(existing, r)
-        return n and not e, {"new": _word(n), "existing": _word(e)}
-
-    return policy_answer([existing, new], goal, replay, timeout=timeout, max_examples=max_examples)
-
-
-def access_not_granted(
-    policy: Policy,
-    access: Callable[[Encoder], Term],
-    *,
-    identity: bool,
-    timeout: float = 30.0,
-    max_examples: int = 1,
-    concrete: Callable[[Request], bool] = lambda r: True,
-) -> Answer:
-    """PROVED when the policy allows none of the listed access."""
-
-    def goal(enc: Encoder) -> Term:
-        return and_(policy_allows(enc, policy), access(enc), holder(enc, identity))
-
-    def replay(r: Request) -> tuple[bool, dict[str, str]]:
-        allowed = concrete_policy_allows(policy, r)
-        return allowed and concrete(r), {"policy": _word(allowed)}
-
-    return policy_answer([policy], goal, replay, timeout=timeout, max_examples=max_examples)
-
-
-def _word(allowed: bool) -> str:
-    return "allowed" if allowed else "denied"
 
 
 def holder(enc: Encoder, identity: bool) -> Term:
