@@ -569,6 +569,9 @@ class Encoder:
             return Levels(TRUE, TRUE, TRUE)
         terms = [self.identity_terms(v.text) for v in pset.aws]
         direct = or_([t[0] for t in terms], [self.service_is(v.text) for v in pset.service])
+        if pset.federated or pset.canonical_user:
+            # Web-identity, SAML and canonical-user callers are outside the request space.
+            direct = or_(direct, self.free_atom("Federated or CanonicalUser principal", pset.span))
         role = or_(direct, [t[1] for t in terms])
         return Levels(direct, role, or_(role, [t[2] for t in terms]))
 
@@ -786,22 +789,20 @@ class Encoder:
                 (and_(self.kind_is(PrincipalKind.ROOT), EnumIs(self.paccount, i)), acct)
                 for i, acct in enumerate(self.paccount.domain)
             ]
+            cases.append((self.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS), None))
             cases.append(
                 (
                     self.kind_in(
-                        PrincipalKind.USER,
-                        PrincipalKind.ASSUMED_ROLE,
-                        PrincipalKind.SERVICE,
-                        PrincipalKind.ANONYMOUS,
+                        PrincipalKind.USER, PrincipalKind.ASSUMED_ROLE, PrincipalKind.FEDERATED_USER
                     ),
-                    None,
+                    "__free__",
                 )
             )
-            cases.append((self.kind_is(PrincipalKind.FEDERATED_USER), "__free__"))
         out = []
         for guard, value in cases:
             if value == "__free__":
-                out.append(and_(guard, self.free_atom("aws:userid of a federated user", cond.span)))
+                reason = "aws:userid of an IAM user, role session or federated user (a unique id)"
+                out.append(and_(guard, self.free_atom(reason, cond.span)))
                 continue
             context: dict[str, ContextValue] = {} if value is None else {key: value}
             lookup = dict(self.bindings or {})

@@ -149,7 +149,10 @@ def search(s: Question) -> Answer:
         if result.status is Status.UNKNOWN:
             if s.found:
                 return _answer(s, Verdict.REFUTED, "", start, approximations)
-            return _answer(s, Verdict.UNKNOWN, result.reason, start, approximations)
+            reason = result.reason
+            if reason.startswith("timeout"):
+                reason = f"timeout after {s.timeout:g} s"
+            return _answer(s, Verdict.UNKNOWN, reason, start, approximations)
         if result.status is Status.UNSAT:
             if s.found:
                 return _answer(s, Verdict.REFUTED, "", start, approximations)
@@ -221,7 +224,7 @@ def search(s: Question) -> Answer:
                 f"{request_json(request)} gave {decisions}; the encoding and the evaluator disagree"
             )
         failed_replays += 1
-        if failed_replays > 20:
+        if failed_replays > 3:
             reasons = "; ".join(sorted({a.reason for a in approximations}))
             return _answer(
                 s, Verdict.UNKNOWN, f"approximated constructs: {reasons}", start, approximations

@@ -232,7 +232,7 @@ def solve(
                 if found is not None:
                     strings[dim.name] = _readable(found, pos, neg, dim.preferences)
                     continue
-                core_pos, core_neg = conflict_core(pos, neg)
+                core_pos, core_neg = conflict_core(pos, neg, deadline=deadline)
                 why = {(p, inside): term for p, term, inside in justified}
                 conflicts.append(
                     Or(

@@ -374,13 +374,25 @@ def relation(p: Pattern, q: Pattern) -> tuple[bool, bool, bool]:
 
 
 def conflict_core(
-    positive: Sequence[Pattern], negative: Sequence[Pattern], *, limit: int = 200_000
+    positive: Sequence[Pattern],
+    negative: Sequence[Pattern],
+    *,
+    limit: int = 200_000,
+    deadline: float | None = None,
 ) -> tuple[list[Pattern], list[Pattern]]:
-    """A small subset of an unsatisfiable (positive, negative) choice, still unsatisfiable."""
+    """A small subset of an unsatisfiable (positive, negative) choice, still unsatisfiable.
+
+    Past ``deadline`` (a ``time.monotonic()`` value) it stops shrinking: any superset of a
+    core is a core too.
+    """
+    import time
+
     pos, neg = list(positive), list(negative)
     for bucket in (neg, pos):
         i = 0
         while i < len(bucket):
+            if deadline is not None and time.monotonic() > deadline:
+                return pos, neg
             trial = bucket[:i] + bucket[i + 1 :]
             trial_pos, trial_neg = (pos, trial) if bucket is neg else (trial, neg)
             if witness(trial_pos, trial_neg, limit=limit) is None:
