@@ -1,6 +1,7 @@
 """Differential run: the concrete evaluator against the symbolic encoding, on random scenarios.
 
     python bench/bench_differential.py --pairs 100000 [--seed S] [--jobs 2] [--timeout 10]
+    python bench/bench_differential.py --mode unpinned --pairs 2000
     python bench/bench_differential.py --minimize bench/out/disagreements/FILE.json ...
 
 Pair ``i`` of seed ``S`` is ``tests/strategies.seeded_scenario(S, i)`` (a scenario
@@ -12,7 +13,15 @@ Every disagreement is written as a scenario ``bench/out/disagreements/s{S}-{i}.j
 (loadable by ``cksmodel simulate``), with one line per disagreement in
 ``index.jsonl`` next to them. ``--minimize`` shrinks such files by deleting parts
 of the scenario while the two engines still disagree the same way, and writes
-``*.min.json`` beside each.
+``*.min.json`` beside each (pinned disagreements).
+
+``--mode unpinned`` checks the free encoding instead (what ``can``/``implies``/
+``prove`` use, where derived keys and grant constraints are not shortcut by the
+pinned request's concrete values): for each decision word it searches for up to
+two models, each replayed through the evaluator (a mismatch without
+approximations is an ``InternalError``, counted as a disagreement), and the word
+the scenario's own request gets must not be PROVED impossible. In this mode the
+"symbolic" word is the request's own word when a model of it was found.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +44,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 from strategies import seeded_scenario  # noqa: E402
 
 from cksmodel.encode import Encoder  # noqa: E402
+from cksmodel.errors import InternalError  # noqa: E402
 from cksmodel.evaluate import evaluate  # noqa: E402
 from cksmodel.ir import PolicySet  # noqa: E402
+from cksmodel.logic import Term, and_, not_  # noqa: E402
 from cksmodel.query import Question, Verdict, fix_request, search, symbolic_decision  # noqa: E402
 from cksmodel.request import Request, derived_context  # noqa: E402
 from cksmodel.scenario import load_scenario  # noqa: E402
@@ -81,23 +92,82 @@ def check(request: Request, policies: PolicySet, timeout: float) -> tuple[str, s
     )
 
 
-def run_pair(job: tuple[int, int, float]) -> dict[str, Any]:
-    seed, index, timeout = job
+WORDS = ("allowed", "explicitDeny", "implicitDeny")
+
+
+def _word_goal(policies: PolicySet, word: str) -> Callable[[Encoder], Term]:
+    def goal(enc: Encoder) -> Term:
+        allowed, explicit = enc.decision(policies)
+        if word == "allowed":
+            return allowed
+        if word == "explicitDeny":
+            return explicit
+        return and_(not_(allowed), not_(explicit))
+
+    return goal
+
+
+def unpinned(
+    request: Request, policies: PolicySet, concrete: str, timeout: float
+) -> tuple[str | None, list[str], list[str]]:
+    """The free (unpinned) encoding: every model of each decision word must replay to that
+    word, and the word of the scenario's own request must not be proved impossible.
+
+    Returns (the own word if a model of it was found, else None; problems; approximations).
+    """
+    problems: list[str] = []
+    approximated: set[str] = set()
+    own: str | None = None
+    for word in WORDS:
+
+        def replay(r: Request, word: str = word) -> tuple[bool, dict[str, str]]:
+            got = evaluate(r, policies).decision.value
+            return got == word, {"evaluator": got}
+
+        try:
+            answer = search(
+                Question([policies], _word_goal(policies, word), replay, None, timeout, 2)
+            )
+        except InternalError as exc:
+            problems.append(f"a model of {word} replays otherwise: {str(exc)[:300]}")
+            continue
+        approximated |= {a.reason for a in answer.approximations}
+        if word == concrete:
+            if answer.verdict is Verdict.PROVED:
+                problems.append(f"{word} proved impossible, but the request gets it")
+            elif answer.verdict is Verdict.REFUTED:
+                own = word
+    return own, problems, sorted(approximated)
+
+
+def run_pair(job: tuple[int, int, float, str]) -> dict[str, Any]:
+    seed, index, timeout, mode = job
     scenario = seeded_scenario(seed, index)
     start = time.perf_counter()
     out: dict[str, Any] = {"index": index}
     try:
         request, policies = load_scenario(scenario)
-        concrete, symbolic = check(request, policies, timeout)
-        out.update(concrete=concrete, symbolic=symbolic)
-        out["approximations"] = approximations(request, policies)
-        if symbolic is None:
-            out["undecided"] = (
-                [f"approximation: {reason}" for reason in out["approximations"]]
-                if out["approximations"]
-                else [undecided_reason(request, policies, timeout)]
-            )
-        elif symbolic != concrete:
+        if mode == "unpinned":
+            concrete = evaluate(request, policies).decision.value
+            symbolic, problems, approximated = unpinned(request, policies, concrete, timeout)
+            out.update(concrete=concrete, symbolic=symbolic, approximations=approximated)
+            if symbolic is None and not problems:
+                out["undecided"] = [f"approximation: {a}" for a in approximated] or [
+                    f"no model of {concrete} found (timeout or solver unknown)"
+                ]
+        else:
+            concrete, symbolic = check(request, policies, timeout)
+            out.update(concrete=concrete, symbolic=symbolic)
+            out["approximations"] = approximations(request, policies)
+            problems = [] if symbolic in (None, concrete) else [f"{concrete} -> {symbolic}"]
+            if symbolic is None:
+                out["undecided"] = (
+                    [f"approximation: {reason}" for reason in out["approximations"]]
+                    if out["approximations"]
+                    else [undecided_reason(request, policies, timeout)]
+                )
+        out["problems"] = problems
+        if problems:
             out["scenario"] = scenario
     except Exception as exc:  # a crash is a finding too: keep the scenario
         out.update(error=f"{type(exc).__name__}: {exc}", trace=traceback.format_exc())
@@ -106,8 +176,10 @@ def run_pair(job: tuple[int, int, float]) -> dict[str, Any]:
     return out
 
 
-def results(seed: int, pairs: int, jobs: int, timeout: float) -> Iterator[dict[str, Any]]:
-    work = ((seed, i, timeout) for i in range(pairs))
+def results(
+    seed: int, pairs: int, jobs: int, timeout: float, mode: str
+) -> Iterator[dict[str, Any]]:
+    work = ((seed, i, timeout, mode) for i in range(pairs))
     if jobs <= 1:
         yield from map(run_pair, work)
         return
@@ -124,18 +196,17 @@ def main_run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     index_path = out_dir / "index.jsonl"
-    words = ("allowed", "explicitDeny", "implicitDeny")
     concrete: collections.Counter[str] = collections.Counter()
     symbolic: collections.Counter[str] = collections.Counter()
     undecided: collections.Counter[str] = collections.Counter()
     confusion: collections.Counter[str] = collections.Counter()
     approx_reasons: collections.Counter[str] = collections.Counter()
     errors: collections.Counter[str] = collections.Counter()
-    n = decided = disagree = disagree_exact = approximated = written = 0
+    n = decided = undecided_pairs = disagree = disagree_exact = approximated = written = 0
     slowest = 0.0
     start = time.perf_counter()
     with index_path.open("a", encoding="utf-8") as index:
-        for row in results(args.seed, args.pairs, args.jobs, args.timeout):
+        for row in results(args.seed, args.pairs, args.jobs, args.timeout, args.mode):
             n += 1
             slowest = max(slowest, row["seconds"])
             if args.progress and n % args.progress == 0:
@@ -154,15 +225,16 @@ def main_run(args: argparse.Namespace) -> int:
             if row["approximations"]:
                 approximated += 1
                 approx_reasons.update(row["approximations"])
-            if row["symbolic"] is None:
+            if row["symbolic"] is None and not row["problems"]:
+                undecided_pairs += 1
                 undecided.update(row["undecided"])
                 continue
             decided += 1
-            if row["symbolic"] == row["concrete"]:
+            if not row["problems"]:
                 continue
             disagree += 1
             disagree_exact += not row["approximations"]
-            confusion[f"{row['concrete']} -> {row['symbolic']}"] += 1
+            confusion.update(p.split(":")[0] for p in row["problems"])
             if written < args.max_written:
                 (out_dir / name).write_text(
                     json.dumps(row["scenario"], indent=2) + "\n", encoding="utf-8"
@@ -174,8 +246,10 @@ def main_run(args: argparse.Namespace) -> int:
                         "file": name,
                         "seed": args.seed,
                         "index": row["index"],
+                        "mode": args.mode,
                         "evaluator": row["concrete"],
                         "symbolic": row["symbolic"],
+                        "problems": row["problems"],
                         "approximations": row["approximations"],
                     }
                 )
@@ -189,22 +263,22 @@ def main_run(args: argparse.Namespace) -> int:
     rows = [
         ("pairs", f"{n:>8,}"),
         ("decided", pct(decided)),
-        ("undecided (by reason; a pair may have several)", pct(n - decided - sum(errors.values()))),
+        ("undecided (by reason; a pair may have several)", pct(undecided_pairs)),
         *((f"  {reason}", pct(k)) for reason, k in undecided.most_common()),
         ("errors", pct(sum(errors.values()))),
         *((f"  {reason}", pct(k)) for reason, k in errors.most_common()),
         ("disagreements", pct(disagree)),
         ("  with an exact encoding", pct(disagree_exact)),
         ("  with approximations", pct(disagree - disagree_exact)),
-        *((f"  evaluator -> symbolic: {k}", pct(v)) for k, v in confusion.most_common()),
+        *((f"  {k}", pct(v)) for k, v in confusion.most_common()),
         ("encoding approximated", pct(approximated)),
         *((f"  {reason}", pct(k)) for reason, k in approx_reasons.most_common()),
-        *((f"evaluator {w}", pct(concrete[w])) for w in words),
-        *((f"symbolic {w}", pct(symbolic[w])) for w in (*words, "None")),
+        *((f"evaluator {w}", pct(concrete[w])) for w in WORDS),
+        *((f"symbolic {w}", pct(symbolic[w])) for w in (*WORDS, "None")),
         ("seconds", f"{elapsed:>8.1f}  (jobs {args.jobs}, slowest pair {slowest:.2f} s)"),
         ("pairs/second", f"{n / elapsed:>8.2f}"),
     ]
-    print(f"seed {args.seed}; disagreements in {out_dir}")
+    print(f"mode {args.mode}, seed {args.seed}; disagreements in {out_dir}")
     print(table(rows))
     return 0
 
@@ -299,6 +373,12 @@ def main() -> int:
     parser.add_argument("--out", default=str(OUT))
     parser.add_argument("--max-written", type=int, default=5000, help="scenario files at most")
     parser.add_argument("--progress", type=int, default=0, help="report every N pairs")
+    parser.add_argument(
+        "--mode",
+        choices=("pinned", "unpinned"),
+        default="pinned",
+        help="pinned: symbolic_decision on the request; unpinned: replay models of each word",
+    )
     parser.add_argument("--minimize", nargs="+", metavar="SCENARIO.json")
     args = parser.parse_args()
     if args.minimize:

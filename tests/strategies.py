@@ -551,7 +551,8 @@ def principal_element(d: Draw, caller: Caller, hit: bool) -> Any:
         element["AWS"] = one_or_list(d, aws)
     if services:
         element["Service"] = one_or_list(d, services)
-    if d.chance(0.03):
+    if d.chance(0.015):
+        # Web-identity principals never name a modelled caller; the encoding approximates.
         element["Federated"] = "cognito-identity.amazonaws.com"
     return element
 
