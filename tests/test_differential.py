@@ -16,7 +16,7 @@ import random
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, event, given, settings
-from strategies import coverage, random_scenario, scenarios
+from strategies import FEATURES, coverage, random_scenario, scenarios
 
 from cksmodel.evaluate import evaluate
 from cksmodel.query import symbolic_decision
@@ -76,7 +76,5 @@ def test_sample_is_not_vacuous() -> None:
     for word in WORDS:
         assert concrete_words[word] >= 0.05 * SAMPLE, f"evaluator: {concrete_words}"
         assert symbolic_words[word] >= 0.05 * SAMPLE, f"symbolic: {symbolic_words}"
-    from strategies import FEATURES
-
     missing = sorted(FEATURES - covered)
     assert not missing, f"the sample never produced: {missing}"
