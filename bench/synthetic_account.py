@@ -1298,9 +1298,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
     args = parser.parse_args(argv)
-    if args.force and args.out.exists():
-        shutil.rmtree(args.out)
     try:
+        _Generator(args.principals, args.keys, args.seed)  # check the sizes before --force
+        if args.force and args.out.exists():
+            shutil.rmtree(args.out)
         generate(args.out, principals=args.principals, keys=args.keys, seed=args.seed)
     except (ValueError, FileExistsError) as exc:
         print(f"synthetic_account: {exc}", file=sys.stderr)
