@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from cksmodel.access import ALLOW_ALL, Access, Target, Tri, all_of, any_of, negate
 from cksmodel.bundle import Account, IamPrincipal, Key
 from cksmodel.cks import lifecycle, model
 from cksmodel.cks.regions import supported
 from cksmodel.encode import Encoder
 from cksmodel.errors import Span
-from cksmodel.evaluate import TRUST_ACTIONS, evaluate
-from cksmodel.ir import Effect, Policy, PolicySet, PolicyType, Statement, Value
+from cksmodel.evaluate import evaluate
+from cksmodel.ir import Policy, PolicySet, Value
 from cksmodel.logic import TRUE, Term, and_, implies, not_, or_
-from cksmodel.patterns import compile_glob
-from cksmodel.query import Answer, Question, Verdict, pin_principal, search
+from cksmodel.query import Question, Verdict, pin_principal, search
 from cksmodel.request import Principal, PrincipalKind, Request
 from cksmodel.results import InvariantResult, Location, ProveReport
 from cksmodel.spec import (
@@ -41,87 +40,18 @@ from cksmodel.spec import (
     Spec,
     SpecError,
 )
-from cksmodel.strings import arn, literal
+from cksmodel.strings import literal
 
 
-@dataclass(slots=True)
-class Tri:
-    """A three-valued truth with what supports it."""
-
-    value: bool | None
-    evidence: list[dict[str, Any]] = field(default_factory=list)
-    locations: list[Location] = field(default_factory=list)
-    reason: str = ""
-
-
-def _not(t: Tri) -> Tri:
-    return Tri(None if t.value is None else not t.value, t.evidence, t.locations, t.reason)
-
-
-def _and(parts: Sequence[Tri]) -> Tri:
-    false = [p for p in parts if p.value is False]
-    if false:
-        return false[0]
-    unknown = [p for p in parts if p.value is None]
-    if unknown:
-        return unknown[0]
-    return Tri(
-        True, [e for p in parts for e in p.evidence], [x for p in parts for x in p.locations]
-    )
-
-
-def _or(parts: Sequence[Tri]) -> Tri:
-    true = [p for p in parts if p.value is True]
-    if true:
-        return true[0]
-    unknown = [p for p in parts if p.value is None]
-    if unknown:
-        return unknown[0]
-    return Tri(
-        False, [e for p in parts for e in p.evidence], [x for p in parts for x in p.locations]
-    )
-
-
-ALLOW_ALL = Policy(
-    name="any identity-based policy of another account",
-    policy_type=PolicyType.IDENTITY,
-    version="2012-10-17",
-    id=None,
-    statements=(
-        Statement(
-            index=0,
-            sid=None,
-            effect=Effect.ALLOW,
-            actions=(Value(text="*"),),
-            resources=(Value(text="*"),),
-        ),
-    ),
-)
-"""Principals outside the account: their own account may allow them anything."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Target:
-    """One concrete resource (or resource pattern) a ``can`` atom may be about."""
-
-    label: str
-    pattern: str
-    literal_arn: bool
-    policy: Policy | None = None
-    grants: tuple[Any, ...] = ()
-
-
-class Prover:
+class Prover(Access):
     """Evaluates one spec against one account."""
 
     def __init__(
         self, spec: Spec, account: Account, *, timeout: float, max_counterexamples: int
     ) -> None:
+        super().__init__(account, timeout=timeout)
         self.spec = spec
-        self.account = account
-        self.timeout = timeout
         self.max_counterexamples = max_counterexamples
-        self.protections = (model.protections_policy(),)
         self.persona_cache: dict[str, list[tuple[IamPrincipal, Tri]]] = {}
         self.can_cache: dict[tuple[Any, ...], Tri] = {}
 
@@ -159,16 +89,16 @@ class Prover:
             return model.LEAST_PRIVILEGE[a.least_privilege]
         return a.names
 
-    def targets(self, ref: ResourceRef, span: Span | None) -> list[_Target]:
+    def targets(self, ref: ResourceRef, span: Span | None) -> list[Target]:
         if ref.kind in ("any_store",) or (ref.kind == "text" and ref.text == "*"):
-            return [_Target("*", "*", True)]
+            return [Target("*", "*", True)]
         if ref.kind == "anything":
-            return [_Target("anything", "", False)]
+            return [Target("anything", "", False)]
         if ref.kind == "text":
-            return [_Target(ref.text, ref.text, False)]
+            return [Target(ref.text, ref.text, False)]
         if ref.kind == "role":
             role = self.role(ref.text, span)
-            return [_Target(role.arn, role.arn, True, role.trust_policy)]
+            return [Target(role.arn, role.arn, True, role.trust_policy)]
         keys: Iterable[Key]
         if ref.kind == "key":
             key = self.account.key(ref.text)
@@ -181,99 +111,9 @@ class Prover:
             keys = (key,)
         else:
             keys = self.account.keys
-        return [_Target(k.arn, k.arn, True, k.policy, k.grants) for k in keys]
+        return [Target(k.arn, k.arn, True, k.policy, k.grants) for k in keys]
 
     # ------------------------------------------------------------ can
-
-    def policy_set(
-        self, principal: IamPrincipal | None, target: _Target, actions: Sequence[str]
-    ) -> PolicySet:
-        trust = all(a.lower() in TRUST_ACTIONS for a in actions)
-        resource = (
-            target.policy
-            if (
-                target.policy is not None
-                and (trust or target.grants or target.policy.policy_type is PolicyType.KEY)
-            )
-            else None
-        )
-        if (
-            target.policy is not None
-            and target.policy.policy_type is PolicyType.TRUST
-            and not trust
-        ):
-            resource = None
-        if principal is None:
-            return PolicySet(
-                identity=(ALLOW_ALL,),
-                resource=resource,
-                grants=target.grants,
-                protections=self.protections,
-            )
-        base = self.account.policy_set(principal, resource_policy=resource, grants=target.grants)
-        return PolicySet(
-            identity=base.identity,
-            boundary=base.boundary,
-            resource=base.resource,
-            scps=base.scps,
-            rcps=base.rcps,
-            grants=base.grants,
-            management_account=base.management_account,
-            protections=self.protections,
-        )
-
-    def scope(self, actions: Sequence[str], target: _Target) -> Policy:
-        return Policy(
-            name="question",
-            policy_type=PolicyType.IDENTITY,
-            version="2012-10-17",
-            id=None,
-            statements=(
-                Statement(
-                    index=0,
-                    sid=None,
-                    effect=Effect.ALLOW,
-                    actions=tuple(Value(text=a) for a in actions),
-                    resources=(Value(text=target.pattern or "*"),),
-                ),
-            ),
-        )
-
-    def request_terms(
-        self,
-        enc: Encoder,
-        actions: Sequence[str],
-        target: _Target,
-        context: Sequence[tuple[str, str]],
-    ) -> Term:
-        terms: list[Term] = [enc.action_in(Value(text=a) for a in actions)]
-        if not target.pattern:
-            pass
-        elif target.pattern == "*":
-            terms.append(enc.res_star)
-        elif target.literal_arn:
-            terms += [not_(enc.res_star), enc.resource.member(literal(target.pattern))]
-        else:
-            terms += [not_(enc.res_star), enc.resource.member(arn(target.pattern))]
-        for key, value in context:
-            rep = enc.key_rep(key.lower())
-            if rep.family == "String" and not rep.multi:
-                terms += [rep.present, rep.strings[0].member(literal(value))]
-        return and_(terms)
-
-    def principal_context(self, enc: Encoder, principal: IamPrincipal) -> Term:
-        """What the bundle knows of the caller: organization and tags; other tags absent."""
-        known = self.account.context(principal)
-        terms: list[Term] = []
-        for key, rep in enc.keys.items():
-            if not (key == "aws:principalorgid" or key.startswith("aws:principaltag/")):
-                continue
-            value = known.get(key)
-            if value is None or rep.family != "String" or rep.multi:
-                terms.append(not_(rep.present) if value is None else TRUE)
-            else:
-                terms += [rep.present, rep.strings[0].member(literal(str(value)))]
-        return and_(terms)
 
     def can(
         self,
@@ -287,141 +127,12 @@ class Prover:
     ) -> Tri:
         key = (principal.arn, tuple(actions), ref, tuple(context))
         cached = self.can_cache.get(key)
-        if cached is not None:
-            return cached
-        results = []
-        request_principal = principal.request_principal()
-        for target in self.targets(ref, span):
-            ps = self.policy_set(principal, target, actions)
-            quick = self.quick(principal, request_principal, ps, actions, target, context)
-            if quick is not None:
-                results.append(quick)
-                if quick.value:
-                    break
-                continue
-
-            def goal(enc: Encoder, ps: PolicySet = ps, target: _Target = target) -> Term:
-                allowed, _ = enc.decision(ps)
-                pinned = pin_principal(enc, request_principal)
-                asked = self.request_terms(enc, actions, target, context)
-                return and_(allowed, pinned, asked, self.principal_context(enc, principal))
-
-            def replay(r: Request, ps: PolicySet = ps) -> tuple[bool, dict[str, str]]:
-                word = evaluate(r, ps).decision.value
-                return word == "allowed", {"decision": word}
-
-            answer = search(
-                Question(
-                    [ps, PolicySet(identity=(self.scope(actions, target),))],
-                    goal,
-                    replay,
-                    None,
-                    self.timeout,
-                    1,
-                    readable,
-                )
+        if cached is None:
+            cached = self.decide(
+                principal, actions, self.targets(ref, span), context, readable=readable
             )
-            results.append(self.tri(answer, ps))
-            if answer.verdict is Verdict.REFUTED:
-                break
-        out = _or(results)
-        self.can_cache[key] = out
-        return out
-
-    def quick(
-        self,
-        principal: IamPrincipal,
-        caller: Principal,
-        ps: PolicySet,
-        actions: Sequence[str],
-        target: _Target,
-        context: Sequence[tuple[str, str]],
-    ) -> Tri | None:
-        """Decide a ``can`` without the solver when that is easy and certain.
-
-        No Allow statement (or grant) anywhere mentions the actions: false. A
-        plain request built from the question is allowed by the evaluator: true,
-        with that request as the (replayed) witness. Otherwise undecided here.
-        """
-        globs = [compile_glob(a, True) for a in actions]
-        if caller.kind is not PrincipalKind.ROOT and not self.mentioned(ps, actions):
-            return Tri(False)
-        names = [n for a in actions for n in self.expand(a)][:24]
-        resource = target.pattern if target.literal_arn or not target.pattern else None
-        if resource is None:
-            return None
-        resource = resource or "*"
-        values = {k: v for k, v in self.account.context(principal).items()}
-        values.update({k.lower(): v for k, v in context})
-        if self.account.regions:
-            values.setdefault("aws:requestedregion", self.account.regions[0])
-        for name in names:
-            if not any(g.match(name.lower()) for g in globs):
-                continue
-            request = Request(principal=caller, action=name, resource=resource, context=values)
-            decision = evaluate(request, ps)
-            if decision.allowed:
-                from cksmodel.query import Counterexample
-
-                answer = Answer(
-                    verdict=Verdict.REFUTED,
-                    reason="",
-                    counterexamples=(
-                        Counterexample(request=request, decisions={"decision": "allowed"}),
-                    ),
-                )
-                return self.tri(answer, ps)
-        return None
-
-    def expand(self, pattern: str) -> tuple[str, ...]:
-        if "*" not in pattern and "?" not in pattern:
-            return (pattern,)
-        from cksmodel.catalog import get_catalog
-
-        return get_catalog().expand(pattern)
-
-    def mentioned(self, ps: PolicySet, actions: Sequence[str]) -> bool:
-        """Could some Allow statement or grant of the set match one of the actions?"""
-        from cksmodel.strings import glob, relation
-
-        asked = [glob(a, ignore_case=True) for a in actions]
-        policies = [*ps.identity, *(p for p in (ps.resource,) if p is not None)]
-        for policy in policies:
-            for stmt in policy.statements:
-                if stmt.effect is not Effect.ALLOW:
-                    continue
-                if stmt.not_actions is not None:
-                    return True
-                for v in stmt.actions:
-                    written = glob(v.text, ignore_case=True)
-                    if any(not relation(a, written)[0] for a in asked):
-                        return True
-        ops = {f"kms:{op}".lower() for g in ps.grants for op in g.operations}
-        return any(compile_glob(a, True).match(op) for a in actions for op in ops)
-
-    def tri(self, answer: Answer, ps: PolicySet | None) -> Tri:
-        if answer.verdict is Verdict.UNKNOWN:
-            return Tri(None, reason=answer.reason)
-        if answer.verdict is Verdict.PROVED:
-            return Tri(False)
-        evidence = []
-        locations: list[Location] = []
-        for example in answer.counterexamples:
-            evidence.append(example.to_json())
-            if ps is not None:
-                decision = evaluate(example.request, ps)
-                for m in decision.matched_statements:
-                    if m.span is not None and m.effect == "Allow":
-                        locations.append(
-                            Location(
-                                role="policy",
-                                span=m.span,
-                                description=(
-                                    f"{m.policy_name} statement {m.statement_index} allows it"
-                                ),
-                            )
-                        )
-        return Tri(True, evidence, locations)
+            self.can_cache[key] = cached
+        return cached
 
     # ------------------------------------------------------------ personas
 
@@ -462,11 +173,11 @@ class Prover:
         for p, t in left:
             r = right.get(p.arn, Tri(False))
             if s.op == "minus":
-                out.append((p, _and([t, _not(r)])))
+                out.append((p, all_of([t, negate(r)])))
             elif s.op == "union":
-                out.append((p, _or([t, r])))
+                out.append((p, any_of([t, r])))
             else:
-                out.append((p, _and([t, r])))
+                out.append((p, all_of([t, r])))
         return out
 
     def can_actions(
@@ -481,7 +192,7 @@ class Prover:
     ) -> Tri:
         names = self.actions(a)
         if a.mode == "all":
-            return _and([self.can(p, (n,), ref, context, span, readable=readable) for n in names])
+            return all_of([self.can(p, (n,), ref, context, span, readable=readable) for n in names])
         return self.can(p, names, ref, context, span, readable=readable)
 
     # ------------------------------------------------------------ formulas
@@ -490,13 +201,13 @@ class Prover:
         if f.op in ("forall", "exists"):
             return self.quantified(f, env)
         if f.op == "implies":
-            return _or([_not(self.formula(f.args[0], env)), self.formula(f.args[1], env)])
+            return any_of([negate(self.formula(f.args[0], env)), self.formula(f.args[1], env)])
         if f.op == "or":
-            return _or([self.formula(a, env) for a in f.args])
+            return any_of([self.formula(a, env) for a in f.args])
         if f.op == "and":
-            return _and([self.formula(a, env) for a in f.args])
+            return all_of([self.formula(a, env) for a in f.args])
         if f.op == "not":
-            return _not(self.formula(f.args[0], env))
+            return negate(self.formula(f.args[0], env))
         if f.op in ("true", "false"):
             return Tri(f.op == "true")
         if f.op == "can":
@@ -528,7 +239,7 @@ class Prover:
                 k for k in self.account.keys if f.key_set == "all_keys" or k.in_custom_key_store
             ]
             results = [self.key_formula(body, k) for k in keys]
-            return _and(results) if forall else _or(results)
+            return all_of(results) if forall else any_of(results)
         if f.binder == "member_of":
             assert f.members is not None
             candidates = self.members(f.members)
@@ -552,8 +263,8 @@ class Prover:
         if f.binder == "any_principal":
             results.append(self.outsiders(f, env))
         if forall:
-            return _and(results) if results else Tri(True)
-        return _or(results) if results else Tri(False)
+            return all_of(results) if results else Tri(True)
+        return any_of(results) if results else Tri(False)
 
     def outsiders(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
         """``forall/exists principal p`` beyond the bundle: anyone of another account, any
@@ -569,7 +280,7 @@ class Prover:
             )
         atom = atoms[0] if atoms else None
         actions: Sequence[str] = ()
-        targets: list[_Target | None] = [None]
+        targets: list[Target | None] = [None]
         if atom is not None:
             assert atom.actions is not None and atom.resource is not None
             actions = self.actions(atom.actions)
@@ -583,7 +294,7 @@ class Prover:
                 else PolicySet(identity=(ALLOW_ALL,), protections=self.protections)
             )
 
-            def goal(enc: Encoder, ps: PolicySet = ps, target: _Target | None = target) -> Term:
+            def goal(enc: Encoder, ps: PolicySet = ps, target: Target | None = target) -> Term:
                 can: Term = not_(TRUE)
                 if atom is not None and target is not None:
                     allowed, _ = enc.decision(ps)
@@ -600,7 +311,7 @@ class Prover:
                 holds = self.concrete(body, f.var, r, word == "allowed", env)
                 return (not holds) if forall else holds, {"decision": word}
 
-            scope = self.scope(actions or ["*"], target or _Target("*", "*", True))
+            scope = self.scope(actions or ["*"], target or Target("*", "*", True))
             answer = search(
                 Question(
                     [ps, PolicySet(identity=(scope,))],
@@ -612,8 +323,8 @@ class Prover:
                 )
             )
             found = self.tri(answer, ps)
-            results.append(_not(found) if forall else found)
-        return _and(results) if forall else _or(results)
+            results.append(negate(found) if forall else found)
+        return all_of(results) if forall else any_of(results)
 
     def symbolic(
         self, f: Formula, var: str, enc: Encoder, can: Term, env: dict[str, IamPrincipal]
@@ -711,11 +422,11 @@ class Prover:
             within = self.identity_query(
                 p, lambda enc: not_(enc.action_in(Value(text=a) for a in listed)), listed
             )
-            parts = [_not(within)]
+            parts = [negate(within)]
             if f.relation == "==":
                 for action in listed:
                     parts.append(self.identity_query(p, _action_is(action), [action]))
-            result = _and(parts)
+            result = all_of(parts)
             if result.value is False:
                 result = Tri(
                     False,
@@ -724,7 +435,7 @@ class Prover:
                     result.locations,
                 )
             results.append(result)
-        return _and(results)
+        return all_of(results)
 
     def identity_query(
         self, p: IamPrincipal, constraint: Callable[[Encoder], Term], actions: Sequence[str]
@@ -757,7 +468,7 @@ class Prover:
                 ok = ok and policy_allows(ps.boundary, r)
             return ok, {"identity": "allowed" if ok else "denied"}
 
-        scope = self.scope(list(actions) or ["*"], _Target("*", "*", True))
+        scope = self.scope(list(actions) or ["*"], Target("*", "*", True))
         answer = search(
             Question([ps, PolicySet(identity=(scope,))], goal, replay, None, self.timeout, 1)
         )
@@ -770,14 +481,14 @@ class Prover:
         if f.op == "key_policy":
             return self.key_policy(key, f.relation)
         if f.op == "not":
-            return _not(self.key_formula(f.args[0], key))
+            return negate(self.key_formula(f.args[0], key))
         parts = [self.key_formula(a, key) for a in f.args]
         if f.op == "and":
-            return _and(parts)
+            return all_of(parts)
         if f.op == "or":
-            return _or(parts)
+            return any_of(parts)
         if f.op == "implies":
-            return _or([_not(parts[0]), parts[1]])
+            return any_of([negate(parts[0]), parts[1]])
         raise SpecError(
             f"{f.op} is not supported in a formula about keys", span=f.span, code="E_SPEC_TYPE"
         )
@@ -814,8 +525,8 @@ class Prover:
             answer = search(
                 Question(sets, goal, replay, None, self.timeout, self.max_counterexamples)
             )
-            results.append(_not(self.tri(answer, PolicySet(resource=wider))))
-        out = _and(results)
+            results.append(negate(self.tri(answer, PolicySet(resource=wider))))
+        out = all_of(results)
         if out.value is False:
             out.evidence = [{"key": key.arn, **e} for e in out.evidence]
         return out
@@ -863,8 +574,8 @@ class Prover:
                         Tri(None, reason="the bundle has no cluster, and the answer depends on it")
                     )
             else:
-                results.append(_and(outcomes))
-        return _and(results)
+                results.append(all_of(outcomes))
+        return all_of(results)
 
     def anyone_can(self, action: str) -> bool | None:
         """Can some principal of the account call this API action (on some resource)?"""
