@@ -9,19 +9,21 @@ replayed through the evaluator.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from cksmodel.bundle import Account, IamPrincipal
 from cksmodel.cks import model
 from cksmodel.encode import Encoder
-from cksmodel.evaluate import TRUST_ACTIONS, evaluate
+from cksmodel.evaluate import TRUST_ACTIONS, Match, evaluate, match_principal
 from cksmodel.ir import Effect, Policy, PolicySet, PolicyType, Statement, Value
 from cksmodel.logic import TRUE, Term, and_, not_
-from cksmodel.patterns import compile_glob
+from cksmodel.patterns import ContextValue, arn_match, compile_glob
 from cksmodel.query import Answer, Counterexample, Question, Verdict, pin_principal, search
-from cksmodel.request import Principal, PrincipalKind, Request
+from cksmodel.request import Principal, PrincipalKind, Request, derived_context
 from cksmodel.results import Location
 from cksmodel.strings import arn, literal
 
@@ -34,6 +36,8 @@ class Tri:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     locations: list[Location] = field(default_factory=list)
     reason: str = ""
+    witness: Request | None = None
+    """The first replayed request that made the value true, when there is one."""
 
 
 def negate(t: Tri) -> Tri:
@@ -93,6 +97,105 @@ class Target:
     grants: tuple[Any, ...] = ()
 
 
+CALLER_KEYS = frozenset(
+    {
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principaltype",
+        "aws:username",
+        "aws:userid",
+        "aws:principalisawsservice",
+        "aws:principalservicename",
+    }
+)
+"""Global keys whose value the caller alone determines (see ``derived_context``)."""
+
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_DEFAULT = re.compile(r"^\s*([^,]+?)\s*,\s*'([^']*)'\s*$")
+
+
+def _resolve(text: str, caller: dict[str, ContextValue]) -> str | None:
+    """A resource pattern with its caller variables written out, or None if one is
+    unresolved (the pattern then matches nothing). Escapes stay as written; text with
+    any other variable is returned unchanged."""
+    out: list[str] = []
+    pos = 0
+    for found in _VARIABLE.finditer(text):
+        body = found.group(1)
+        out.append(text[pos : found.start()])
+        pos = found.end()
+        if body in ("*", "?", "$"):
+            out.append(found.group(0))
+            continue
+        default = _DEFAULT.match(body)
+        key = (default.group(1) if default else body).strip().lower()
+        if key not in CALLER_KEYS:
+            return text
+        value = caller.get(key)
+        if isinstance(value, bool):
+            out.append("true" if value else "false")
+        elif isinstance(value, str) and not any(c in value for c in "*?$"):
+            out.append(value)
+        elif value is None and default is not None:
+            out.append(default.group(2))
+        elif value is None:
+            return None
+        else:
+            return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def specialize(policy: Policy, caller: Principal) -> Policy:
+    """The policy as it reads for one caller: variables the caller alone determines
+    (``${aws:username}``…) are written out in resources, the common case that would
+    otherwise leave the symbolic engine with an approximation. Same decisions for
+    every request of that caller; spans are kept."""
+    if not policy.variables_enabled or "${" not in repr(policy.statements):
+        return policy
+    values = derived_context(
+        Request(principal=caller, action="sts:GetCallerIdentity", resource="*")
+    )
+    known = {k: v for k, v in values.items() if k in CALLER_KEYS}
+    statements = []
+    for stmt in policy.statements:
+        patterns = stmt.resources if stmt.resources is not None else stmt.not_resources
+        if patterns is None or not any("${" in v.text for v in patterns):
+            statements.append(stmt)
+            continue
+        written = []
+        for v in patterns:
+            text = _resolve(v.text, known) if "${" in v.text else v.text
+            if text is not None:
+                written.append(replace(v, text=text))
+        if stmt.resources is not None:
+            statements.append(replace(stmt, resources=tuple(written)))
+        else:
+            statements.append(replace(stmt, not_resources=tuple(written)))
+    return replace(policy, statements=tuple(statements))
+
+
+@lru_cache(maxsize=65536)
+def _overlap(asked: str, written: str) -> bool:
+    """Can an action pattern of a question and one written in a policy share an action?"""
+    from cksmodel.strings import glob, relation
+
+    return not relation(glob(asked, ignore_case=True), glob(written, ignore_case=True))[0]
+
+
+def _acts(stmt: Statement, actions: Sequence[str]) -> bool:
+    if stmt.not_actions is not None:
+        return True
+    return any(_overlap(a, v.text) for a in actions for v in stmt.actions)
+
+
+def _on(stmt: Statement, target: Target) -> bool:
+    """Could the statement's resources cover the target (variables taken to match)?"""
+    if not target.literal_arn or not target.pattern or stmt.resources is None:
+        return True
+    return any("${" in v.text or arn_match(v.text, target.pattern) for v in stmt.resources)
+
+
 class Access:
     """Decides ``can`` questions about the principals of one account."""
 
@@ -100,6 +203,7 @@ class Access:
         self.account = account
         self.timeout = timeout
         self.protections = (model.protections_policy(),)
+        self._special: dict[tuple[int, str], tuple[Policy, Policy]] = {}
 
     def decide(
         self,
@@ -141,6 +245,7 @@ class Access:
                     self.timeout,
                     1,
                     readable,
+                    accounts=(principal.account,),
                 )
             )
             results.append(self.tri(answer, ps))
@@ -170,13 +275,16 @@ class Access:
             return PolicySet(
                 identity=(ALLOW_ALL,),
                 resource=resource,
+                rcps=self.account.rcps,
                 grants=target.grants,
+                management_account=self.account.management_account,
                 protections=self.protections,
             )
         base = self.account.policy_set(principal, resource_policy=resource, grants=target.grants)
+        caller = principal.request_principal()
         return PolicySet(
-            identity=base.identity,
-            boundary=base.boundary,
+            identity=tuple(self._specialized(p, caller) for p in base.identity),
+            boundary=self._specialized(base.boundary, caller) if base.boundary else None,
             resource=base.resource,
             scps=base.scps,
             rcps=base.rcps,
@@ -184,6 +292,14 @@ class Access:
             management_account=base.management_account,
             protections=self.protections,
         )
+
+    def _specialized(self, policy: Policy, caller: Principal) -> Policy:
+        key = (id(policy), caller.principal_arn or caller.text)
+        cached = self._special.get(key)
+        if cached is None or cached[0] is not policy:
+            cached = (policy, specialize(policy, caller))
+            self._special[key] = cached
+        return cached[1]
 
     def scope(self, actions: Sequence[str], target: Target) -> Policy:
         return Policy(
@@ -254,7 +370,9 @@ class Access:
         with that request as the (replayed) witness. Otherwise undecided here.
         """
         globs = [compile_glob(a, True) for a in actions]
-        if caller.kind is not PrincipalKind.ROOT and not self.mentioned(ps, actions):
+        if caller.kind is not PrincipalKind.ROOT and not self.mentioned(
+            ps, actions, caller, target
+        ):
             return Tri(False)
         names = [n for a in actions for n in self.expand(a)][:24]
         resource = target.pattern if target.literal_arn or not target.pattern else None
@@ -288,22 +406,29 @@ class Access:
 
         return get_catalog().expand(pattern)
 
-    def mentioned(self, ps: PolicySet, actions: Sequence[str]) -> bool:
-        """Could some Allow statement or grant of the set match one of the actions?"""
-        from cksmodel.strings import glob, relation
-
-        asked = [glob(a, ignore_case=True) for a in actions]
-        policies = [*ps.identity, *(p for p in (ps.resource,) if p is not None)]
-        for policy in policies:
+    def mentioned(
+        self, ps: PolicySet, actions: Sequence[str], caller: Principal, target: Target
+    ) -> bool:
+        """Could some Allow statement or grant let the caller call one of the actions on
+        the target, conditions aside? A resource-policy statement counts only when it
+        names the caller itself: naming its account needs an identity Allow as well."""
+        for policy in ps.identity:
             for stmt in policy.statements:
+                if stmt.effect is Effect.ALLOW and _acts(stmt, actions) and _on(stmt, target):
+                    return True
+        if ps.resource is not None:
+            for stmt in ps.resource.statements:
                 if stmt.effect is not Effect.ALLOW:
                     continue
-                if stmt.not_actions is not None:
+                if not (_acts(stmt, actions) and _on(stmt, target)):
+                    continue
+                if stmt.not_principal is not None:
                     return True
-                for v in stmt.actions:
-                    written = glob(v.text, ignore_case=True)
-                    if any(not relation(a, written)[0] for a in asked):
-                        return True
+                if stmt.principal is not None and match_principal(stmt.principal, caller) in (
+                    Match.ROLE,
+                    Match.DIRECT,
+                ):
+                    return True
         ops = {f"kms:{op}".lower() for g in ps.grants for op in g.operations}
         return any(compile_glob(a, True).match(op) for a in actions for op in ops)
 
@@ -329,4 +454,5 @@ class Access:
                                 ),
                             )
                         )
-        return Tri(True, evidence, locations)
+        witness = answer.counterexamples[0].request if answer.counterexamples else None
+        return Tri(True, evidence, locations, witness=witness)

@@ -83,6 +83,7 @@ __all__ = [
     "BundleError",
     "Cluster",
     "CustomKeyStore",
+    "Group",
     "IamPrincipal",
     "Key",
     "load_bundle",
@@ -160,6 +161,15 @@ class IamPrincipal:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Group:
+    """An IAM group: its members get ``policies`` (inline, then attached managed)."""
+
+    name: str
+    arn: str
+    policies: tuple[Policy, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Key:
     """A KMS key, its key policy and its grants."""
 
@@ -216,6 +226,7 @@ class Account:
     management_account: str | None = None
     regions: tuple[str, ...] = ()
     principals: tuple[IamPrincipal, ...] = ()
+    groups: tuple[Group, ...] = ()
     managed_policies: dict[str, Policy] = field(default_factory=dict, hash=False)
     keys: tuple[Key, ...] = ()
     stores: tuple[CustomKeyStore, ...] = ()
@@ -263,6 +274,13 @@ class Account:
                 code="E_AMBIGUOUS",
             )
         return found[0] if found else None
+
+    def group(self, name: str) -> Group | None:
+        """A group by name (case-insensitively, as IAM keeps names unique) or ARN."""
+        folded = name.strip().casefold()
+        return next(
+            (g for g in self.groups if folded in (g.name.casefold(), g.arn.casefold())), None
+        )
 
     def key(self, key_id_or_arn: str) -> Key | None:
         """A key by key id or key ARN."""
@@ -598,7 +616,7 @@ class _Loader:
 
     # IAM -----------------------------------------------------------------------------
 
-    def iam(self, account_id: str) -> tuple[IamPrincipal, ...]:
+    def iam(self, account_id: str) -> tuple[tuple[IamPrincipal, ...], tuple[Group, ...]]:
         doc = _read(self.root / "iam" / "account-authorization-details.json")
         top = doc.root_obj("the output of `aws iam get-account-authorization-details`")
         doc.not_truncated(top, "IsTruncated", "aws iam get-account-authorization-details")
@@ -634,7 +652,12 @@ class _Loader:
                 if principal.arn in principals:
                     raise doc.fail(f"{principal.arn} is listed twice", entry, "Arn")
                 principals[principal.arn] = principal
-        return tuple(sorted(principals.values(), key=lambda p: (p.kind, p.arn)))
+        ordered = tuple(sorted(principals.values(), key=lambda p: (p.kind, p.arn)))
+        listed = tuple(
+            Group(name=name, arn=arn, policies=_unique(policies))
+            for name, (arn, policies) in sorted(groups.items())
+        )
+        return ordered, listed
 
     def managed_policy(self, doc: _Doc, entry: PDict, index: int) -> None:
         arn = doc.text(entry, "Arn", f"managed policy {index}")
@@ -1154,7 +1177,7 @@ def load_bundle(path: str | Path) -> Account:
         raise _missing(
             iam_path, "save the output of `aws iam get-account-authorization-details` there"
         )
-    principals = loader.iam(account_id)
+    principals, groups = loader.iam(account_id)
     if (root / "kms").is_dir():
         stores = loader.stores()
         keys = loader.keys(account_id, regions, stores)
@@ -1182,6 +1205,7 @@ def load_bundle(path: str | Path) -> Account:
         management_account=management,
         regions=regions,
         principals=principals,
+        groups=groups,
         managed_policies=dict(sorted(loader.managed.items())),
         keys=keys,
         stores=stores or (),

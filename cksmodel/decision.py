@@ -71,3 +71,8 @@ class Decision:
             "matched_statements": [m.to_json() for m in self.matched_statements],
             "missing_context_keys": list(self.missing_context_keys),
         }
+
+    def _repr_html_(self) -> str:
+        from cksmodel.display import decision_html
+
+        return decision_html(self)

@@ -320,6 +320,7 @@ class Prover(Access):
                     None,
                     self.timeout,
                     self.max_counterexamples,
+                    accounts=(account,),
                 )
             )
             found = self.tri(answer, ps)
@@ -470,7 +471,15 @@ class Prover(Access):
 
         scope = self.scope(list(actions) or ["*"], Target("*", "*", True))
         answer = search(
-            Question([ps, PolicySet(identity=(scope,))], goal, replay, None, self.timeout, 1)
+            Question(
+                [ps, PolicySet(identity=(scope,))],
+                goal,
+                replay,
+                None,
+                self.timeout,
+                1,
+                accounts=(p.account,),
+            )
         )
         found = self.tri(answer, None)
         for example in answer.counterexamples:

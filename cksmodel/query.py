@@ -67,6 +67,11 @@ class Counterexample:
             "decisions": dict(self.decisions),
         }
 
+    def _repr_html_(self) -> str:
+        from cksmodel.display import counterexample_html
+
+        return counterexample_html(self)
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Approximation:
@@ -101,6 +106,11 @@ class Answer:
             ],
         }
 
+    def _repr_html_(self) -> str:
+        from cksmodel.display import answer_html
+
+        return answer_html(self)
+
 
 Goal = Callable[[Encoder], Term]
 Replay = Callable[[Request], tuple[bool, dict[str, str]]]
@@ -116,6 +126,9 @@ class Question:
     max_counterexamples: int = 1
     readable: bool = True
     """Spend extra solver calls on realistic, readable counterexample values."""
+    accounts: tuple[str, ...] = ()
+    """Accounts the goal names (a pinned caller's): each gets its own value in the
+    request space even when no policy writes it."""
     found: list[Counterexample] = field(default_factory=list)
 
 
@@ -125,7 +138,7 @@ def search(s: Question) -> Answer:
     PROVED means the goal is unsatisfiable: no such request exists.
     """
     start = time.monotonic()
-    universe = build_universe(s.sets, s.fixed)
+    universe = build_universe(s.sets, s.fixed, s.accounts)
     bindings = derived_context(s.fixed) if s.fixed is not None else None
     enc = Encoder(universe, s.sets, bindings)
     goal = s.goal(enc)
@@ -304,6 +317,10 @@ def pin_principal(enc: Encoder, p: Principal) -> Term:
     kind = PrincipalKind.ASSUMED_ROLE if p.kind is PrincipalKind.ROLE else p.kind
     terms: list[Term] = [EnumIs(enc.kind, KINDS.index(kind))]
     if p.account is not None:
+        if p.account not in enc.paccount.domain:
+            raise InternalError(
+                f"account {p.account} is not in the request space: pass it in Question.accounts"
+            )
         terms.append(enc.account_is(enc.paccount, p.account))
     if p.principal_arn is not None:
         terms.append(enc.principal_arn.member(literal(p.principal_arn)))
@@ -494,6 +511,11 @@ class Comparison:
             "allowed_only_by_b": [c.to_json() for c in self.only_b.counterexamples],
             "reason": "; ".join(r for r in (self.only_a.reason, self.only_b.reason) if r),
         }
+
+    def _repr_html_(self) -> str:
+        from cksmodel.display import comparison_html
+
+        return comparison_html(self)
 
 
 def relation_of(only_a: Answer, only_b: Answer) -> Relation:

@@ -51,6 +51,11 @@ class InvariantResult:
             "locations": [loc.to_json() for loc in self.locations],
         }
 
+    def _repr_html_(self) -> str:
+        from cksmodel.display import invariant_html
+
+        return invariant_html(self)
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ProveReport:
@@ -78,3 +83,8 @@ class ProveReport:
             "warnings": list(self.warnings),
             "results": [r.to_json() for r in self.results],
         }
+
+    def _repr_html_(self) -> str:
+        from cksmodel.display import prove_report_html
+
+        return prove_report_html(self)

@@ -260,11 +260,13 @@ def _other_services(excluded: frozenset[str]) -> tuple[str, ...]:
     return tuple(found.values())
 
 
-def build_universe(sets: Sequence[PolicySet], fixed: Request | None = None) -> Universe:
-    """The domains of the symbolic request for these policy sets."""
+def build_universe(
+    sets: Sequence[PolicySet], fixed: Request | None = None, named: Sequence[str] = ()
+) -> Universe:
+    """The domains of the symbolic request for these policy sets (and named accounts)."""
     policies = all_policies(sets)
     action_patterns: list[str] = []
-    account_literals: set[str] = set()
+    account_literals: set[str] = set(named)
     account_globs: set[str] = set()
     partition_literals: set[str] = {"aws"}
     partition_globs: set[str] = set()

@@ -1,0 +1,447 @@
+"""The reachability graph of an account: who can become whom.
+
+Nodes are :class:`~cksmodel.graph.actors.Actor` ids (plus IAM groups, for
+membership); an edge ``A -> B`` means that A can act as B. The ways to do so:
+
+* ``assume``: ``sts:AssumeRole`` on B, allowed by B's trust policy and A's side
+  (identity policies, boundary, SCPs; for outsiders, their account is taken to
+  allow anything); identity providers are read from the trust policy;
+* ``pass_role``: ``iam:PassRole`` on role B to a service B trusts, with the API
+  calls that make the service act as B (:data:`~cksmodel.graph.edges.LAUNCHERS`);
+* ``credentials``: ``iam:CreateAccessKey``, ``iam:CreateLoginProfile`` or
+  ``iam:UpdateLoginProfile`` on user B;
+* ``trust``: ``iam:UpdateAssumeRolePolicy`` on role B, then ``sts:AssumeRole``;
+* ``rewrite``: A holds B's credentials and can rewrite B's identity policies
+  (``Put``/``Attach`` ``Role``/``User`` ``Policy``, ``iam:CreatePolicyVersion`` or
+  ``iam:SetDefaultPolicyVersion`` on a managed policy attached to B): the node
+  ``B#rewritten`` is B with any identity policy, still within its permissions
+  boundary unless A can also remove that;
+* ``group``: A holds user B's credentials and can ``iam:AddUserToGroup`` B to G:
+  the node ``B#group:G`` has G's policies too;
+* ``kms``: A can ``kms:PutKeyPolicy`` on key K (``A#key-policy:K``: a key policy
+  giving A ``kms:*`` on K) or ``kms:CreateGrant`` on K (``A#grant:K``: a grant of
+  every grant operation on K to A).
+
+Every edge is decided by :class:`~cksmodel.graph.edges.Decider` with the exact
+semantics, and carries its provenance. An edge the engine cannot decide is
+kept with ``status = "undecided"``, so answers built on it say so.
+
+Resource tags are not in account bundles: conditions on ``aws:ResourceTag`` are
+already treated as satisfiable, so tag and alias changes need no edges of their
+own. ``iam:SetDefaultPolicyVersion`` is taken to reach any policy (bundles keep
+only default versions): an over-approximation, named in the edge's reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+import networkx as nx
+
+from cksmodel.access import Target
+from cksmodel.bundle import Account, IamPrincipal
+from cksmodel.graph.actors import (
+    ALL_ACCESS,
+    Actor,
+    external_actors,
+    principal_actor,
+    takeover_policy,
+    trusting_policy,
+)
+from cksmodel.graph.edges import LAUNCHERS, Decider, Step
+from cksmodel.ir import GRANT_OPERATIONS, Grant
+
+__all__ = ["ACT_AS", "AccessGraph", "build_graph"]
+
+ACT_AS = frozenset({"assume", "pass_role", "credentials", "trust", "rewrite", "group", "kms"})
+"""Edge kinds meaning "can act as"; ``member`` edges only record group membership."""
+
+MAX_CHANGES = 3
+"""Changes one modified actor may combine; deeper combinations add nothing new in
+practice and would grow the graph combinatorially."""
+
+_REWRITE = {
+    "role": ("iam:PutRolePolicy", "iam:AttachRolePolicy"),
+    "user": ("iam:PutUserPolicy", "iam:AttachUserPolicy"),
+}
+_UNBOUND = {
+    "role": ("iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary"),
+    "user": ("iam:DeleteUserPermissionsBoundary", "iam:PutUserPermissionsBoundary"),
+}
+_CREDENTIALS = ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
+_VERSIONS = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BuildStats:
+    """What building the graph took."""
+
+    seconds: float
+    actors: int
+    edges: int
+    questions: int
+    undecided: int
+
+
+class AccessGraph:
+    """A built reachability graph and the decider that built it (reused by queries)."""
+
+    def __init__(self, account: Account, *, timeout: float = 30.0) -> None:
+        self.account = account
+        self.decider = Decider(account, timeout=timeout)
+        self.graph: nx.DiGraph[str] = nx.DiGraph(
+            account=account.account_id,
+            warnings="\n".join(account.warnings),
+            title=f"who can act as whom in account {account.account_id}",
+        )
+        self.actors: dict[str, Actor] = {}
+        self._by_base: dict[str, IamPrincipal] = {p.arn: p for p in account.principals}
+        self._checked: set[tuple[str, str]] = set()
+        self.stats = BuildStats(seconds=0.0, actors=0, edges=0, questions=0, undecided=0)
+
+    # ---------------------------------------------------------------- building
+
+    def build(self) -> AccessGraph:
+        start = time.monotonic()
+        for group in self.account.groups:
+            self.graph.add_node(
+                group.arn,
+                kind="group",
+                label=f"group/{group.name}",
+                arn=group.arn,
+                account=self.account.account_id,
+                service_linked=False,
+            )
+        pending = [principal_actor(p) for p in self.account.principals]
+        pending += external_actors(self.account)
+        for actor in pending:
+            self._add(actor)
+        for p in self.account.principals:
+            for name in p.groups:
+                member_of = self.account.group(name)
+                if member_of is not None:
+                    self.graph.add_edge(
+                        p.arn,
+                        member_of.arn,
+                        kind="member",
+                        via="member of",
+                        **Step(holds=True).attrs(),
+                    )
+        while pending:
+            for actor in pending:
+                self._expand(actor)
+            pending = self._modifications()
+        self.stats = BuildStats(
+            seconds=time.monotonic() - start,
+            actors=len(self.actors),
+            edges=self.graph.number_of_edges(),
+            questions=self.decider.questions,
+            undecided=sum(1 for *_, d in self.graph.edges(data=True) if d["status"] == "undecided"),
+        )
+        return self
+
+    def _add(self, actor: Actor) -> bool:
+        if actor.id in self.actors:
+            return False
+        self.actors[actor.id] = actor
+        principal = actor.principal
+        self.graph.add_node(
+            actor.id,
+            kind=actor.kind,
+            label=actor.label,
+            arn=actor.arn or actor.base,
+            account=actor.account or (principal.account if principal else ""),
+            service_linked=bool(principal and principal.service_linked),
+        )
+        return True
+
+    def _edge(self, source: Actor, target: str, kind: str, via: str, step: Step) -> None:
+        if step.holds is False or source.id == target:
+            return
+        old = self.graph.get_edge_data(source.id, target)
+        if old is not None and (old["status"] == "holds" or step.holds is None):
+            return
+        self.graph.add_edge(source.id, target, kind=kind, via=via, **step.attrs())
+
+    def _roles(self) -> Iterable[IamPrincipal]:
+        return (p for p in self.account.principals if p.kind == "role")
+
+    def _expand(self, actor: Actor) -> None:
+        """Every edge out of a new actor that does not depend on what it can reach."""
+        if actor.kind == "federated":
+            for role in self._roles():
+                self._edge(
+                    actor,
+                    role.arn,
+                    "assume",
+                    "sts:AssumeRoleWithWebIdentity",
+                    self.decider.web_identity(actor, role),
+                )
+            return
+        only_keys = actor.changes and all(
+            c.startswith(("key-policy:", "grant:")) for c in actor.changes
+        )
+        if only_keys:
+            return
+        for role in self._roles():
+            if role.arn == actor.base or not self.decider.trusts(role, actor):
+                continue
+            if (
+                actor.internal
+                and not self.decider.mentions(actor, "sts:AssumeRole")
+                and not _named_directly(role, actor)
+            ):
+                continue
+            step = self.decider.decide(
+                actor,
+                ("sts:AssumeRole",),
+                Target(role.arn, role.arn, True, role.trust_policy),
+                prefer="resource",
+            )
+            self._edge(actor, role.arn, "assume", "sts:AssumeRole", step)
+        if not actor.internal:
+            return
+        self._pass_role(actor)
+        for p in self.account.principals:
+            if p.arn == actor.base:
+                continue
+            if p.kind == "user":
+                for action in _CREDENTIALS:
+                    if self.decider.may(actor, action, p.arn):
+                        step = self.decider.decide(actor, (action,), _at(p.arn))
+                        self._edge(actor, p.arn, "credentials", action, step)
+            elif self.decider.may(actor, "iam:UpdateAssumeRolePolicy", p.arn):
+                self._update_trust(actor, p)
+        self._keys(actor)
+
+    def _pass_role(self, actor: Actor) -> None:
+        if not self.decider.mentions(actor, "iam:PassRole"):
+            return
+        for role in self._roles():
+            if role.trust_policy is None or not self.decider.may(actor, "iam:PassRole", role.arn):
+                continue
+            services = sorted(
+                {
+                    v.text.lower()
+                    for s in role.trust_policy.statements
+                    if s.principal is not None
+                    for v in s.principal.service
+                }
+                & LAUNCHERS.keys()
+            )
+            for service in services:
+                passed = self.decider.decide(
+                    actor, ("iam:PassRole",), _at(role.arn), (("iam:PassedToService", service),)
+                )
+                if passed.holds is False:
+                    continue
+                launch = self._launch(actor, service)
+                if launch is None:
+                    continue
+                calls, launched = launch
+                holds = None if passed.holds is None or launched is None else True
+                step = Step(
+                    holds=holds,
+                    policy=passed.policy,
+                    statement_index=passed.statement_index,
+                    sid=passed.sid,
+                    source=passed.source,
+                    line=passed.line,
+                    column=passed.column,
+                    condition=passed.condition,
+                    witness=passed.witness,
+                    reason=f"passes the role to {service}, then calls {' and '.join(calls)}"
+                    + ("" if holds else f" ({passed.reason or 'launch undecided'})"),
+                )
+                self._edge(
+                    actor, role.arn, "pass_role", f"iam:PassRole + {' + '.join(calls)}", step
+                )
+
+    def _launch(self, actor: Actor, service: str) -> tuple[tuple[str, ...], bool | None] | None:
+        """The first group of calls that makes the service act, and whether it is decided."""
+        best: tuple[tuple[str, ...], bool | None] | None = None
+        for calls in LAUNCHERS[service]:
+            if not all(self.decider.mentions(actor, c) for c in calls):
+                continue
+            steps = [self.decider.decide(actor, (c,), Target("anything", "", False)) for c in calls]
+            if any(s.holds is False for s in steps):
+                continue
+            decided = all(s.holds for s in steps)
+            if decided:
+                return calls, True
+            best = best or (calls, None)
+        return best
+
+    def _update_trust(self, actor: Actor, role: IamPrincipal) -> None:
+        step = self.decider.decide(actor, ("iam:UpdateAssumeRolePolicy",), _at(role.arn))
+        if step.holds is False:
+            return
+        assume = self.decider.decide(
+            actor,
+            ("sts:AssumeRole",),
+            Target(role.arn, role.arn, True, trusting_policy(actor, role)),
+        )
+        if assume.holds is False:
+            return
+        holds = None if step.holds is None or assume.holds is None else True
+        self._edge(
+            actor,
+            role.arn,
+            "trust",
+            "iam:UpdateAssumeRolePolicy + sts:AssumeRole",
+            replace(step, holds=holds),
+        )
+
+    def _keys(self, actor: Actor) -> None:
+        for key in self.account.keys:
+            target = self.decider.key_target(actor, key)
+            if len(actor.changes) >= MAX_CHANGES:
+                return
+            if f"key-policy:{key.key_id}" not in actor.changes:
+                step = self.decider.decide(actor, ("kms:PutKeyPolicy",), target, prefer="resource")
+                if step.holds is not False:
+                    new = actor.modified(
+                        f"key-policy:{key.key_id}",
+                        key_policy=(key.arn, takeover_policy(actor, key)),
+                    )
+                    self._add(new)
+                    self._edge(actor, new.id, "kms", "kms:PutKeyPolicy", step)
+            if f"grant:{key.key_id}" not in actor.changes:
+                step = self.decider.decide(actor, ("kms:CreateGrant",), target, prefer="resource")
+                if step.holds is not False:
+                    assert actor.principal is not None
+                    grant = Grant(
+                        index=len(key.grants) + len(actor.grants),
+                        key_id=key.key_id,
+                        grantee=actor.principal.arn,
+                        operations=GRANT_OPERATIONS,
+                        name=f"created by {actor.label}",
+                    )
+                    new = actor.modified(f"grant:{key.key_id}", grant=grant)
+                    self._add(new)
+                    self._edge(actor, new.id, "kms", "kms:CreateGrant", step)
+
+    # ---------------------------------------------------------------- modifications
+
+    def _act_view(self) -> nx.DiGraph[str]:
+        view: nx.DiGraph[str] = nx.subgraph_view(
+            self.graph, filter_edge=lambda a, b: self.graph[a][b]["kind"] in ACT_AS
+        )
+        return view
+
+    def _repr_html_(self) -> str:
+        from cksmodel.display import graph_html
+
+        return graph_html(self)
+
+    def _modifications(self) -> list[Actor]:
+        """Modified actors that became reachable; the new ones, to expand next."""
+        new: list[Actor] = []
+        view = self._act_view()
+        for actor in list(self.actors.values()):
+            if not actor.internal or "rewritten" in actor.changes:
+                continue
+            if len(actor.changes) >= MAX_CHANGES:
+                continue
+            routes = nx.single_source_shortest_path(view, actor.id)
+            for node, route in sorted(routes.items()):
+                base = self.actors[node].base if node in self.actors else ""
+                if not base or node not in (base, actor.id) or (actor.id, base) in self._checked:
+                    continue
+                self._checked.add((actor.id, base))
+                target = self._by_base[base]
+                requires = route if len(route) > 1 else []
+                new += self._rewrite(actor, target, requires)
+                if target.kind == "user":
+                    new += self._join(actor, target, requires)
+        return new
+
+    def _holder(self, target: IamPrincipal) -> Actor:
+        return self.actors[target.arn]
+
+    def _rewrite(self, actor: Actor, target: IamPrincipal, requires: list[str]) -> list[Actor]:
+        methods = [(a, _at(target.arn)) for a in _REWRITE[target.kind]]
+        for policy in target.policies:
+            arn = policy.name.removeprefix("managed/")
+            if policy.name.startswith("managed/") and f":{self.account.account_id}:" in arn:
+                methods += [(a, _at(arn)) for a in _VERSIONS]
+        for action, where in methods:
+            if not self.decider.may(actor, action, where.pattern):
+                continue
+            step = self.decider.decide(actor, (action,), where)
+            if step.holds is False:
+                continue
+            unbound = target.boundary is not None and any(
+                self.decider.may(actor, a, target.arn)
+                and self.decider.decide(actor, (a,), _at(target.arn)).holds
+                for a in _UNBOUND[target.kind]
+            )
+            holder = self._holder(target)
+            new = holder.modified("rewritten", policies=(ALL_ACCESS,), drop_boundary=unbound)
+            if action == "iam:SetDefaultPolicyVersion":
+                step = replace(
+                    step,
+                    reason="any stored version is taken to be any policy "
+                    "(bundles keep only default versions)",
+                )
+            added = self._add(new)
+            self._edge(actor, new.id, "rewrite", action, _holding(step, requires))
+            return [new] if added else []
+        return []
+
+    def _join(self, actor: Actor, user: IamPrincipal, requires: list[str]) -> list[Actor]:
+        out = []
+        for group in self.account.groups:
+            if group.name in user.groups:
+                continue
+            if not self.decider.may(actor, "iam:AddUserToGroup", group.arn):
+                continue
+            step = self.decider.decide(actor, ("iam:AddUserToGroup",), _at(group.arn))
+            if step.holds is False:
+                continue
+            holder = self._holder(user)
+            assert holder.principal is not None
+            new = holder.modified(
+                f"group:{group.name}",
+                policies=holder.principal.policies + group.policies,
+            )
+            if self._add(new):
+                out.append(new)
+            self._edge(actor, new.id, "group", "iam:AddUserToGroup", _holding(step, requires))
+        return out
+
+
+def _holding(step: Step, requires: list[str]) -> Step:
+    """A modification of another principal needs its credentials: say through what."""
+    if not requires:
+        return step
+    route = " -> ".join(requires)
+    note = f"also needs {requires[-1]}'s credentials, held through {route}"
+    return replace(
+        step, requires=tuple(requires), reason="; ".join(filter(None, [step.reason, note]))
+    )
+
+
+def _at(arn: str) -> Target:
+    return Target(arn, arn, True)
+
+
+def _named_directly(role: IamPrincipal, actor: Actor) -> bool:
+    """Does the trust policy name the actor itself (so no identity Allow is needed)?"""
+    from cksmodel.evaluate import Match, match_principal
+
+    if role.trust_policy is None or actor.principal is None:
+        return False
+    caller = actor.principal.request_principal()
+    return any(
+        s.principal is not None
+        and match_principal(s.principal, caller) not in (None, Match.ACCOUNT)
+        for s in role.trust_policy.statements
+    )
+
+
+def build_graph(account: Account, *, timeout: float = 30.0) -> AccessGraph:
+    """Build the reachability graph of an account bundle."""
+    return AccessGraph(account, timeout=timeout).build()

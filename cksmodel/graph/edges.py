@@ -1,0 +1,365 @@
+"""Deciding one step of the graph: can this actor call these actions on that resource?
+
+Every edge is decided with the account's exact semantics: the concrete
+evaluator when a plain request already shows the step is possible, the
+symbolic engine otherwise (conditions included; any request the solver finds
+is replayed before it counts). Cheap syntactic filters run first; they only
+ever rule out steps no Allow statement could grant. Each decided step carries
+its provenance: the statement that allows it, with position and conditions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from cksmodel.access import Access, Target, Tri
+from cksmodel.bundle import Account, IamPrincipal, Key
+from cksmodel.decision import MatchedStatement
+from cksmodel.decode import request_json
+from cksmodel.encode import Encoder
+from cksmodel.evaluate import evaluate, match_principal
+from cksmodel.graph.actors import Actor
+from cksmodel.ir import Effect, Policy, PolicySet, Statement
+from cksmodel.logic import Term, and_, not_
+from cksmodel.patterns import arn_match, compile_glob
+from cksmodel.query import Question, pin_principal, search
+from cksmodel.request import Principal, PrincipalKind, Request, parse_principal
+from cksmodel.strings import literal
+
+__all__ = ["LAUNCHERS", "Decider", "Step"]
+
+LAUNCHERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "ec2.amazonaws.com": (("ec2:RunInstances",), ("ec2:AssociateIamInstanceProfile",)),
+    "lambda.amazonaws.com": (("lambda:CreateFunction",), ("lambda:UpdateFunctionConfiguration",)),
+    "ecs-tasks.amazonaws.com": (
+        ("ecs:RegisterTaskDefinition", "ecs:RunTask"),
+        ("ecs:RegisterTaskDefinition", "ecs:StartTask"),
+        ("ecs:RegisterTaskDefinition", "ecs:CreateService"),
+        ("ecs:RegisterTaskDefinition", "ecs:UpdateService"),
+    ),
+    "cloudformation.amazonaws.com": (("cloudformation:CreateStack",),),
+    "codebuild.amazonaws.com": (("codebuild:CreateProject", "codebuild:StartBuild"),),
+    "glue.amazonaws.com": (("glue:CreateDevEndpoint",), ("glue:CreateJob", "glue:StartJobRun")),
+    "sagemaker.amazonaws.com": (
+        ("sagemaker:CreateNotebookInstance",),
+        ("sagemaker:CreateTrainingJob",),
+        ("sagemaker:CreateProcessingJob",),
+    ),
+    "states.amazonaws.com": (("states:CreateStateMachine", "states:StartExecution"),),
+    "datapipeline.amazonaws.com": (("datapipeline:CreatePipeline",),),
+}
+"""Services that act as a role passed to them, and the API calls (all of one group)
+that make them do it."""
+
+_WEB_IDENTITY = ("sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Step:
+    """A decided step: whether it holds, and what explains it."""
+
+    holds: bool | None
+    """True: a replayed request shows it; None: undecided (solver limit, approximation)."""
+    policy: str = ""
+    statement_index: int = -1
+    sid: str = ""
+    source: str = ""
+    line: int = -1
+    column: int = -1
+    condition: str = ""
+    witness: str = ""
+    reason: str = ""
+    requires: tuple[str, ...] = ()
+    """Nodes of the route by which the actor holds the credentials the step also needs."""
+
+    def attrs(self) -> dict[str, str | int]:
+        return {
+            "status": "holds" if self.holds else "undecided",
+            "policy": self.policy,
+            "statement_index": self.statement_index,
+            "sid": self.sid,
+            "source": self.source,
+            "line": self.line,
+            "column": self.column,
+            "condition": self.condition,
+            "witness": self.witness,
+            "reason": self.reason,
+            "requires": json.dumps(list(self.requires)) if self.requires else "",
+        }
+
+
+def _conditions(statements: Sequence[tuple[Policy, Statement]]) -> str:
+    rows = [
+        {
+            "policy": policy.name,
+            "statement_index": stmt.index,
+            "operator": c.operator,
+            "key": c.key,
+            "values": [v.text for v in c.values],
+        }
+        for policy, stmt in statements
+        for c in stmt.conditions
+    ]
+    return json.dumps(rows, sort_keys=True) if rows else ""
+
+
+def _statement(ps: PolicySet, m: MatchedStatement) -> tuple[Policy, Statement] | None:
+    policies = [*ps.identity, ps.boundary, ps.resource]
+    for policy in policies:
+        if policy is not None and policy.name == m.policy_name:
+            for stmt in policy.statements:
+                if stmt.index == m.statement_index:
+                    return policy, stmt
+    return None
+
+
+class Decider:
+    """Decides steps for one account, with caches shared by the whole graph build."""
+
+    def __init__(self, account: Account, *, timeout: float) -> None:
+        self.account = account
+        self.access = Access(account, timeout=timeout)
+        self.timeout = timeout
+        self._mentions: dict[tuple[str, str], bool] = {}
+        self.questions = 0
+
+    # ---------------------------------------------------------------- filters
+
+    def mentions(self, actor: Actor, action: str) -> bool:
+        """Could an identity Allow statement of the actor match the action (any resource)?"""
+        assert actor.principal is not None
+        key = (actor.id, action)
+        found = self._mentions.get(key)
+        if found is None:
+            found = any(
+                stmt.not_actions is not None
+                or any(compile_glob(v.text, True).match(action.lower()) for v in stmt.actions)
+                for policy in actor.principal.policies
+                for stmt in policy.statements
+                if stmt.effect is Effect.ALLOW
+            )
+            self._mentions[key] = found
+        return found
+
+    def may(self, actor: Actor, action: str, resource: str) -> bool:
+        """Could an identity Allow statement match action and resource (conditions aside)?"""
+        if not self.mentions(actor, action):
+            return False
+        assert actor.principal is not None
+        lowered = action.lower()
+        for policy in actor.principal.policies:
+            for stmt in policy.statements:
+                if stmt.effect is not Effect.ALLOW:
+                    continue
+                if stmt.not_actions is None and not any(
+                    compile_glob(v.text, True).match(lowered) for v in stmt.actions
+                ):
+                    continue
+                if stmt.resources is None:
+                    return True
+                if any("${" in v.text or arn_match(v.text, resource) for v in stmt.resources):
+                    return True
+        return False
+
+    @staticmethod
+    def trusts(role: IamPrincipal, actor: Actor) -> bool:
+        """Could an Allow statement of the role's trust policy name the actor?"""
+        if role.trust_policy is None:
+            return False
+        caller = _caller(actor)
+        for stmt in role.trust_policy.statements:
+            if stmt.effect is not Effect.ALLOW:
+                continue
+            if stmt.not_principal is not None:
+                return True
+            if stmt.principal is None:
+                continue
+            if caller is None:
+                return True
+            if match_principal(stmt.principal, caller) is not None:
+                return True
+        return False
+
+    # ---------------------------------------------------------------- deciding
+
+    def decide(
+        self,
+        actor: Actor,
+        actions: Sequence[str],
+        target: Target,
+        context: Sequence[tuple[str, str]] = (),
+        *,
+        prefer: str = "identity",
+    ) -> Step:
+        """Can the actor call one of the actions on the target?"""
+        self.questions += 1
+        if actor.principal is not None:
+            tri = self.access.decide(actor.principal, actions, [target], context, readable=False)
+            ps = self.access.policy_set(actor.principal, target, actions)
+        else:
+            ps = self.access.policy_set(None, target, actions)
+            tri = self._external(actor, ps, actions, target, context)
+        return self._step(tri, ps, prefer)
+
+    def key_target(self, actor: Actor, key: Key) -> Target:
+        return Target(key.arn, key.arn, True, actor.key_policy(key), actor.key_grants(key))
+
+    def _external(
+        self,
+        actor: Actor,
+        ps: PolicySet,
+        actions: Sequence[str],
+        target: Target,
+        context: Sequence[tuple[str, str]],
+    ) -> Tri:
+        caller = _caller(actor)
+        if caller is not None and target.literal_arn:
+            for name in actions:
+                request = Request(
+                    principal=caller,
+                    action=name,
+                    resource=target.pattern or "*",
+                    context={k.lower(): v for k, v in context},
+                )
+                if "*" not in name and evaluate(request, ps).allowed:
+                    return Tri(True, witness=request, evidence=[_request_json(request)])
+        pin = self._pin(actor)
+
+        def goal(enc: Encoder) -> Term:
+            allowed, _ = enc.decision(ps)
+            return and_(allowed, pin(enc), self.access.request_terms(enc, actions, target, context))
+
+        def replay(r: Request) -> tuple[bool, dict[str, str]]:
+            word = evaluate(r, ps).decision.value
+            return word == "allowed" and _is(actor, r), {"decision": word}
+
+        answer = search(
+            Question(
+                [ps, PolicySet(identity=(self.access.scope(actions, target),))],
+                goal,
+                replay,
+                None,
+                self.timeout,
+                1,
+                False,
+                accounts=(actor.external,) if actor.kind == "account" else (),
+            )
+        )
+        return self.access.tri(answer, ps)
+
+    @staticmethod
+    def _pin(actor: Actor) -> Callable[[Encoder], Term]:
+        if actor.kind == "service":
+            return lambda enc: and_(
+                enc.kind_is(PrincipalKind.SERVICE), enc.service.member(literal(actor.external))
+            )
+        if actor.kind == "anonymous":
+            return lambda enc: enc.kind_is(PrincipalKind.ANONYMOUS)
+        caller = _caller(actor)
+        if actor.kind == "account":
+            return lambda enc: and_(
+                not_(enc.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS)),
+                enc.account_is(enc.paccount, actor.external),
+            )
+        assert caller is not None
+        return lambda enc: pin_principal(enc, caller)
+
+    def _step(self, tri: Tri, ps: PolicySet, prefer: str) -> Step:
+        if tri.value is False:
+            return Step(holds=False)
+        if tri.value is None:
+            return Step(holds=None, reason=tri.reason or "undecided")
+        request = tri.witness
+        witness = (
+            json.dumps(tri.evidence[0].get("request", tri.evidence[0])) if tri.evidence else ""
+        )
+        if request is None:
+            return Step(holds=True, witness=witness)
+        decision = evaluate(request, ps)
+        allows = [m for m in decision.matched_statements if m.effect == "Allow"]
+        order = {"resource": 0, "identity": 1} if prefer == "resource" else {"identity": 0}
+        allows.sort(key=lambda m: order.get(_family(m.policy_type), 2))
+        found = [s for s in (_statement(ps, m) for m in allows) if s is not None]
+        first = allows[0] if allows else None
+        span = first.span if first else None
+        return Step(
+            holds=True,
+            policy=first.policy_name if first else "",
+            statement_index=first.statement_index if first else -1,
+            sid=(first.sid or "") if first else "",
+            source=span.source if span else "",
+            line=span.line if span else -1,
+            column=span.column if span else -1,
+            condition=_conditions(found),
+            witness=witness,
+        )
+
+    def web_identity(self, provider: Actor, role: IamPrincipal) -> Step:
+        """Can users of an identity provider assume the role? Read from the trust policy.
+
+        The evaluator does not model web-identity or SAML callers, so such a step is
+        never claimed to hold: it is reported undecided, with the statement and the
+        token conditions under which the trust policy lets the provider's users in.
+        """
+        trust = role.trust_policy
+        if trust is None:
+            return Step(holds=False)
+        globs = [compile_glob(a, True) for a in _WEB_IDENTITY]
+        for stmt in trust.statements:
+            if stmt.effect is not Effect.ALLOW or stmt.principal is None:
+                continue
+            if not any(v.text == provider.external for v in stmt.principal.federated):
+                continue
+            if not any(g.match(v.text.lower()) for g in globs for v in stmt.actions):
+                continue
+            span = stmt.span
+            return Step(
+                holds=None,
+                policy=trust.name,
+                statement_index=stmt.index,
+                sid=stmt.sid or "",
+                source=span.source if span else "",
+                line=span.line if span else -1,
+                column=span.column if span else -1,
+                condition=_conditions([(trust, stmt)]),
+                reason=(
+                    "read from the trust policy: the evaluator does not model web-identity "
+                    "or SAML callers, so this step is not proved"
+                ),
+            )
+        return Step(holds=False)
+
+
+def _family(policy_type: str) -> str:
+    return "resource" if policy_type in ("trust", "key", "resource", "grant") else policy_type
+
+
+def _caller(actor: Actor) -> Principal | None:
+    """The request principal of an actor, when it is one concrete principal."""
+    if actor.principal is not None:
+        return actor.principal.request_principal()
+    if actor.kind == "account":
+        return parse_principal(actor.arn)
+    if actor.kind in ("service", "anonymous"):
+        return parse_principal(actor.external or "anonymous")
+    return None
+
+
+def _is(actor: Actor, r: Request) -> bool:
+    p = r.principal
+    if actor.kind == "service":
+        return p.kind is PrincipalKind.SERVICE and p.text == actor.external
+    if actor.kind == "anonymous":
+        return p.kind is PrincipalKind.ANONYMOUS
+    if actor.kind == "account":
+        return p.account == actor.external and p.kind not in (
+            PrincipalKind.SERVICE,
+            PrincipalKind.ANONYMOUS,
+        )
+    return False
+
+
+def _request_json(request: Request) -> dict[str, object]:
+    return {"request": request_json(request)}

@@ -1,0 +1,313 @@
+"""Questions on a built graph: who can, can this one, and by which paths.
+
+An action on a resource is reachable for a principal when some actor it can
+act as (itself included) can call the action directly. Direct calls are
+decided like edges; answers carry a justified path (every hop with its
+statement and condition) and say when a hop or the final call is undecided.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+import networkx as nx
+
+from cksmodel.access import Target
+from cksmodel.errors import InputError
+from cksmodel.evaluate import TRUST_ACTIONS
+from cksmodel.graph.build import ACT_AS, AccessGraph
+from cksmodel.graph.edges import Step
+
+__all__ = ["Hop", "Reach", "WhoCan", "action_node", "can", "paths", "who_can"]
+
+ENTRY_KINDS = frozenset({"user", "role", "account", "service", "federated", "anonymous"})
+"""Node kinds that are principals in their own right (not modified states, not groups)."""
+
+
+class QueryError(InputError):
+    """A question names an action, resource or principal the graph cannot answer about."""
+
+    code = "E_QUERY"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Hop:
+    """One step of a path, with the statement that allows it."""
+
+    source: str
+    target: str
+    via: str
+    status: str
+    policy: str
+    statement_index: int
+    sid: str
+    file: str
+    line: int
+    column: int
+    condition: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from": self.source,
+            "to": self.target,
+            "via": self.via,
+            "status": self.status,
+            "policy": self.policy,
+            "statement_index": self.statement_index,
+            "sid": self.sid,
+            "source": self.file,
+            "line": self.line,
+            "column": self.column,
+            "condition": self.condition,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Reach:
+    """A principal that can perform the action, and its shortest justified path."""
+
+    arn: str
+    kind: str
+    label: str
+    direct: bool
+    decided: bool
+    """False when a hop or the final call is undecided: then it only *may* reach."""
+    path: tuple[Hop, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "arn": self.arn,
+            "kind": self.kind,
+            "label": self.label,
+            "direct": self.direct,
+            "decided": self.decided,
+            "path": [h.to_json() for h in self.path],
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WhoCan:
+    """Every principal that can perform an action on a resource."""
+
+    action: str
+    resource: str
+    principals: tuple[Reach, ...]
+    transitive: bool
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "resource": self.resource,
+            "transitive": self.transitive,
+            "principals": [p.to_json() for p in self.principals],
+            "warnings": list(self.warnings),
+        }
+
+    def _repr_html_(self) -> str:
+        from cksmodel.display import who_can_html
+
+        return str(who_can_html(self))
+
+
+def action_node(action: str, resource: str) -> str:
+    return f"action:{action} on {resource}"
+
+
+def _targets(g: AccessGraph, action: str, resource: str) -> dict[str, Target]:
+    """The target for each actor (key policies and grants differ per actor)."""
+    lowered = action.lower()
+    key = g.account.key(resource) if resource != "*" else None
+    if key is not None:
+        return {
+            a.id: g.decider.key_target(a, key)
+            if a.internal
+            else Target(key.arn, key.arn, True, key.policy, key.grants)
+            for a in g.actors.values()
+        }
+    role = g.account.principal(resource) if resource.startswith("arn:") else None
+    if role is not None and role.kind == "role" and lowered in TRUST_ACTIONS:
+        target = Target(role.arn, role.arn, True, role.trust_policy)
+    else:
+        target = Target(resource, resource, "*" not in resource or resource == "*")
+    return {a.id: target for a in g.actors.values()}
+
+
+def _direct(g: AccessGraph, action: str, resource: str) -> dict[str, Step]:
+    """Actors that can call the action themselves (cached on the graph)."""
+    cache: dict[tuple[str, str], dict[str, Step]] = g.graph.graph.setdefault("_direct", {})
+    found = cache.get((action, resource))
+    if found is not None:
+        return found
+    _check_action(action)
+    found = {}
+    targets = _targets(g, action, resource)
+    prefer = (
+        "resource"
+        if g.account.key(resource) is not None or action.lower() in TRUST_ACTIONS
+        else "identity"
+    )
+    for actor_id, actor in g.actors.items():
+        if actor.kind == "federated":
+            continue
+        step = g.decider.decide(actor, (action,), targets[actor_id], prefer=prefer)
+        if step.holds is not False:
+            found[actor_id] = step
+    cache[(action, resource)] = found
+    return found
+
+
+def _check_action(action: str) -> None:
+    service, sep, name = action.partition(":")
+    if not sep or not service or not name or "*" in action or "?" in action:
+        raise QueryError(
+            f"expected one API action such as kms:DeleteCustomKeyStore, not {action!r}"
+        )
+
+
+def _hop(g: AccessGraph, source: str, target: str) -> Hop:
+    d = g.graph[source][target]
+    return Hop(
+        source=source,
+        target=target,
+        via=d["via"],
+        status=d["status"],
+        policy=d["policy"],
+        statement_index=d["statement_index"],
+        sid=d["sid"],
+        file=d["source"],
+        line=d["line"],
+        column=d["column"],
+        condition=d["condition"],
+        reason=d["reason"],
+    )
+
+
+def _final(actor_id: str, action: str, resource: str, step: Step) -> Hop:
+    return Hop(
+        source=actor_id,
+        target=action_node(action, resource),
+        via=action,
+        status="holds" if step.holds else "undecided",
+        policy=step.policy,
+        statement_index=step.statement_index,
+        sid=step.sid,
+        file=step.source,
+        line=step.line,
+        column=step.column,
+        condition=step.condition,
+        reason=step.reason,
+    )
+
+
+def _act_predecessors(g: AccessGraph, node: str) -> Iterator[tuple[str, bool, int]]:
+    """Sources of "act as" edges into the node: decided or not, and the edge's cost
+    (a modification that needs credentials held through another route costs that route)."""
+    for source in g.graph.predecessors(node):
+        d = g.graph[source][node]
+        if d["kind"] in ACT_AS:
+            requires = json.loads(d["requires"]) if d["requires"] else []
+            yield source, d["status"] == "holds", max(1, len(requires))
+
+
+def who_can(g: AccessGraph, action: str, resource: str = "*", *, transitive: bool = True) -> WhoCan:
+    """Every principal that can call the action on the resource, with a cheapest path.
+
+    A decided path is preferred to a shorter undecided one.
+    """
+    direct = _direct(g, action, resource)
+    best: dict[str, tuple[bool, list[str]]] = {}
+    for decided_pass in (True, False):
+        heap = [(0, [a]) for a, step in sorted(direct.items()) if step.holds or not decided_pass]
+        heapq.heapify(heap)
+        settled: set[str] = set()
+        while heap:
+            cost, chain = heapq.heappop(heap)
+            node = chain[0]
+            if node in settled:
+                continue
+            settled.add(node)
+            if node not in best:
+                decided = bool(direct[chain[-1]].holds) and all(
+                    g.graph[a][b]["status"] == "holds" for a, b in pairwise(chain)
+                )
+                best[node] = (decided, chain)
+            if not transitive:
+                continue
+            for source, holds, weight in sorted(_act_predecessors(g, node)):
+                if source not in settled and (holds or not decided_pass):
+                    heapq.heappush(heap, (cost + weight, [source, *chain]))
+    out = []
+    for node, (decided, chain) in best.items():
+        attrs = g.graph.nodes[node]
+        if attrs["kind"] not in ENTRY_KINDS:
+            continue
+        hops = [_hop(g, a, b) for a, b in pairwise(chain)]
+        hops.append(_final(chain[-1], action, resource, direct[chain[-1]]))
+        out.append(
+            Reach(
+                arn=node,
+                kind=attrs["kind"],
+                label=attrs["label"],
+                direct=len(chain) == 1,
+                decided=decided,
+                path=tuple(hops),
+            )
+        )
+    out.sort(key=lambda r: (not r.direct, not r.decided, len(r.path), r.arn))
+    return WhoCan(
+        action=action,
+        resource=resource,
+        principals=tuple(out),
+        transitive=transitive,
+        warnings=g.account.warnings,
+    )
+
+
+def _node(g: AccessGraph, principal: str) -> str:
+    if principal in g.actors:
+        return principal
+    found = g.account.principal(principal)
+    if found is not None:
+        return found.arn
+    names = sorted(a.label for a in g.actors.values() if a.kind in ENTRY_KINDS)
+    import difflib
+
+    close = difflib.get_close_matches(principal, names, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise QueryError(f"no principal {principal!r} in the account bundle{hint}")
+
+
+def can(g: AccessGraph, principal: str, action: str, resource: str = "*") -> Reach | None:
+    """Can the principal (directly or through the graph) call the action? With the path."""
+    node = _node(g, principal)
+    answer = who_can(g, action, resource)
+    return next((r for r in answer.principals if r.arn == node), None)
+
+
+def paths(
+    g: AccessGraph, principal: str, action: str, resource: str = "*", *, max_hops: int = 4
+) -> list[tuple[Hop, ...]]:
+    """Every simple path of at most ``max_hops`` steps from the principal to the action."""
+    source = _node(g, principal)
+    direct = _direct(g, action, resource)
+    view = nx.subgraph_view(g.graph, filter_edge=lambda a, b: g.graph[a][b]["kind"] in ACT_AS)
+    out: list[tuple[Hop, ...]] = []
+    for end, step in sorted(direct.items()):
+        if end == source:
+            out.append((_final(end, action, resource, step),))
+            continue
+        if max_hops < 2 or end not in view or source not in view:
+            continue
+        for chain in nx.all_simple_paths(view, source, end, cutoff=max_hops - 1):
+            hops = [_hop(g, a, b) for a, b in pairwise(chain)]
+            out.append((*hops, _final(end, action, resource, step)))
+    out.sort(key=lambda p: (len(p), [h.target for h in p]))
+    return out

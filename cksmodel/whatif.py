@@ -1,0 +1,1017 @@
+"""What-if analysis: change an account's policies hypothetically and see what follows.
+
+A :class:`Model` wraps an :class:`~cksmodel.bundle.Account`; :meth:`Model.what_if`
+returns a new model with some changes applied (the account it started from is
+never modified), which can be proved against specs and compared with the
+baseline (:meth:`Model.impact`, :func:`compare_reports`) or asked which
+permissions one principal gains or loses (:meth:`Model.diff`)::
+
+    model = Model.load("examples/cks-account")
+    wide = AddStatement(
+        principal="payments-app",
+        statement={"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+    )
+    model.impact(wide)                              # invariants that flip
+    model.diff(model.what_if(wide), "payments-app")  # actions gained or lost
+
+Policies are named as the bundle names them (``role/app/inline/Kms``,
+``managed/ARN``, ``key/KEY-ID/key-policy``, ...). Documents a change brings go
+through the policy builder, so they are checked like bundle files, and their
+spans name a synthetic source ``what-if:N`` for the N-th change; the JSON text
+of each source is in :attr:`Model.sources`. Bad references raise
+:class:`WhatIfError` naming what was expected, with close matches.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from cksmodel.build import policy_from_text
+from cksmodel.bundle import Account, IamPrincipal, Key, _GrantReader, load_bundle
+from cksmodel.catalog import get_catalog
+from cksmodel.errors import InputError
+from cksmodel.ir import Grant, Policy, PolicyType, Statement
+from cksmodel.jsontext import parse_json
+from cksmodel.prove import Prover, prove
+from cksmodel.query import Verdict
+from cksmodel.results import Location, ProveReport
+from cksmodel.spec import ResourceRef, Spec, load_spec
+
+__all__ = [
+    "AddGrant",
+    "AddStatement",
+    "AttachPolicy",
+    "Change",
+    "DetachPolicy",
+    "InvariantDelta",
+    "Model",
+    "PermissionDiff",
+    "RemoveStatement",
+    "ReplacePolicy",
+    "SetKeyPolicy",
+    "SetTrustPolicy",
+    "WhatIfError",
+    "WhatIfReport",
+    "compare_reports",
+    "default_specs",
+]
+
+Document = Mapping[str, Any] | str
+"""A policy document: Python objects, or JSON text as IAM returns it."""
+
+_T = TypeVar("_T")
+
+
+class WhatIfError(InputError):
+    """A change refers to something the account does not have, or brings a bad document."""
+
+    code = "E_WHATIF"
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def _choices(query: str, names: Iterable[str]) -> str:
+    """``did you mean ...?`` from close matches and names ending in the query, else the list."""
+    names = sorted(set(names))
+    folded = query.casefold()
+    close = [
+        n
+        for n in names
+        if n.casefold().startswith(folded) or n.casefold().endswith(("/" + folded, ":" + folded))
+    ]
+    close += difflib.get_close_matches(query, names, n=5, cutoff=0.6)
+    unique = list(dict.fromkeys(close))[:5]
+    if unique:
+        return "did you mean " + " or ".join(repr(n) for n in unique) + "?"
+    if not names:
+        return "there are none"
+    shown = ", ".join(repr(n) for n in names[:12])
+    return f"expected one of {shown}{', ...' if len(names) > 12 else ''}"
+
+
+def _principal(account: Account, ref: str, kind: str | None = None) -> IamPrincipal:
+    """A user or role by name, ``user/NAME``, ``role/NAME`` or ARN (a role if ``kind``)."""
+    wanted = kind or "user or role"
+    query = ref if kind is None or ref.startswith(("arn:", "user/", "role/")) else f"{kind}/{ref}"
+    try:
+        found = account.principal(query)
+    except InputError as exc:
+        raise WhatIfError(exc.message, code=exc.code) from None
+    if found is None or (kind is not None and found.kind != kind):
+        names = [p.name for p in account.principals if kind is None or p.kind == kind]
+        hint = _choices(ref, names)
+        if found is None and kind is not None:
+            found = account.principal(ref.rpartition("/")[2])
+        if found is not None:
+            hint = f"{found.name!r} is a {found.kind}; {hint}"
+        raise WhatIfError(
+            f"no {wanted} {ref!r} in account {account.account_id}; {hint}",
+            code="E_WHATIF_PRINCIPAL",
+        )
+    return found
+
+
+def _key(account: Account, ref: str) -> Key:
+    found = account.key(ref)
+    if found is None:
+        ids = [k.key_id for k in account.keys]
+        raise WhatIfError(
+            f"no KMS key {ref!r} (a key id or key ARN) in account {account.account_id}; "
+            f"{_choices(ref, ids)}",
+            code="E_WHATIF_KEY",
+        )
+    return found
+
+
+def _all_policies(account: Account) -> dict[str, Policy]:
+    """Every policy of the account by name (a name shared by several holders once)."""
+    found: dict[str, Policy] = {}
+
+    def note(policy: Policy) -> Policy:
+        found.setdefault(policy.name, policy)
+        return policy
+
+    _rewrite(account, note)
+    return found
+
+
+def _policy(account: Account, name: str) -> Policy:
+    """A policy by its bundle name (exactly, else case-insensitively if unambiguous)."""
+    policies = _all_policies(account)
+    if name in policies:
+        return policies[name]
+    folded = [p for n, p in policies.items() if n.casefold() == name.casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    raise WhatIfError(
+        f"no policy named {name!r} in account {account.account_id} (names look like "
+        f"role/NAME/inline/POLICY, managed/ARN, key/KEY-ID/key-policy); "
+        f"{_choices(name, policies)}",
+        code="E_WHATIF_POLICY",
+    )
+
+
+def _managed_arn(account: Account, ref: str) -> str:
+    """The ARN of a managed policy given by ARN, ``managed/ARN`` or name (with or without path)."""
+    arn = ref.removeprefix("managed/")
+    if arn in account.managed_policies:
+        return arn
+    folded = arn.casefold()
+    found = [
+        a
+        for a in account.managed_policies
+        if folded in (a.casefold(), a.partition(":policy/")[2].casefold(), _last(a).casefold())
+    ]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise WhatIfError(
+            f"{ref!r} names several managed policies: {', '.join(found)}; give the ARN",
+            code="E_AMBIGUOUS",
+        )
+    names = [*account.managed_policies, *(_last(a) for a in account.managed_policies)]
+    raise WhatIfError(
+        f"no managed policy {ref!r} in account {account.account_id}; {_choices(ref, names)}",
+        code="E_WHATIF_POLICY",
+    )
+
+
+def _last(arn: str) -> str:
+    return arn.rpartition("/")[2]
+
+
+def _aliases(name: str) -> tuple[str, ...]:
+    """A managed policy is one document, used as ``managed/ARN`` and as ``boundary/ARN``."""
+    for prefix in ("managed/", "boundary/"):
+        if name.startswith(prefix):
+            arn = name.removeprefix(prefix)
+            return (f"managed/{arn}", f"boundary/{arn}")
+    return (name,)
+
+
+# --------------------------------------------------------------------------- rewriting
+
+
+def _rewrite(value: _T, fn: Callable[[Policy], Policy]) -> _T:
+    """``value`` with every policy inside it replaced by ``fn(policy)``.
+
+    Walks the account's dataclasses, tuples and dicts; whatever holds no changed
+    policy is returned as is, so unchanged principals and keys stay shared.
+    """
+    if isinstance(value, Policy):
+        out: Any = fn(value)
+    elif isinstance(value, tuple):
+        items = tuple(_rewrite(v, fn) for v in value)
+        out = value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    elif isinstance(value, dict):
+        mapped = {k: _rewrite(v, fn) for k, v in value.items()}
+        out = value if all(mapped[k] is v for k, v in value.items()) else mapped
+    elif is_dataclass(value) and not isinstance(value, type | Grant):
+        changed = {}
+        for f in fields(value):
+            old = getattr(value, f.name)
+            new = _rewrite(old, fn)
+            if new is not old:
+                changed[f.name] = new
+        out = replace(value, **changed) if changed else value
+    else:
+        out = value
+    return cast(_T, out)
+
+
+def _rename(account: Account, built: Mapping[str, Policy]) -> Account:
+    """The account with each policy named in ``built`` replaced wherever it is held."""
+    return _rewrite(account, lambda p: built.get(p.name, p))
+
+
+def _with_principal(account: Account, old: IamPrincipal, new: IamPrincipal) -> Account:
+    principals = tuple(new if p is old else p for p in account.principals)
+    return replace(account, principals=principals)
+
+
+def _with_key(account: Account, old: Key, new: Key) -> Account:
+    return replace(account, keys=tuple(new if k is old else k for k in account.keys))
+
+
+# --------------------------------------------------------------------------- building
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Step:
+    """What applying one change needs: the account, and the change's number."""
+
+    account: Account
+    number: int
+
+    @property
+    def source(self) -> str:
+        return f"what-if:{self.number}"
+
+    def text(self, document: Document) -> str:
+        if isinstance(document, str):
+            return document
+        if not isinstance(document, Mapping):
+            raise WhatIfError(
+                f"expected a policy document (a dict or JSON text), not {type(document).__name__}",
+                code="E_WHATIF_DOCUMENT",
+            )
+        try:
+            return json.dumps(document, indent=2)
+        except (TypeError, ValueError) as exc:
+            raise WhatIfError(
+                f"the document is not JSON: {exc}", code="E_WHATIF_DOCUMENT"
+            ) from None
+
+    def build(self, text: str, policy_type: PolicyType, name: str) -> Policy:
+        """Parse and check a document as the bundle loader would, at ``what-if:N``."""
+        return policy_from_text(text, policy_type=policy_type, name=name, source=self.source)
+
+    def replace_documents(self, name: str, text: str) -> Account:
+        """Every use of the policy ``name`` (and its aliases) rebuilt from ``text``."""
+        policies = _all_policies(self.account)
+        built = {
+            alias: self.build(text, policies[alias].policy_type, alias)
+            for alias in _aliases(name)
+            if alias in policies
+        }
+        return _rename(self.account, built)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Applied:
+    account: Account
+    source: str | None = None
+    """The JSON text the change brought, if any (its spans point into it)."""
+
+
+def _summary(statement: Mapping[str, Any]) -> str:
+    """``Allow kms:* on *``: a statement in one line, for descriptions."""
+
+    def words(key: str) -> str:
+        value = statement.get(key)
+        text = ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+        return text if key in statement else f"all but {words('Not' + key)}"
+
+    action = words("Action") if {"Action", "NotAction"} & statement.keys() else "?"
+    where = f" on {words('Resource')}" if {"Resource", "NotResource"} & statement.keys() else ""
+    condition = " with conditions" if statement.get("Condition") else ""
+    return f"{statement.get('Effect', '?')} {action}{where}{condition}"
+
+
+# --------------------------------------------------------------------------- changes
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AddStatement:
+    """Add an identity policy statement to a user or role.
+
+    The statement goes into a new inline policy ``what-if-N`` (N: the change's
+    number), or into the principal's inline policy ``policy_name`` (its short
+    name or full bundle name).
+    """
+
+    principal: str
+    statement: Mapping[str, Any] = field(hash=False)
+    policy_name: str | None = None
+
+    def describe(self) -> str:
+        target = f"inline policy {self.policy_name}" if self.policy_name else "a new inline policy"
+        summary = _summary(self.statement) if isinstance(self.statement, Mapping) else "a statement"
+        return f"{self.principal}: add {summary} in {target}"
+
+    def _apply(self, step: _Step) -> _Applied:
+        principal = _principal(step.account, self.principal)
+        if not isinstance(self.statement, Mapping):
+            raise WhatIfError(
+                "expected one statement as a dict (Effect, Action, Resource), "
+                f"not {type(self.statement).__name__}",
+                code="E_WHATIF_DOCUMENT",
+            )
+        prefix = f"{principal.kind}/{principal.name}/inline/"
+        if self.policy_name is None:
+            name = f"{prefix}what-if-{step.number}"
+            existing = None
+            version: str | None = "2012-10-17"
+        else:
+            wanted = self.policy_name.removeprefix(prefix).casefold()
+            inline = [p for p in principal.policies if p.name.startswith(prefix)]
+            existing = next((p for p in inline if p.name[len(prefix) :].casefold() == wanted), None)
+            if existing is None:
+                short = [p.name[len(prefix) :] for p in inline]
+                raise WhatIfError(
+                    f"{principal.kind} {principal.name} has no inline policy "
+                    f"{self.policy_name!r}; {_choices(self.policy_name, short)} "
+                    "(leave policy_name out for a new inline policy)",
+                    code="E_WHATIF_POLICY",
+                )
+            name, version = existing.name, existing.version
+            sid = self.statement.get("Sid")
+            if sid is not None and any(s.sid == sid for s in existing.statements):
+                raise WhatIfError(
+                    f"{name} already has a statement with Sid {sid!r}; Sids are "
+                    "unique within a policy",
+                    code="E_WHATIF_STATEMENT",
+                )
+        document: dict[str, Any] = {"Statement": [dict(self.statement)]}
+        if version is not None:
+            document = {"Version": version, **document}
+        text = step.text(document)
+        built = step.build(text, PolicyType.IDENTITY, name)
+        if existing is None:
+            new = replace(principal, policies=(*principal.policies, built))
+            return _Applied(account=_with_principal(step.account, principal, new), source=text)
+        index = max((s.index for s in existing.statements), default=-1) + 1
+        added = replace(built.statements[0], index=index)
+        merged = replace(existing, statements=(*existing.statements, added))
+        return _Applied(account=_rename(step.account, {name: merged}), source=text)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RemoveStatement:
+    """Remove one statement, by index (its position in the document) or Sid, from a policy."""
+
+    policy_name: str
+    statement: int | str
+
+    def describe(self) -> str:
+        which = self.statement if isinstance(self.statement, int) else repr(self.statement)
+        return f"remove statement {which} from {self.policy_name}"
+
+    def _apply(self, step: _Step) -> _Applied:
+        policy = _policy(step.account, self.policy_name)
+        if isinstance(self.statement, bool) or not isinstance(self.statement, int | str):
+            raise WhatIfError(
+                f"expected a statement index (int) or Sid (str), not {self.statement!r}",
+                code="E_WHATIF_STATEMENT",
+            )
+
+        by_index = isinstance(self.statement, int)
+
+        def chosen(s: Statement) -> bool:
+            return (s.index if by_index else s.sid) == self.statement
+
+        if sum(chosen(s) for s in policy.statements) != 1:
+            have = ", ".join(
+                f"{s.index}" + (f" (Sid {s.sid!r})" if s.sid else "") for s in policy.statements
+            )
+            raise WhatIfError(
+                f"{policy.name} has no single statement {self.statement!r}; its statements are "
+                f"{have or 'none'}",
+                code="E_WHATIF_STATEMENT",
+            )
+        built = {
+            alias: replace(p, statements=tuple(s for s in p.statements if not chosen(s)))
+            for alias, p in _all_policies(step.account).items()
+            if alias in _aliases(policy.name)
+        }
+        return _Applied(account=_rename(step.account, built))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReplacePolicy:
+    """Replace a policy's document everywhere it applies (a managed policy: in every holder)."""
+
+    policy_name: str
+    document: Document = field(hash=False)
+
+    def describe(self) -> str:
+        return f"replace the document of {self.policy_name}"
+
+    def _apply(self, step: _Step) -> _Applied:
+        policy = _policy(step.account, self.policy_name)
+        text = step.text(self.document)
+        return _Applied(account=step.replace_documents(policy.name, text), source=text)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AttachPolicy:
+    """Attach a managed policy of the account (by ARN, ``managed/ARN`` or name) to a principal."""
+
+    principal: str
+    policy: str
+
+    def describe(self) -> str:
+        return f"attach {self.policy} to {self.principal}"
+
+    def _apply(self, step: _Step) -> _Applied:
+        principal = _principal(step.account, self.principal)
+        arn = _managed_arn(step.account, self.policy)
+        if any(p.name == f"managed/{arn}" for p in principal.policies):
+            raise WhatIfError(
+                f"{arn} already applies to {principal.kind} {principal.name}",
+                code="E_WHATIF_ATTACHED",
+            )
+        policies = (*principal.policies, step.account.managed_policies[arn])
+        new = replace(principal, policies=policies)
+        return _Applied(account=_with_principal(step.account, principal, new))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DetachPolicy:
+    """Detach a managed policy from a principal.
+
+    The account model does not record whether a user's managed policy was
+    attached to the user or to one of its groups; either way it stops applying.
+    """
+
+    principal: str
+    policy: str
+
+    def describe(self) -> str:
+        return f"detach {self.policy} from {self.principal}"
+
+    def _apply(self, step: _Step) -> _Applied:
+        principal = _principal(step.account, self.principal)
+        arn = _managed_arn(step.account, self.policy)
+        kept = tuple(p for p in principal.policies if p.name != f"managed/{arn}")
+        if len(kept) == len(principal.policies):
+            attached = [
+                p.name.removeprefix("managed/")
+                for p in principal.policies
+                if p.name.startswith("managed/")
+            ]
+            raise WhatIfError(
+                f"{arn} is not attached to {principal.kind} {principal.name}; "
+                f"{_choices(self.policy, attached)}",
+                code="E_WHATIF_NOT_ATTACHED",
+            )
+        new = replace(principal, policies=kept)
+        return _Applied(account=_with_principal(step.account, principal, new))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AddGrant:
+    """Add a KMS grant on a key, as ``aws kms list-grants`` would print it.
+
+    ``grantee`` is a principal of the account (name or ARN) or any ARN;
+    ``operations`` are grant operations (``Decrypt`` or ``kms:Decrypt``);
+    ``constraints`` is ``{"EncryptionContextEquals" | "EncryptionContextSubset": {...}}``.
+    """
+
+    key: str
+    grantee: str
+    operations: Sequence[str] = field(hash=False)
+    constraints: Mapping[str, Mapping[str, str]] | None = field(default=None, hash=False)
+
+    def describe(self) -> str:
+        ops = [self.operations] if isinstance(self.operations, str) else list(self.operations)
+        limits = f" with {', '.join(self.constraints)}" if self.constraints else ""
+        return f"grant {self.grantee} {', '.join(ops)} on key {self.key}{limits}"
+
+    def _apply(self, step: _Step) -> _Applied:
+        key = _key(step.account, self.key)
+        parts = self.grantee.split(":", 5)
+        if len(parts) == 6 and (parts[4] != step.account.account_id or parts[5] == "root"):
+            grantee = self.grantee
+        else:
+            grantee = _principal(step.account, self.grantee).arn
+        ops = [self.operations] if isinstance(self.operations, str) else list(self.operations)
+        raw: dict[str, Any] = {
+            "KeyId": key.arn,
+            "Name": f"what-if-{step.number}",
+            "GranteePrincipal": grantee,
+            "Operations": [op.removeprefix("kms:") if isinstance(op, str) else op for op in ops],
+        }
+        if self.constraints is not None:
+            raw["Constraints"] = self.constraints
+        text = step.text({"Grants": [raw]})
+        grants = parse_json(text, step.source)["Grants"]
+        try:
+            grant = _GrantReader(step.source).grant(grants[0], grants, 0)
+        except InputError as exc:
+            raise WhatIfError(exc.message, span=exc.span, code="E_WHATIF_GRANT") from None
+        new = replace(key, grants=(*key.grants, replace(grant, index=len(key.grants))))
+        return _Applied(account=_with_key(step.account, key, new), source=text)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SetTrustPolicy:
+    """Replace a role's trust policy (who can assume it)."""
+
+    role: str
+    document: Document = field(hash=False)
+
+    def describe(self) -> str:
+        return f"set the trust policy of role {self.role}"
+
+    def _apply(self, step: _Step) -> _Applied:
+        role = _principal(step.account, self.role, "role")
+        text = step.text(self.document)
+        trust = step.build(text, PolicyType.TRUST, f"role/{role.name}/trust")
+        new = replace(role, trust_policy=trust)
+        return _Applied(account=_with_principal(step.account, role, new), source=text)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SetKeyPolicy:
+    """Replace a KMS key's key policy."""
+
+    key: str
+    document: Document = field(hash=False)
+
+    def describe(self) -> str:
+        return f"set the key policy of key {self.key}"
+
+    def _apply(self, step: _Step) -> _Applied:
+        key = _key(step.account, self.key)
+        text = step.text(self.document)
+        policy = step.build(text, PolicyType.KEY, f"key/{key.key_id}/key-policy")
+        return _Applied(
+            account=_with_key(step.account, key, replace(key, policy=policy)), source=text
+        )
+
+
+Change = (
+    AddStatement
+    | RemoveStatement
+    | ReplacePolicy
+    | AttachPolicy
+    | DetachPolicy
+    | AddGrant
+    | SetTrustPolicy
+    | SetKeyPolicy
+)
+"""Any change :meth:`Model.what_if` accepts."""
+
+_CHANGE_TYPES = (
+    AddStatement,
+    RemoveStatement,
+    ReplacePolicy,
+    AttachPolicy,
+    DetachPolicy,
+    AddGrant,
+    SetTrustPolicy,
+    SetKeyPolicy,
+)
+
+
+# --------------------------------------------------------------------------- specs
+
+
+@cache
+def default_specs() -> tuple[Spec, ...]:
+    """The custom key store invariants shipped with the package (``specs/cks.spec``)."""
+    packaged = resources.files("cksmodel") / "specs" / "cks.spec"
+    if packaged.is_file():
+        return (load_spec(Path(str(packaged))),)
+    return (load_spec(Path(__file__).resolve().parent.parent / "specs" / "cks.spec"),)
+
+
+# --------------------------------------------------------------------------- comparing proofs
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InvariantDelta:
+    """One invariant's verdict before and after (``None``: not in that report).
+
+    ``counterexamples`` and ``locations`` are those of the after side.
+    """
+
+    name: str
+    title: str
+    before: Verdict | None
+    after: Verdict | None
+    counterexamples: tuple[dict[str, Any], ...] = ()
+    locations: tuple[Location, ...] = ()
+
+    @property
+    def flipped(self) -> bool:
+        """Proved on both sides, with different verdicts."""
+        return None not in (self.before, self.after) and self.before != self.after
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "before": None if self.before is None else self.before.value,
+            "after": None if self.after is None else self.after.value,
+            "flipped": self.flipped,
+            "counterexamples": list(self.counterexamples),
+            "locations": [loc.to_json() for loc in self.locations],
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WhatIfReport:
+    """Every invariant's verdict before and after some changes."""
+
+    invariants: tuple[InvariantDelta, ...]
+    changes: tuple[str, ...] = ()
+    """Descriptions of the changes, when known."""
+
+    @property
+    def flipped(self) -> tuple[InvariantDelta, ...]:
+        """The invariants whose verdict changed."""
+        return tuple(d for d in self.invariants if d.flipped)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "changes": list(self.changes),
+            "flipped": [d.name for d in self.flipped],
+            "invariants": [d.to_json() for d in self.invariants],
+        }
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for d in self.invariants:
+            mark = ' style="background:#fff8c5"' if d.flipped else ""
+            rows.append(
+                f"<tr{mark}>{_td(_code(d.name))}{_td(html.escape(d.title))}"
+                f"{_td(_badge(d.before))}{_td(_badge(d.after))}</tr>"
+            )
+        parts = [
+            _changes_html(self.changes),
+            f"<div>{len(self.flipped)} of {len(self.invariants)} invariants flipped</div>",
+            _table(("invariant", "title", "before", "after"), rows),
+        ]
+        for d in self.flipped:
+            parts.append(
+                f'<div style="margin-top:6px"><strong>{_code(d.name)}</strong> '
+                f"{_badge(d.before)} &rarr; {_badge(d.after)}</div>"
+            )
+            parts += [
+                f'<pre style="{_PRE}">{html.escape(json.dumps(c, indent=2))}</pre>'
+                for c in d.counterexamples
+            ]
+            if d.locations:
+                items = "".join(
+                    f"<li>{_code(str(loc.span))} {html.escape(loc.description)}</li>"
+                    for loc in d.locations
+                )
+                parts.append(f'<ul style="margin:2px 0">{items}</ul>')
+        return f'<div style="{_BOX}">' + "".join(parts) + "</div>"
+
+
+def compare_reports(before: ProveReport, after: ProveReport) -> WhatIfReport:
+    """Pair the invariants of two reports by name (in order, if a name repeats).
+
+    An invariant in one report only is listed with ``None`` on the other side and
+    does not count as flipped, so a baseline of a whole spec can be compared with
+    a proof of a few of its invariants.
+    """
+    earlier: dict[str, list[Any]] = {}
+    for result in before.results:
+        earlier.setdefault(result.name, []).append(result)
+    rows = []
+    for result in after.results:
+        queue = earlier.get(result.name, [])
+        old = queue.pop(0) if queue else None
+        rows.append(
+            InvariantDelta(
+                name=result.name,
+                title=result.title,
+                before=None if old is None else old.verdict,
+                after=result.verdict,
+                counterexamples=result.counterexamples,
+                locations=result.locations,
+            )
+        )
+    rows += [
+        InvariantDelta(name=r.name, title=r.title, before=r.verdict, after=None)
+        for queue in earlier.values()
+        for r in queue
+    ]
+    return WhatIfReport(invariants=tuple(rows))
+
+
+# --------------------------------------------------------------------------- permission diff
+
+Access = tuple[str, str]
+"""(action, resource): the resource is ``*`` or a key ARN."""
+
+DIFF_SERVICES = ("kms", "cloudhsm")
+DIFF_ACTIONS = ("iam:PassRole", "iam:CreateServiceLinkedRole", "sts:AssumeRole")
+"""With every action of :data:`DIFF_SERVICES`: what :meth:`Model.diff` checks by default."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PermissionDiff:
+    """Which (action, resource) pairs a principal gains or loses; ``undecided`` where
+    either side's answer is not known (a timeout or an approximation)."""
+
+    principal: str
+    gained: tuple[Access, ...] = ()
+    lost: tuple[Access, ...] = ()
+    undecided: tuple[Access, ...] = ()
+    checked: int = 0
+    time_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        def pairs(items: tuple[Access, ...]) -> list[dict[str, str]]:
+            return [{"action": a, "resource": r} for a, r in items]
+
+        return {
+            "principal": self.principal,
+            "gained": pairs(self.gained),
+            "lost": pairs(self.lost),
+            "undecided": pairs(self.undecided),
+            "checked": self.checked,
+            "time_s": round(self.time_s, 3),
+        }
+
+    def _repr_html_(self) -> str:
+        rows = [
+            f"<tr>{_td(_pill(word, colour))}{_td(_code(action))}{_td(_code(resource))}</tr>"
+            for word, colour, items in (
+                ("gained", _GREEN, self.gained),
+                ("lost", _RED, self.lost),
+                ("undecided", _AMBER, self.undecided),
+            )
+            for action, resource in items
+        ]
+        head = (
+            f"<div>{_code(self.principal)}: {len(self.gained)} gained, {len(self.lost)} lost, "
+            f"{len(self.undecided)} undecided of {self.checked} checked</div>"
+        )
+        body = _table(("", "action", "resource"), rows) if rows else "<div>no change</div>"
+        return f'<div style="{_BOX}">{head}{body}</div>'
+
+
+def _diff_actions(actions: Sequence[str] | None) -> tuple[str, ...]:
+    catalog = get_catalog()
+    if actions is None:
+        names = [a for s in DIFF_SERVICES for a in catalog.actions_of(s)]
+        return (*names, *DIFF_ACTIONS)
+    out: list[str] = []
+    for pattern in [actions] if isinstance(actions, str) else actions:
+        found = catalog.expand(pattern)
+        service = pattern.partition(":")[0]
+        if not found and ":" in pattern and not catalog.has_service(service):
+            raise WhatIfError(
+                f"{pattern!r}: no service {service!r}; {_choices(service, catalog.services())}",
+                code="E_WHATIF_ACTION",
+            )
+        if not found:
+            known = (
+                catalog.actions_of(service) if ":" in pattern else catalog.expand(f"*:{pattern}")
+            )
+            raise WhatIfError(
+                f"{pattern!r} names no action (expected service:Action); "
+                f"{_choices(pattern, known)}",
+                code="E_WHATIF_ACTION",
+            )
+        out += found
+    return tuple(dict.fromkeys(out))
+
+
+def _allowed(
+    prover: Prover, who: IamPrincipal, actions: Sequence[str], resource: str
+) -> dict[str, bool | None]:
+    """Whether ``who`` can call each action on the resource (``*`` or a key ARN).
+
+    Asks about a group of actions at once: a group that is denied needs one
+    question, and an allowed one names the action that is (the replayed
+    request's), which leaves the group; an undecided group is halved.
+    """
+    ref = (
+        ResourceRef(kind="text", text="*")
+        if resource == "*"
+        else ResourceRef(kind="key", text=resource)
+    )
+    out: dict[str, bool | None] = {}
+    pending = [tuple(actions)]
+    while pending:
+        group = pending.pop()
+        if not group:
+            continue
+        answer = prover.can(who, group, ref, (), None, readable=False)
+        if answer.value is False or len(group) == 1:
+            out.update(dict.fromkeys(group, answer.value))
+            continue
+        called = {str(e.get("request", {}).get("action", "")).lower() for e in answer.evidence}
+        witness = [a for a in group if a.lower() in called] if answer.value else []
+        if witness:
+            out.update(dict.fromkeys(witness, True))
+            pending.append(tuple(a for a in group if a not in witness))
+        else:
+            half = len(group) // 2
+            pending += [group[:half], group[half:]]
+    return out
+
+
+def _on_keys(action: str) -> bool:
+    """Whether the action can name a KMS key (unknown actions: assumed so)."""
+    info = get_catalog().action(action)
+    return info is None or "key" in info.resource_types
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Model:
+    """An account, possibly with hypothetical changes; never modified in place."""
+
+    account: Account = field(repr=False)
+    changes: tuple[Change, ...] = ()
+    baseline: Account | None = field(default=None, repr=False)
+    """The account before ``changes`` (``None``: ``account`` itself)."""
+    sources: Mapping[str, str] = field(default_factory=dict, repr=False, hash=False)
+    """The JSON text of each ``what-if:N`` source that spans point into."""
+
+    @classmethod
+    def load(cls, path: str | Path) -> Model:
+        """The model of an account bundle directory."""
+        return cls(account=load_bundle(path))
+
+    @property
+    def original(self) -> Account:
+        """The account before any change."""
+        return self.account if self.baseline is None else self.baseline
+
+    def what_if(self, *changes: Change) -> Model:
+        """A new model with ``changes`` applied in order after this model's own."""
+        account = self.account
+        sources = dict(self.sources)
+        for number, change in enumerate(changes, start=len(self.changes) + 1):
+            if not isinstance(change, _CHANGE_TYPES):
+                raise WhatIfError(
+                    f"change {number}: expected one of "
+                    f"{', '.join(t.__name__ for t in _CHANGE_TYPES)}, not {change!r}",
+                    code="E_WHATIF_CHANGE",
+                )
+            step = _Step(account=account, number=number)
+            try:
+                applied = change._apply(step)
+            except InputError as exc:
+                what = f"change {number} ({change.describe()}): {exc.message}"
+                raise WhatIfError(what, span=exc.span, code=exc.code) from None
+            account = applied.account
+            if applied.source is not None:
+                sources[step.source] = applied.source
+        return Model(
+            account=account,
+            changes=(*self.changes, *changes),
+            baseline=self.original,
+            sources=sources,
+        )
+
+    def without(self, *changes: Change) -> Model:
+        """This model's changes except ``changes``, replayed on the original account."""
+        kept = [c for c in self.changes if c not in changes]
+        return Model(account=self.original).what_if(*kept)
+
+    def prove(self, specs: Sequence[Spec] | None = None, *, timeout: float = 30.0) -> ProveReport:
+        """Prove the specs' invariants (default: :func:`default_specs`) against the account."""
+        return prove(default_specs() if specs is None else specs, self.account, timeout=timeout)
+
+    def impact(
+        self,
+        *changes: Change,
+        specs: Sequence[Spec] | None = None,
+        timeout: float = 30.0,
+        baseline: ProveReport | None = None,
+    ) -> WhatIfReport:
+        """Prove this model and the model with ``changes``, and compare.
+
+        ``baseline``, a report of this model on the same specs, saves proving it again.
+        """
+        changed = self.what_if(*changes)
+        before = baseline if baseline is not None else self.prove(specs, timeout=timeout)
+        report = compare_reports(before, changed.prove(specs, timeout=timeout))
+        return replace(report, changes=tuple(c.describe() for c in changes))
+
+    def diff(
+        self,
+        other: Model,
+        principal: str,
+        *,
+        actions: Sequence[str] | None = None,
+        timeout: float = 30.0,
+    ) -> PermissionDiff:
+        """What ``principal`` can do in ``other`` and not here (gained), and the reverse (lost).
+
+        Each action (default: every ``kms:`` and ``cloudhsm:`` action and
+        :data:`DIFF_ACTIONS`) is asked on resource ``*`` and, if it can name a
+        key, on each key both accounts have.
+        """
+        start = time.monotonic()
+        names = _diff_actions(actions)
+        sides = [(m.account, _principal(m.account, principal)) for m in (self, other)]
+        arns = sorted({k.arn for k in self.account.keys} & {k.arn for k in other.account.keys})
+        pairs = [(a, "*") for a in names] + [(a, k) for a in names if _on_keys(a) for k in arns]
+        spec = Spec(source="what-if", personas={}, invariants=())
+        answers = []
+        for account, who in sides:
+            prover = Prover(spec, account, timeout=timeout, max_counterexamples=1)
+            found: dict[Access, bool | None] = {}
+            for resource in ("*", *arns):
+                asked = [a for a, r in pairs if r == resource]
+                for action, value in _allowed(prover, who, asked, resource).items():
+                    found[action, resource] = value
+            answers.append([found[pair] for pair in pairs])
+        gained, lost, undecided = [], [], []
+        for pair, old, new in zip(pairs, answers[0], answers[1], strict=True):
+            if old is None or new is None:
+                undecided.append(pair)
+            elif new and not old:
+                gained.append(pair)
+            elif old and not new:
+                lost.append(pair)
+        return PermissionDiff(
+            principal=sides[1][1].arn,
+            gained=tuple(sorted(gained)),
+            lost=tuple(sorted(lost)),
+            undecided=tuple(sorted(undecided)),
+            checked=len(pairs),
+            time_s=time.monotonic() - start,
+        )
+
+
+# --------------------------------------------------------------------------- HTML
+
+_GREEN = "#1a7f37"
+_RED = "#cf222e"
+_AMBER = "#e3a008"
+_GREY = "#6e7781"
+_VERDICT_COLOURS = {Verdict.PROVED: _GREEN, Verdict.REFUTED: _RED, Verdict.UNKNOWN: _AMBER}
+_BOX = "font-family:system-ui,sans-serif;font-size:13px;line-height:1.5"
+_CELL = "border:1px solid #d0d7de;padding:2px 8px;text-align:left;vertical-align:top"
+_PRE = "margin:2px 0;padding:4px;background:#f6f8fa;font-size:12px"
+
+
+def _pill(word: str, colour: str) -> str:
+    style = (
+        f"background:{colour};color:#fff;border-radius:10px;padding:1px 8px;"
+        "font-weight:600;font-size:12px;white-space:nowrap"
+    )
+    return f'<span style="{style}">{html.escape(word)}</span>'
+
+
+def _badge(verdict: Verdict | None) -> str:
+    if verdict is None:
+        return _pill("absent", _GREY)
+    return _pill(verdict.value, _VERDICT_COLOURS[verdict])
+
+
+def _code(text: str) -> str:
+    return f"<code>{html.escape(text)}</code>"
+
+
+def _td(content: str) -> str:
+    return f'<td style="{_CELL}">{content}</td>'
+
+
+def _table(headers: Sequence[str], rows: Sequence[str]) -> str:
+    head = "".join(f'<th style="{_CELL}">{html.escape(h)}</th>' for h in headers)
+    return (
+        '<table style="border-collapse:collapse;margin:4px 0">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _changes_html(changes: Sequence[str]) -> str:
+    if not changes:
+        return ""
+    items = "".join(f"<li>{html.escape(c)}</li>" for c in changes)
+    return f'<div><strong>What if</strong><ul style="margin:2px 0">{items}</ul></div>'
