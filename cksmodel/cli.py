@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from cksmodel import __version__
 
 if TYPE_CHECKING:
+    from cksmodel.graph import AccessGraph, Reach, WhoCan
     from cksmodel.ir import PolicyType
 
 EXIT_OK = 0
@@ -208,6 +209,128 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _load_graph(args: argparse.Namespace) -> AccessGraph:
+    from pathlib import Path
+
+    from cksmodel.bundle import load_bundle
+    from cksmodel.graph import build_graph
+
+    account = load_bundle(Path(args.account or _shipped("examples/cks-account")))
+    for warning in account.warnings:
+        print(f"cksmodel {args.command}: warning: {warning}", file=sys.stderr)
+    return build_graph(account, timeout=args.timeout)
+
+
+def _path_lines(reach: Reach) -> list[str]:
+    lines = []
+    for n, hop in enumerate(reach.path, 1):
+        where = f" at {hop.file}:{hop.line}:{hop.column}" if hop.line >= 0 else ""
+        statement = f"{hop.policy} statement {hop.statement_index}" if hop.policy else ""
+        sid = f" ({hop.sid})" if hop.sid else ""
+        lines.append(f"    {n}. {hop.source} -> {hop.target}  [{hop.via}, {hop.status}]")
+        if statement:
+            lines.append(f"       {statement}{sid}{where}")
+        if hop.condition:
+            lines.append(f"       when {hop.condition}")
+        if hop.reason:
+            lines.append(f"       note: {hop.reason}")
+    return lines
+
+
+def _who_can_text(answer: WhoCan) -> str:
+    lines = [f"who can {answer.action} on {answer.resource}:"]
+    for r in answer.principals:
+        how = "directly" if r.direct else f"through {len(r.path) - 1} step(s)"
+        state = "" if r.decided else "  (undecided: may reach)"
+        lines.append(f"  {r.label}  {how}{state}")
+        lines += _path_lines(r)
+    direct = sum(1 for r in answer.principals if r.direct)
+    undecided = sum(1 for r in answer.principals if not r.decided)
+    lines.append(
+        f"{len(answer.principals)} principal(s): {direct} directly, "
+        f"{len(answer.principals) - direct} through escalation, {undecided} undecided"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _cmd_who_can(args: argparse.Namespace) -> int:
+    import json
+
+    from cksmodel.graph import who_can
+    from cksmodel.report import write_output
+
+    g = _load_graph(args)
+    answer = who_can(
+        g,
+        args.action,
+        args.resource,
+        transitive=not args.direct_only,
+        max_hops=args.max_hops,
+    )
+    if args.format == "json":
+        text = json.dumps(answer.to_json(), indent=2) + "\n"
+    else:
+        text = _who_can_text(answer)
+    write_output(text, args.output)
+    return EXIT_UNKNOWN if any(not r.decided for r in answer.principals) else EXIT_OK
+
+
+def _cmd_can(args: argparse.Namespace) -> int:
+    import json
+
+    from cksmodel.graph import can
+    from cksmodel.report import write_output
+
+    g = _load_graph(args)
+    reach = can(g, args.principal, args.action, args.resource)
+    if args.format == "json":
+        payload: dict[str, object] = {
+            "can": reach is not None and reach.decided,
+            "undecided": bool(reach and not reach.decided),
+        }
+        payload["path"] = [h.to_json() for h in reach.path] if reach else []
+        text = json.dumps(payload, indent=2) + "\n"
+    elif reach is None:
+        text = f"{args.principal} cannot {args.action} on {args.resource}\n"
+    else:
+        verb = "can" if reach.decided else "may (undecided)"
+        text = (
+            "\n".join(
+                [f"{args.principal} {verb} {args.action} on {args.resource}", *_path_lines(reach)]
+            )
+            + "\n"
+        )
+    write_output(text, args.output)
+    if reach is None:
+        return EXIT_FINDINGS
+    return EXIT_OK if reach.decided else EXIT_UNKNOWN
+
+
+def _cmd_graph(args: argparse.Namespace) -> int:
+    import json
+
+    from cksmodel.graph.query import add_action
+    from cksmodel.graph.render import focus, to_dot, to_graphml, to_html, to_json
+    from cksmodel.report import write_output
+
+    g = _load_graph(args)
+    graph = g.graph
+    if args.focus:
+        if ":" in args.focus and not args.focus.startswith("arn:"):
+            add_action(g, args.focus)
+        graph = focus(graph, args.focus)
+    if args.format == "dot":
+        text = to_dot(graph)
+    elif args.format == "graphml":
+        text = to_graphml(graph)
+    elif args.format == "html":
+        text = to_html(graph, title=str(g.graph.graph["title"]))
+    else:
+        text = json.dumps(to_json(graph), indent=2) + "\n"
+    write_output(text, args.output)
+    return EXIT_OK
+
+
 def _seconds(text: str) -> float:
     """A positive, finite number of seconds."""
     import math
@@ -395,6 +518,60 @@ def _parser() -> argparse.ArgumentParser:
         help="counterexamples to report per refuted invariant",
     )
     prove.set_defaults(run=_cmd_prove)
+
+    def graph_options(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+        p.add_argument(
+            "--account", metavar="BUNDLE", help="account bundle directory (default: the example)"
+        )
+        p.add_argument("--format", choices=formats, default=formats[0])
+        p.add_argument("--output", metavar="FILE", help="write the result here instead of stdout")
+        p.add_argument(
+            "--timeout", type=_seconds, default=30.0, metavar="S", help="seconds per solver query"
+        )
+
+    who = sub.add_parser(
+        "who-can",
+        help="every principal that can call an action, directly or through escalation",
+        description=(
+            "Every principal of the account bundle (and outside it) that can call the action "
+            "on the resource, directly or by becoming someone who can, each with its shortest "
+            "justified path. Exit 0 answered, 3 some principal is undecided, 2 invalid input."
+        ),
+    )
+    who.add_argument("action", help="one API action, e.g. kms:DeleteCustomKeyStore")
+    who.add_argument("resource", nargs="?", default="*", help="resource ARN or key id (default *)")
+    who.add_argument("--direct-only", action="store_true", help="no escalation paths")
+    who.add_argument("--max-hops", type=_count, metavar="K", help="longest escalation path")
+    graph_options(who, ("text", "json"))
+    who.set_defaults(run=_cmd_who_can)
+
+    can_ = sub.add_parser(
+        "can",
+        help="can one principal call an action, directly or through escalation?",
+        description=(
+            "Can the principal (ARN, user/NAME, role/NAME or name) call the action on the "
+            "resource, directly or through escalation? Prints the path. Exit 0 yes, 1 no, "
+            "3 undecided, 2 invalid input."
+        ),
+    )
+    can_.add_argument("principal")
+    can_.add_argument("action")
+    can_.add_argument("resource", nargs="?", default="*")
+    graph_options(can_, ("text", "json"))
+    can_.set_defaults(run=_cmd_can)
+
+    graph = sub.add_parser(
+        "graph",
+        help="the reachability graph: DOT, GraphML, JSON or an interactive HTML page",
+        description=(
+            "Who can act as whom in the account, every edge with the statement that allows it. "
+            "--focus keeps one principal's ancestors and descendants, or everyone who can "
+            "reach an action."
+        ),
+    )
+    graph.add_argument("--focus", metavar="PRINCIPAL|ACTION", help="keep only what leads there")
+    graph_options(graph, ("dot", "graphml", "json", "html"))
+    graph.set_defaults(run=_cmd_graph)
     return parser
 
 

@@ -99,6 +99,8 @@ class AccessGraph:
         self.actors: dict[str, Actor] = {}
         self._by_base: dict[str, IamPrincipal] = {p.arn: p for p in account.principals}
         self._checked: set[tuple[str, str]] = set()
+        self.direct: dict[tuple[str, str], dict[str, Step]] = {}
+        """Actors that can call (action, resource) themselves, filled by the queries."""
         self.stats = BuildStats(seconds=0.0, actors=0, edges=0, questions=0, undecided=0)
 
     # ---------------------------------------------------------------- building

@@ -23,7 +23,17 @@ from cksmodel.evaluate import TRUST_ACTIONS
 from cksmodel.graph.build import ACT_AS, AccessGraph
 from cksmodel.graph.edges import Step
 
-__all__ = ["Hop", "Reach", "WhoCan", "action_node", "can", "paths", "who_can"]
+__all__ = [
+    "Hop",
+    "QueryError",
+    "Reach",
+    "WhoCan",
+    "action_node",
+    "add_action",
+    "can",
+    "paths",
+    "who_can",
+]
 
 ENTRY_KINDS = frozenset({"user", "role", "account", "service", "federated", "anonymous"})
 """Node kinds that are principals in their own right (not modified states, not groups)."""
@@ -141,9 +151,12 @@ def _targets(g: AccessGraph, action: str, resource: str) -> dict[str, Target]:
 
 
 def _direct(g: AccessGraph, action: str, resource: str) -> dict[str, Step]:
-    """Actors that can call the action themselves (cached on the graph)."""
-    cache: dict[tuple[str, str], dict[str, Step]] = g.graph.graph.setdefault("_direct", {})
-    found = cache.get((action, resource))
+    """Actors that can call the action themselves (cached on the graph).
+
+    On resource ``*`` an outsider's call is about its own account, so only the
+    bundle's principals count; on a resource of the account, outsiders count too.
+    """
+    found = g.direct.get((action, resource))
     if found is not None:
         return found
     _check_action(action)
@@ -155,12 +168,12 @@ def _direct(g: AccessGraph, action: str, resource: str) -> dict[str, Step]:
         else "identity"
     )
     for actor_id, actor in g.actors.items():
-        if actor.kind == "federated":
+        if actor.kind == "federated" or (resource == "*" and not actor.internal):
             continue
         step = g.decider.decide(actor, (action,), targets[actor_id], prefer=prefer)
         if step.holds is not False:
             found[actor_id] = step
-    cache[(action, resource)] = found
+    g.direct[(action, resource)] = found
     return found
 
 
@@ -217,8 +230,16 @@ def _act_predecessors(g: AccessGraph, node: str) -> Iterator[tuple[str, bool, in
             yield source, d["status"] == "holds", max(1, len(requires))
 
 
-def who_can(g: AccessGraph, action: str, resource: str = "*", *, transitive: bool = True) -> WhoCan:
-    """Every principal that can call the action on the resource, with a cheapest path.
+def who_can(
+    g: AccessGraph,
+    action: str,
+    resource: str = "*",
+    *,
+    transitive: bool = True,
+    max_hops: int | None = None,
+) -> WhoCan:
+    """Every principal that can call the action on the resource, with a cheapest path
+    (of at most ``max_hops`` steps before the call, when given).
 
     A decided path is preferred to a shorter undecided one.
     """
@@ -239,9 +260,11 @@ def who_can(g: AccessGraph, action: str, resource: str = "*", *, transitive: boo
                     g.graph[a][b]["status"] == "holds" for a, b in pairwise(chain)
                 )
                 best[node] = (decided, chain)
-            if not transitive:
+            if not transitive or (max_hops is not None and cost >= max_hops):
                 continue
             for source, holds, weight in sorted(_act_predecessors(g, node)):
+                if max_hops is not None and cost + weight > max_hops:
+                    continue
                 if source not in settled and (holds or not decided_pass):
                     heapq.heappush(heap, (cost + weight, [source, *chain]))
     out = []
@@ -269,6 +292,22 @@ def who_can(g: AccessGraph, action: str, resource: str = "*", *, transitive: boo
         transitive=transitive,
         warnings=g.account.warnings,
     )
+
+
+def add_action(g: AccessGraph, action: str, resource: str = "*") -> str:
+    """Put the action on the graph as a node, with an edge from every direct caller."""
+    node = action_node(action, resource)
+    g.graph.add_node(
+        node,
+        kind="action",
+        label=f"{action} on {resource}",
+        arn="",
+        account="",
+        service_linked=False,
+    )
+    for actor_id, step in sorted(_direct(g, action, resource).items()):
+        g.graph.add_edge(actor_id, node, kind="action", via=action, **step.attrs())
+    return node
 
 
 def _node(g: AccessGraph, principal: str) -> str:

@@ -1,0 +1,289 @@
+"""The reachability graph: edges decided with the exact semantics, who-can answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+
+from cksmodel.build import load_policy
+from cksmodel.bundle import Account, IamPrincipal, load_bundle
+from cksmodel.graph import AccessGraph, build_graph, can, paths, who_can
+from cksmodel.graph.query import QueryError, add_action
+from cksmodel.graph.render import focus, to_graphml
+from cksmodel.ir import Policy, PolicyType
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKEN = ROOT / "examples" / "cks-account-broken"
+ACCT = "111122223333"
+
+
+@pytest.fixture(scope="module")
+def broken() -> AccessGraph:
+    return build_graph(load_bundle(BROKEN))
+
+
+def _policy(kind: PolicyType, name: str, *statements: dict[str, Any]) -> Policy:
+    doc = {"Version": "2012-10-17", "Statement": list(statements)}
+    return load_policy(doc, policy_type=kind, name=name)
+
+
+def _allow(action: str | list[str], resource: str = "*", **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def _user(name: str, *statements: dict[str, Any], boundary: Policy | None = None) -> IamPrincipal:
+    return IamPrincipal(
+        kind="user",
+        arn=f"arn:aws:iam::{ACCT}:user/{name}",
+        name=name,
+        path="/",
+        account=ACCT,
+        policies=(_policy(PolicyType.IDENTITY, f"user/{name}/inline/p", *statements),)
+        if statements
+        else (),
+        boundary=boundary,
+    )
+
+
+def _role(name: str, trust: dict[str, Any], *statements: dict[str, Any]) -> IamPrincipal:
+    return IamPrincipal(
+        kind="role",
+        arn=f"arn:aws:iam::{ACCT}:role/{name}",
+        name=name,
+        path="/",
+        account=ACCT,
+        policies=(_policy(PolicyType.IDENTITY, f"role/{name}/inline/p", *statements),)
+        if statements
+        else (),
+        trust_policy=_policy(
+            PolicyType.TRUST,
+            f"role/{name}/trust",
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": trust},
+        ),
+    )
+
+
+ROOT_TRUST = {"AWS": f"arn:aws:iam::{ACCT}:root"}
+ADMIN = _role("admin", ROOT_TRUST, _allow("*"))
+ALICE_TRUST = {"AWS": f"arn:aws:iam::{ACCT}:user/alice"}
+NO_IAM = _policy(
+    PolicyType.BOUNDARY,
+    "boundary/no-iam",
+    {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+)
+
+Case = tuple[tuple[IamPrincipal, ...], str, str, Callable[[AccessGraph], bool]]
+
+
+def _edge(source: str, target: str, kind: str) -> Callable[[AccessGraph], bool]:
+    def check(g: AccessGraph) -> bool:
+        data = g.graph.get_edge_data(source, target)
+        return data is not None and data["kind"] == kind and data["status"] == "holds"
+
+    return check
+
+
+def _no_edge(source: str, target: str) -> Callable[[AccessGraph], bool]:
+    return lambda g: not g.graph.has_edge(source, target)
+
+
+def _arn(kind: str, name: str) -> str:
+    return f"arn:aws:iam::{ACCT}:{kind}/{name}"
+
+
+CASES: dict[str, tuple[tuple[IamPrincipal, ...], Callable[[AccessGraph], bool]]] = {
+    "trust_naming_the_account_needs_an_identity_allow": (
+        (_user("alice"), ADMIN),
+        _no_edge(_arn("user", "alice"), _arn("role", "admin")),
+    ),
+    "trust_naming_the_account_with_an_identity_allow_is_an_assume_edge": (
+        (_user("alice", _allow("sts:AssumeRole", _arn("role", "admin"))), ADMIN),
+        _edge(_arn("user", "alice"), _arn("role", "admin"), "assume"),
+    ),
+    "trust_naming_the_user_needs_no_identity_allow": (
+        (_user("alice"), _role("ops", ALICE_TRUST)),
+        _edge(_arn("user", "alice"), _arn("role", "ops"), "assume"),
+    ),
+    "identity_allow_on_another_role_is_no_edge": (
+        (_user("alice", _allow("sts:AssumeRole", _arn("role", "other"))), ADMIN),
+        _no_edge(_arn("user", "alice"), _arn("role", "admin")),
+    ),
+    "create_access_key_on_a_user_is_a_credentials_edge": (
+        (_user("alice", _allow("iam:CreateAccessKey", _arn("user", "bob"))), _user("bob")),
+        _edge(_arn("user", "alice"), _arn("user", "bob"), "credentials"),
+    ),
+    "create_access_key_on_own_user_only_is_no_edge_to_others": (
+        (
+            _user("alice", _allow("iam:CreateAccessKey", _arn("user", "${aws:username}"))),
+            _user("bob"),
+        ),
+        lambda g: (
+            not g.graph.has_edge(_arn("user", "alice"), _arn("user", "bob"))
+            and g.stats.undecided == 0
+        ),
+    ),
+    "put_user_policy_on_self_is_a_rewrite_edge": (
+        (_user("alice", _allow("iam:PutUserPolicy", _arn("user", "alice"))),),
+        _edge(_arn("user", "alice"), _arn("user", "alice") + "#rewritten", "rewrite"),
+    ),
+    "a_boundary_without_iam_blocks_the_rewrite": (
+        (_user("alice", _allow("iam:PutUserPolicy", _arn("user", "alice")), boundary=NO_IAM),),
+        _no_edge(_arn("user", "alice"), _arn("user", "alice") + "#rewritten"),
+    ),
+    "pass_role_with_a_launch_call_is_a_pass_role_edge": (
+        (
+            _user(
+                "alice",
+                _allow("iam:PassRole", _arn("role", "fn")),
+                _allow("lambda:CreateFunction"),
+            ),
+            _role("fn", {"Service": "lambda.amazonaws.com"}),
+        ),
+        _edge(_arn("user", "alice"), _arn("role", "fn"), "pass_role"),
+    ),
+    "pass_role_without_a_launch_call_is_no_edge": (
+        (
+            _user("alice", _allow("iam:PassRole", _arn("role", "fn"))),
+            _role("fn", {"Service": "lambda.amazonaws.com"}),
+        ),
+        _no_edge(_arn("user", "alice"), _arn("role", "fn")),
+    ),
+    "pass_role_limited_to_another_service_is_no_edge": (
+        (
+            _user(
+                "alice",
+                _allow(
+                    "iam:PassRole",
+                    _arn("role", "fn"),
+                    Condition={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+                ),
+                _allow("lambda:CreateFunction"),
+            ),
+            _role("fn", {"Service": "lambda.amazonaws.com"}),
+        ),
+        _no_edge(_arn("user", "alice"), _arn("role", "fn")),
+    ),
+    "a_service_named_in_a_trust_policy_can_assume_the_role": (
+        (_role("fn", {"Service": "lambda.amazonaws.com"}),),
+        _edge("service:lambda.amazonaws.com", _arn("role", "fn"), "assume"),
+    ),
+    "another_account_named_in_a_trust_policy_is_an_outside_entry": (
+        (_role("x", {"AWS": "arn:aws:iam::444455556666:root"}),),
+        _edge("arn:aws:iam::444455556666:root", _arn("role", "x"), "assume"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_edge(name: str) -> None:
+    principals, check = CASES[name]
+    g = build_graph(Account(account_id=ACCT, principals=principals))
+    assert check(g), sorted(g.graph.edges(data="via"))
+
+
+def _reach(g: AccessGraph, action: str) -> dict[str, tuple[bool, bool]]:
+    answer = who_can(g, action)
+    return {r.label: (r.direct, r.decided) for r in answer.principals}
+
+
+def test_who_can_delete_a_store_in_the_broken_example(broken: AccessGraph) -> None:
+    assert _reach(broken, "kms:DeleteCustomKeyStore") == {
+        "role/cks-store-manager": (True, True),
+        "user/erin": (False, True),
+        "user/frank": (False, True),
+        "role/Admin": (False, True),
+        "role/ci-deployer": (False, True),
+        "user/grace": (False, True),
+        "token.actions.githubusercontent.com": (False, False),
+    }
+
+
+def test_every_path_is_connected_and_explained(broken: AccessGraph) -> None:
+    for r in who_can(broken, "kms:DeleteCustomKeyStore").principals:
+        assert r.path[0].source == r.arn
+        assert r.path[-1].via == "kms:DeleteCustomKeyStore"
+        for a, b in zip(r.path, r.path[1:], strict=False):
+            assert a.target == b.source
+        for hop in r.path:
+            assert hop.policy, hop
+            written = hop.policy.startswith("any identity-based policy")
+            assert written or hop.line >= 1, hop
+
+
+def test_the_escalation_path_of_ci_deployer_names_its_statement(broken: AccessGraph) -> None:
+    reach = can(broken, "role/ci-deployer", "kms:DeleteCustomKeyStore")
+    assert reach is not None and reach.decided
+    first = reach.path[0]
+    assert (first.via, first.sid) == ("iam:PutRolePolicy", "ManageServiceRoles")
+    assert first.file.endswith("account-authorization-details.json")
+
+
+def test_a_user_inside_its_boundary_cannot_delete_a_store(broken: AccessGraph) -> None:
+    assert can(broken, "user/alice", "kms:DeleteCustomKeyStore") is None
+
+
+def test_direct_only_keeps_the_direct_callers(broken: AccessGraph) -> None:
+    answer = who_can(broken, "kms:DeleteCustomKeyStore", transitive=False)
+    assert [r.label for r in answer.principals] == ["role/cks-store-manager"]
+
+
+def test_max_hops_drops_longer_paths(broken: AccessGraph) -> None:
+    answer = who_can(broken, "kms:DeleteCustomKeyStore", max_hops=1)
+    assert {r.label for r in answer.principals} == {
+        "role/cks-store-manager",
+        "user/erin",
+        "user/frank",
+    }
+
+
+def test_paths_lists_every_simple_path_not_just_the_first(broken: AccessGraph) -> None:
+    found = paths(broken, "user/grace", "kms:DeleteCustomKeyStore", max_hops=4)
+    assert len(found) > 1
+    assert all(p[0].source.endswith("user/grace") for p in found)
+    assert len({tuple(h.target for h in p) for p in found}) == len(found)
+
+
+def test_the_key_policy_takeover_gives_every_key_action(broken: AccessGraph) -> None:
+    key = "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+    reach = can(broken, "role/kms-key-manager", "kms:Decrypt", key)
+    assert reach is not None and reach.decided
+    assert reach.path[0].via == "kms:PutKeyPolicy"
+
+
+@pytest.mark.parametrize(
+    ("call", "code"),
+    [
+        (lambda g: who_can(g, "kms:*"), "E_QUERY"),
+        (lambda g: who_can(g, "DeleteCustomKeyStore"), "E_QUERY"),
+        (lambda g: can(g, "user/nobody", "kms:Decrypt"), "E_QUERY"),
+    ],
+    ids=["wildcard-action", "no-service", "unknown-principal"],
+)
+def test_bad_questions_raise_query_errors(
+    broken: AccessGraph, call: Callable[[AccessGraph], object], code: str
+) -> None:
+    with pytest.raises(QueryError) as caught:
+        call(broken)
+    assert caught.value.code == code
+
+
+def test_focus_on_an_action_keeps_who_can_reach_it(broken: AccessGraph) -> None:
+    node = add_action(broken, "kms:DeleteCustomKeyStore")
+    sub = focus(broken.graph, "kms:DeleteCustomKeyStore")
+    assert node in sub
+    assert _arn("user", "grace") in sub
+    assert _arn("user", "alice") not in sub
+
+
+def test_graphml_of_the_example_loads_back_with_its_attributes(broken: AccessGraph) -> None:
+    loaded = nx.read_graphml(__import__("io").BytesIO(to_graphml(broken.graph).encode()))
+    assert loaded.number_of_nodes() == broken.graph.number_of_nodes()
+    data = loaded.edges[_arn("user", "erin"), _arn("role", "cks-store-manager")]
+    assert data["via"] == "sts:AssumeRole"
+    assert isinstance(data["line"], int) and data["line"] > 0
+    assert json.loads(data["condition"])[0]["key"] == "aws:MultiFactorAuthPresent"
