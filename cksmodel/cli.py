@@ -210,12 +210,18 @@ def _cmd_prove(args: argparse.Namespace) -> int:
 
 
 def _load_graph(args: argparse.Namespace) -> AccessGraph:
+    """The account's graph, after the question's action and principal are checked."""
     from pathlib import Path
 
     from cksmodel.bundle import load_bundle
     from cksmodel.graph import build_graph
+    from cksmodel.graph.query import check_action, check_principal
 
+    if getattr(args, "action", None):
+        check_action(args.action)
     account = load_bundle(Path(args.account or _shipped("examples/cks-account")))
+    if getattr(args, "principal", None):
+        check_principal(account, args.principal)
     for warning in account.warnings:
         print(f"cksmodel {args.command}: warning: {warning}", file=sys.stderr)
     return build_graph(account, timeout=args.timeout)

@@ -8,6 +8,7 @@ statement and condition) and say when a hop or the final call is undecided.
 
 from __future__ import annotations
 
+import difflib
 import heapq
 import json
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from typing import Any
 import networkx as nx
 
 from cksmodel.access import Target
+from cksmodel.bundle import Account
 from cksmodel.errors import InputError
 from cksmodel.evaluate import TRUST_ACTIONS
 from cksmodel.graph.build import ACT_AS, AccessGraph
@@ -31,6 +33,8 @@ __all__ = [
     "action_node",
     "add_action",
     "can",
+    "check_action",
+    "check_principal",
     "paths",
     "who_can",
 ]
@@ -159,7 +163,7 @@ def _direct(g: AccessGraph, action: str, resource: str) -> dict[str, Step]:
     found = g.direct.get((action, resource))
     if found is not None:
         return found
-    _check_action(action)
+    check_action(action)
     found = {}
     targets = _targets(g, action, resource)
     prefer = (
@@ -177,7 +181,8 @@ def _direct(g: AccessGraph, action: str, resource: str) -> dict[str, Step]:
     return found
 
 
-def _check_action(action: str) -> None:
+def check_action(action: str) -> None:
+    """One API action, ``service:Name``, no wildcard."""
     service, sep, name = action.partition(":")
     if not sep or not service or not name or "*" in action or "?" in action:
         raise QueryError(
@@ -310,18 +315,19 @@ def add_action(g: AccessGraph, action: str, resource: str = "*") -> str:
     return node
 
 
-def _node(g: AccessGraph, principal: str) -> str:
-    if principal in g.actors:
-        return principal
-    found = g.account.principal(principal)
+def check_principal(account: Account, principal: str) -> str:
+    """The ARN of a bundle principal named by ARN, ``user/NAME``, ``role/NAME`` or name."""
+    found = account.principal(principal)
     if found is not None:
         return found.arn
-    names = sorted(a.label for a in g.actors.values() if a.kind in ENTRY_KINDS)
-    import difflib
-
+    names = sorted(f"{p.kind}/{p.name}" for p in account.principals)
     close = difflib.get_close_matches(principal, names, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise QueryError(f"no principal {principal!r} in the account bundle{hint}")
+
+
+def _node(g: AccessGraph, principal: str) -> str:
+    return principal if principal in g.actors else check_principal(g.account, principal)
 
 
 def can(g: AccessGraph, principal: str, action: str, resource: str = "*") -> Reach | None:

@@ -287,3 +287,54 @@ def test_graphml_of_the_example_loads_back_with_its_attributes(broken: AccessGra
     assert data["via"] == "sts:AssumeRole"
     assert isinstance(data["line"], int) and data["line"] > 0
     assert json.loads(data["condition"])[0]["key"] == "aws:MultiFactorAuthPresent"
+
+
+def test_cli_who_can_json_lists_the_escalation_paths(capsys: pytest.CaptureFixture[str]) -> None:
+    from cksmodel.cli import main
+
+    status = main(
+        ["who-can", "kms:DeleteCustomKeyStore", "--account", str(BROKEN), "--format", "json"]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert status == 3  # the GitHub identity provider's step is undecided
+    by_arn = {p["arn"]: p for p in out["principals"]}
+    assert by_arn[_arn("role", "cks-store-manager")]["direct"] is True
+    grace = by_arn[_arn("user", "grace")]
+    assert grace["direct"] is False
+    assert {"from", "to", "via", "policy", "statement_index", "sid", "line", "column"} <= set(
+        grace["path"][0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["can", "user/nobody", "kms:Decrypt"], "no principal 'user/nobody'"),
+        (["who-can", "kms:*"], "expected one API action"),
+        (["who-can", "kms:Decrypt", "--account", "no-such-bundle"], "does not exist"),
+    ],
+    ids=["unknown-principal", "wildcard-action", "missing-bundle"],
+)
+def test_cli_bad_input_exits_2_with_a_message(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cksmodel.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_the_readme_graph_example_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], broken: AccessGraph
+) -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    code = next(b for b in blocks if "build_graph" in b)
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr("cksmodel.graph.build_graph", lambda account: broken)
+    exec(compile(code, "README.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert "role/ci-deployer" in lines[0]
+    assert int(lines[1]) > 1
