@@ -10,16 +10,24 @@ replayed through the evaluator.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 from cksmodel.bundle import Account, IamPrincipal
 from cksmodel.cks import model
+from cksmodel.decision import Decision, DecisionWord
 from cksmodel.encode import Encoder
-from cksmodel.evaluate import TRUST_ACTIONS, Match, evaluate, match_principal
-from cksmodel.ir import Effect, Policy, PolicySet, PolicyType, Statement, Value
+from cksmodel.evaluate import (
+    TRUST_ACTIONS,
+    Match,
+    caller_identities,
+    evaluate,
+    match_principal,
+    principal_identity,
+)
+from cksmodel.ir import Effect, Policy, PolicySet, PolicyType, Qualifier, Statement, Value
 from cksmodel.logic import TRUE, Term, and_, not_
 from cksmodel.patterns import ContextValue, arn_match, compile_glob
 from cksmodel.query import Answer, Counterexample, Question, Verdict, pin_principal, search
@@ -196,6 +204,104 @@ def _on(stmt: Statement, target: Target) -> bool:
     return any("${" in v.text or arn_match(v.text, target.pattern) for v in stmt.resources)
 
 
+_NOT_GUESSED = CALLER_KEYS | {"aws:resourceaccount", "kms:calleraccount", "aws:principalorgid"}
+"""Keys the evaluator derives from the request or the bundle: a guessed context must not
+claim other values for them."""
+
+_GUESSABLE = {
+    "Bool",
+    "StringEquals",
+    "StringEqualsIgnoreCase",
+    "StringLike",
+    "ArnEquals",
+    "ArnLike",
+}
+
+
+def _guess_context(
+    ps: PolicySet, names: Sequence[str], values: Mapping[str, ContextValue]
+) -> dict[str, ContextValue] | None:
+    """A context meeting the positive conditions of the Allow statements that could
+    apply (first value, wildcards filled in); None when there is nothing to guess."""
+    lowered = [n.lower() for n in names]
+    guessed: dict[str, ContextValue] = {}
+    for policy in (*ps.identity, ps.resource):
+        if policy is None:
+            continue
+        for stmt in policy.statements:
+            if stmt.effect is not Effect.ALLOW or not stmt.conditions:
+                continue
+            if stmt.not_actions is None and not any(
+                compile_glob(v.text, True).match(n) for v in stmt.actions for n in lowered
+            ):
+                continue
+            for c in stmt.conditions:
+                key = c.key_lower
+                if (
+                    c.base not in _GUESSABLE
+                    or key in values
+                    or key in guessed
+                    or key in _NOT_GUESSED
+                    or key.startswith("aws:principaltag/")
+                    or not c.values
+                    or "${" in c.values[0].text
+                ):
+                    continue
+                text = c.values[0].text
+                if c.base == "Bool":
+                    guessed[key] = text.lower() == "true"
+                    continue
+                if c.base in ("StringLike", "ArnLike"):
+                    text = text.replace("*", "x").replace("?", "x")
+                guessed[key] = [text] if c.qualifier is not Qualifier.NONE else text
+    return {**values, **guessed} if guessed else None
+
+
+def _fixed_for_caller(key: str) -> bool:
+    """Keys a question about one bundle principal fixes: derived from the caller, or
+    known from the bundle (organization, principal tags)."""
+    return key in _NOT_GUESSED or key.startswith("aws:principaltag/")
+
+
+def _unconditional(ps: PolicySet, decision: Decision) -> bool:
+    """Was the request denied by a Deny statement that holds for every request with this
+    action and resource by any session of the caller (its conditions, if any, read only
+    keys the caller fixes)?"""
+    policies = {
+        p.name: p
+        for p in (
+            *ps.identity,
+            ps.boundary,
+            ps.session,
+            ps.resource,
+            *ps.endpoints,
+            *ps.protections,
+            *(p for level in ps.scps for p in level),
+            *(p for level in ps.rcps for p in level),
+        )
+        if p is not None
+    }
+    for m in decision.matched_statements:
+        if m.effect != "Deny" or m.policy_name not in policies:
+            continue
+        stmt = next(
+            (s for s in policies[m.policy_name].statements if s.index == m.statement_index), None
+        )
+        if stmt is None or stmt.not_principal is not None:
+            continue
+        if not all(_fixed_for_caller(c.key_lower) for c in stmt.conditions):
+            continue
+        if stmt.principal is not None and not (
+            stmt.principal.wildcard or any(v.text == "*" for v in stmt.principal.aws)
+        ):
+            continue
+        patterns = stmt.resources or stmt.not_resources or ()
+        if any("${" in v.text for v in patterns):
+            continue
+        return True
+    return False
+
+
 class Access:
     """Decides ``can`` questions about the principals of one account."""
 
@@ -365,16 +471,21 @@ class Access:
     ) -> Tri | None:
         """Decide a ``can`` without the solver when that is easy and certain.
 
-        No Allow statement (or grant) anywhere mentions the actions: false. A
-        plain request built from the question is allowed by the evaluator: true,
-        with that request as the (replayed) witness. Otherwise undecided here.
+        No Allow statement (or grant) anywhere could apply: false. A plain request
+        built from the question, or one whose context satisfies the conditions of
+        the Allow statements that could apply, is allowed by the evaluator: true,
+        with that request as the (replayed) witness. Every asked action is denied
+        by a Deny statement that has no condition and names no particular
+        principal: false. Otherwise undecided here.
         """
         globs = [compile_glob(a, True) for a in actions]
         if caller.kind is not PrincipalKind.ROOT and not self.mentioned(
             ps, actions, caller, target
         ):
             return Tri(False)
-        names = [n for a in actions for n in self.expand(a)][:24]
+        expanded = [n for a in actions for n in self.expand(a)]
+        truncated = len(expanded) > 24
+        names = expanded[:24]
         resource = target.pattern if target.literal_arn or not target.pattern else None
         if resource is None:
             return None
@@ -383,20 +494,26 @@ class Access:
         values.update({k.lower(): v for k, v in context})
         if self.account.regions:
             values.setdefault("aws:requestedregion", self.account.regions[0])
+        names = [n for n in names if any(g.match(n.lower()) for g in globs)]
+        guessed = _guess_context(ps, names, values)
+        denied = 0
         for name in names:
-            if not any(g.match(name.lower()) for g in globs):
-                continue
-            request = Request(principal=caller, action=name, resource=resource, context=values)
-            decision = evaluate(request, ps)
-            if decision.allowed:
-                answer = Answer(
-                    verdict=Verdict.REFUTED,
-                    reason="",
-                    counterexamples=(
-                        Counterexample(request=request, decisions={"decision": "allowed"}),
-                    ),
-                )
-                return self.tri(answer, ps)
+            for given in (values, guessed) if guessed else (values,):
+                request = Request(principal=caller, action=name, resource=resource, context=given)
+                decision = evaluate(request, ps)
+                if decision.allowed:
+                    answer = Answer(
+                        verdict=Verdict.REFUTED,
+                        reason="",
+                        counterexamples=(
+                            Counterexample(request=request, decisions={"decision": "allowed"}),
+                        ),
+                    )
+                    return self.tri(answer, ps)
+            if decision.decision is DecisionWord.EXPLICIT_DENY and _unconditional(ps, decision):
+                denied += 1
+        if names and denied == len(names) and target.literal_arn and not truncated:
+            return Tri(False)
         return None
 
     def expand(self, pattern: str) -> tuple[str, ...]:
@@ -429,7 +546,13 @@ class Access:
                     Match.DIRECT,
                 ):
                     return True
-        ops = {f"kms:{op}".lower() for g in ps.grants for op in g.operations}
+        mine = {identity for identity, _ in caller_identities(caller)}
+        ops = {
+            f"kms:{op}".lower()
+            for g in ps.grants
+            if principal_identity(g.grantee) in mine or g.grantee.lower() == caller.text.lower()
+            for op in g.operations
+        }
         return any(compile_glob(a, True).match(op) for a in actions for op in ops)
 
     def tri(self, answer: Answer, ps: PolicySet | None) -> Tri:
