@@ -64,7 +64,8 @@ class Actor:
     base: str = ""
     """The ARN of the bundle principal whose credentials the actor holds."""
     changes: tuple[str, ...] = ()
-    """For modified actors: what was changed, e.g. ``rewritten``, ``group:ops``."""
+    """For modified actors: what was changed: ``rewritten``, ``group:NAME``, ``keys``
+    (key policies replaced and grants created on every key the actor can)."""
     key_policies: tuple[tuple[str, Policy], ...] = ()
     """Key policies replaced by the actor (key ARN, new policy)."""
     grants: tuple[Grant, ...] = ()
@@ -86,8 +87,8 @@ class Actor:
         *,
         policies: tuple[Policy, ...] | None = None,
         drop_boundary: bool = False,
-        key_policy: tuple[str, Policy] | None = None,
-        grant: Grant | None = None,
+        key_policies: tuple[tuple[str, Policy], ...] = (),
+        grants: tuple[Grant, ...] = (),
     ) -> Actor:
         """This actor with one more change in force."""
         assert self.principal is not None
@@ -104,8 +105,8 @@ class Actor:
             label=f"{_short(self.base)} ({', '.join(changes)})",
             principal=principal,
             changes=changes,
-            key_policies=self.key_policies + ((key_policy,) if key_policy else ()),
-            grants=self.grants + ((grant,) if grant else ()),
+            key_policies=self.key_policies + key_policies,
+            grants=self.grants + grants,
         )
 
 

@@ -18,9 +18,9 @@ membership); an edge ``A -> B`` means that A can act as B. The ways to do so:
   boundary unless A can also remove that;
 * ``group``: A holds user B's credentials and can ``iam:AddUserToGroup`` B to G:
   the node ``B#group:G`` has G's policies too;
-* ``kms``: A can ``kms:PutKeyPolicy`` on key K (``A#key-policy:K``: a key policy
-  giving A ``kms:*`` on K) or ``kms:CreateGrant`` on K (``A#grant:K``: a grant of
-  every grant operation on K to A).
+* ``kms``: A can ``kms:PutKeyPolicy`` on keys (key takeover: a key policy giving A
+  ``kms:*``) or ``kms:CreateGrant`` on them (a grant of every grant operation to A):
+  one node ``A#keys`` has every such change in force (``A#keys?`` the undecided ones).
 
 Every edge is decided by :class:`~cksmodel.graph.edges.Decider` with the exact
 semantics, and carries its provenance. An edge the engine cannot decide is
@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 import networkx as nx
 
 from cksmodel.access import Target
-from cksmodel.bundle import Account, IamPrincipal
+from cksmodel.bundle import Account, IamPrincipal, Key
 from cksmodel.graph.actors import (
     ALL_ACCESS,
     Actor,
@@ -182,10 +182,7 @@ class AccessGraph:
                     self.decider.web_identity(actor, role),
                 )
             return
-        only_keys = actor.changes and all(
-            c.startswith(("key-policy:", "grant:")) for c in actor.changes
-        )
-        if only_keys:
+        if actor.changes and all(c.startswith("keys") for c in actor.changes):
             return
         for role in self._roles():
             if role.arn == actor.base or not self.decider.trusts(role, actor):
@@ -297,33 +294,49 @@ class AccessGraph:
         )
 
     def _keys(self, actor: Actor) -> None:
+        """One modified actor for every key the actor can take over (``kms:PutKeyPolicy``)
+        or grant itself (``kms:CreateGrant``); another for the undecided ones."""
+        if "keys" in actor.changes or len(actor.changes) >= MAX_CHANGES:
+            return
+        assert actor.principal is not None
+        found: dict[bool, list[tuple[Key, str, Step]]] = {True: [], False: []}
         for key in self.account.keys:
             target = self.decider.key_target(actor, key)
-            if len(actor.changes) >= MAX_CHANGES:
-                return
-            if f"key-policy:{key.key_id}" not in actor.changes:
-                step = self.decider.decide(actor, ("kms:PutKeyPolicy",), target, prefer="resource")
+            for action in ("kms:PutKeyPolicy", "kms:CreateGrant"):
+                step = self.decider.decide(actor, (action,), target, prefer="resource")
                 if step.holds is not False:
-                    new = actor.modified(
-                        f"key-policy:{key.key_id}",
-                        key_policy=(key.arn, takeover_policy(actor, key)),
-                    )
-                    self._add(new)
-                    self._edge(actor, new.id, "kms", "kms:PutKeyPolicy", step)
-            if f"grant:{key.key_id}" not in actor.changes:
-                step = self.decider.decide(actor, ("kms:CreateGrant",), target, prefer="resource")
-                if step.holds is not False:
-                    assert actor.principal is not None
-                    grant = Grant(
-                        index=len(key.grants) + len(actor.grants),
-                        key_id=key.key_id,
-                        grantee=actor.principal.arn,
-                        operations=GRANT_OPERATIONS,
-                        name=f"created by {actor.label}",
-                    )
-                    new = actor.modified(f"grant:{key.key_id}", grant=grant)
-                    self._add(new)
-                    self._edge(actor, new.id, "kms", "kms:CreateGrant", step)
+                    found[bool(step.holds)].append((key, action, step))
+                    if step.holds:
+                        break
+        for decided, taken in found.items():
+            if not taken:
+                continue
+            policies = tuple(
+                (key.arn, takeover_policy(actor, key))
+                for key, action, _ in taken
+                if action == "kms:PutKeyPolicy"
+            )
+            grants = tuple(
+                Grant(
+                    index=len(key.grants),
+                    key_id=key.key_id,
+                    grantee=actor.principal.arn,
+                    operations=GRANT_OPERATIONS,
+                    name=f"created by {actor.label}",
+                )
+                for key, action, _ in taken
+                if action == "kms:CreateGrant"
+            )
+            new = actor.modified(
+                "keys" if decided else "keys?", key_policies=policies, grants=grants
+            )
+            self._add(new)
+            first = taken[0][2]
+            listed = ", ".join(f"{key.key_id} ({action})" for key, action, _ in taken)
+            note = f"{len(taken)} key(s): {listed}"
+            via = " / ".join(sorted({action for _, action, _ in taken}))
+            reason = "; ".join(filter(None, [first.reason, note]))
+            self._edge(actor, new.id, "kms", via, replace(first, reason=reason))
 
     # ---------------------------------------------------------------- modifications
 
@@ -344,6 +357,8 @@ class AccessGraph:
         view = self._act_view()
         for actor in list(self.actors.values()):
             if not actor.internal or "rewritten" in actor.changes:
+                continue
+            if actor.changes and all(c.startswith("keys") for c in actor.changes):
                 continue
             if len(actor.changes) >= MAX_CHANGES:
                 continue
