@@ -100,6 +100,8 @@ class AccessGraph:
         self._by_base: dict[str, IamPrincipal] = {p.arn: p for p in account.principals}
         self._checked: set[tuple[str, str]] = set()
         self.direct: dict[tuple[str, str], dict[str, Step]] = {}
+        self._pruned: dict[str, set[str]] = {}
+        self._launches: dict[tuple[str, str], tuple[tuple[str, ...], bool | None] | None] = {}
         """Actors that can call (action, resource) themselves, filled by the queries."""
         self.stats = BuildStats(seconds=0.0, actors=0, edges=0, questions=0, undecided=0)
 
@@ -166,6 +168,13 @@ class AccessGraph:
         if old is not None and (old["status"] == "holds" or step.holds is None):
             return
         self.graph.add_edge(source.id, target, kind=kind, via=via, **step.attrs())
+        pruned = self._pruned.get(target)
+        if pruned:
+            reach = nx.descendants(self._act_view(), source.id) | {source.id}
+            missing = pruned - reach
+            self._pruned[target] = pruned - missing
+            for arn in sorted(missing):
+                self._toward(self.actors[target], self._by_base[arn])
 
     def _roles(self) -> Iterable[IamPrincipal]:
         return (p for p in self.account.principals if p.kind == "role")
@@ -184,82 +193,109 @@ class AccessGraph:
             return
         if actor.changes and all(c.startswith("keys") for c in actor.changes):
             return
-        for role in self._roles():
-            if role.arn == actor.base or not self.decider.trusts(role, actor):
-                continue
-            if (
-                actor.internal
-                and not self.decider.mentions(actor, "sts:AssumeRole")
-                and not _named_directly(role, actor)
-            ):
-                continue
+        known = self._known(actor)
+        if actor.changes:
+            self._pruned[actor.id] = known - {actor.base}
+        for p in self.account.principals:
+            if p.arn not in known:
+                self._toward(actor, p)
+        if actor.internal:
+            self._keys(actor)
+
+    def _toward(self, actor: Actor, p: IamPrincipal) -> None:
+        """The edges from an actor to one principal."""
+        if (
+            p.kind == "role"
+            and self.decider.trusts(p, actor)
+            and (
+                not actor.internal
+                or self.decider.mentions(actor, "sts:AssumeRole")
+                or (_named_directly(p, actor))
+            )
+        ):
             step = self.decider.decide(
                 actor,
                 ("sts:AssumeRole",),
-                Target(role.arn, role.arn, True, role.trust_policy),
+                Target(p.arn, p.arn, True, p.trust_policy),
                 prefer="resource",
             )
-            self._edge(actor, role.arn, "assume", "sts:AssumeRole", step)
+            self._edge(actor, p.arn, "assume", "sts:AssumeRole", step)
         if not actor.internal:
             return
-        self._pass_role(actor)
-        for p in self.account.principals:
-            if p.arn == actor.base:
-                continue
-            if p.kind == "user":
-                for action in _CREDENTIALS:
-                    if self.decider.may(actor, action, p.arn):
-                        step = self.decider.decide(actor, (action,), _at(p.arn))
-                        self._edge(actor, p.arn, "credentials", action, step)
-            elif self.decider.may(actor, "iam:UpdateAssumeRolePolicy", p.arn):
-                self._update_trust(actor, p)
-        self._keys(actor)
-
-    def _pass_role(self, actor: Actor) -> None:
-        if not self.decider.mentions(actor, "iam:PassRole"):
+        if p.kind == "user":
+            for action in _CREDENTIALS:
+                if self.decider.may(actor, action, p.arn):
+                    step = self.decider.decide(actor, (action,), _at(p.arn))
+                    self._edge(actor, p.arn, "credentials", action, step)
             return
-        for role in self._roles():
-            if role.trust_policy is None or not self.decider.may(actor, "iam:PassRole", role.arn):
-                continue
-            services = sorted(
-                {
-                    v.text.lower()
-                    for s in role.trust_policy.statements
-                    if s.principal is not None
-                    for v in s.principal.service
-                }
-                & LAUNCHERS.keys()
+        self._pass_role(actor, p)
+        if self.decider.may(actor, "iam:UpdateAssumeRolePolicy", p.arn):
+            self._update_trust(actor, p)
+
+    def _known(self, actor: Actor) -> set[str]:
+        """Principals an actor needs no edge to: its own base, and for a modified actor
+        every principal that each of its predecessors already reaches (whoever reaches
+        the actor passes through one of them). A predecessor added later gets the edges
+        it lacks (:meth:`_edge`)."""
+        if not actor.changes:
+            return {actor.base}
+        view = self._act_view()
+        sources = [s for s, _ in _incoming(self.graph, actor.id)]
+        if not sources:
+            return {actor.base}
+        shared = set.intersection(*(nx.descendants(view, s) | {s} for s in sources))
+        return {actor.base} | {n for n in shared if n in self._by_base}
+
+    def _pass_role(self, actor: Actor, role: IamPrincipal) -> None:
+        if not self.decider.mentions(actor, "iam:PassRole") or role.trust_policy is None:
+            return
+        if not self.decider.may(actor, "iam:PassRole", role.arn):
+            return
+        services = sorted(
+            {
+                v.text.lower()
+                for s in role.trust_policy.statements
+                if s.principal is not None
+                for v in s.principal.service
+            }
+            & LAUNCHERS.keys()
+        )
+        for service in services:
+            passed = self.decider.decide(
+                actor, ("iam:PassRole",), _at(role.arn), (("iam:PassedToService", service),)
             )
-            for service in services:
-                passed = self.decider.decide(
-                    actor, ("iam:PassRole",), _at(role.arn), (("iam:PassedToService", service),)
-                )
-                if passed.holds is False:
-                    continue
-                launch = self._launch(actor, service)
-                if launch is None:
-                    continue
-                calls, launched = launch
-                holds = None if passed.holds is None or launched is None else True
-                step = Step(
-                    holds=holds,
-                    policy=passed.policy,
-                    statement_index=passed.statement_index,
-                    sid=passed.sid,
-                    source=passed.source,
-                    line=passed.line,
-                    column=passed.column,
-                    condition=passed.condition,
-                    witness=passed.witness,
-                    reason=f"passes the role to {service}, then calls {' and '.join(calls)}"
-                    + ("" if holds else f" ({passed.reason or 'launch undecided'})"),
-                )
-                self._edge(
-                    actor, role.arn, "pass_role", f"iam:PassRole + {' + '.join(calls)}", step
-                )
+            if passed.holds is False:
+                continue
+            launch = self._launch(actor, service)
+            if launch is None:
+                continue
+            calls, launched = launch
+            holds = None if passed.holds is None or launched is None else True
+            step = Step(
+                holds=holds,
+                policy=passed.policy,
+                statement_index=passed.statement_index,
+                sid=passed.sid,
+                source=passed.source,
+                line=passed.line,
+                column=passed.column,
+                condition=passed.condition,
+                witness=passed.witness,
+                reason=f"passes the role to {service}, then calls {' and '.join(calls)}"
+                + ("" if holds else f" ({passed.reason or 'launch undecided'})"),
+            )
+            self._edge(actor, role.arn, "pass_role", f"iam:PassRole + {' + '.join(calls)}", step)
 
     def _launch(self, actor: Actor, service: str) -> tuple[tuple[str, ...], bool | None] | None:
         """The first group of calls that makes the service act, and whether it is decided."""
+        key = (actor.id, service)
+        if key not in self._launches:
+            self._launches[key] = self._find_launch(actor, service)
+        return self._launches[key]
+
+    def _find_launch(
+        self, actor: Actor, service: str
+    ) -> tuple[tuple[str, ...], bool | None] | None:
         best: tuple[tuple[str, ...], bool | None] | None = None
         for calls in LAUNCHERS[service]:
             if not all(self.decider.mentions(actor, c) for c in calls):
@@ -443,6 +479,13 @@ def _holding(step: Step, requires: list[str]) -> Step:
 
 def _at(arn: str) -> Target:
     return Target(arn, arn, True)
+
+
+def _incoming(graph: nx.DiGraph[str], node: str) -> list[tuple[str, dict[str, object]]]:
+    """The "act as" edges into a node, with their data."""
+    return [
+        (s, graph[s][node]) for s in graph.predecessors(node) if graph[s][node]["kind"] in ACT_AS
+    ]
 
 
 def _named_directly(role: IamPrincipal, actor: Actor) -> bool:

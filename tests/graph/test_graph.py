@@ -338,3 +338,28 @@ def test_the_readme_graph_example_runs(
     lines = capsys.readouterr().out.splitlines()
     assert "role/ci-deployer" in lines[0]
     assert int(lines[1]) > 1
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("kms:DeleteCustomKeyStore", "*"),
+        ("kms:Decrypt", "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"),
+        ("kms:ScheduleKeyDeletion", "1234abcd-12ab-34cd-56ef-1234567890ab"),
+        ("iam:CreateUser", "*"),
+        ("cloudhsm:DeleteCluster", "*"),
+    ],
+)
+def test_pruned_edges_change_no_answer(
+    broken: AccessGraph, monkeypatch: pytest.MonkeyPatch, action: str, resource: str
+) -> None:
+    """Modified actors get no edge to what all their predecessors already reach: the
+    answers are those of the graph with every edge."""
+    monkeypatch.setattr(AccessGraph, "_known", lambda self, actor: {actor.base})
+    full = build_graph(broken.account)
+    assert full.graph.number_of_edges() > broken.graph.number_of_edges()
+
+    def reach(g: AccessGraph) -> set[tuple[str, bool, bool]]:
+        return {(r.arn, r.direct, r.decided) for r in who_can(g, action, resource).principals}
+
+    assert reach(broken) == reach(full)
