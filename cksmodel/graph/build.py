@@ -97,6 +97,8 @@ class AccessGraph:
             title=f"who can act as whom in account {account.account_id}",
         )
         self.actors: dict[str, Actor] = {}
+        self.act: nx.DiGraph[str] = nx.DiGraph()
+        """The "act as" edges alone, without attributes: what reachability walks."""
         self._by_base: dict[str, IamPrincipal] = {p.arn: p for p in account.principals}
         self._checked: set[tuple[str, str]] = set()
         self.direct: dict[tuple[str, str], dict[str, Step]] = {}
@@ -150,6 +152,7 @@ class AccessGraph:
         if actor.id in self.actors:
             return False
         self.actors[actor.id] = actor
+        self.act.add_node(actor.id)
         principal = actor.principal
         self.graph.add_node(
             actor.id,
@@ -168,6 +171,8 @@ class AccessGraph:
         if old is not None and (old["status"] == "holds" or step.holds is None):
             return
         self.graph.add_edge(source.id, target, kind=kind, via=via, **step.attrs())
+        if kind in ACT_AS:
+            self.act.add_edge(source.id, target)
         pruned = self._pruned.get(target)
         if pruned:
             reach = nx.descendants(self._act_view(), source.id) | {source.id}
@@ -377,10 +382,7 @@ class AccessGraph:
     # ---------------------------------------------------------------- modifications
 
     def _act_view(self) -> nx.DiGraph[str]:
-        view: nx.DiGraph[str] = nx.subgraph_view(
-            self.graph, filter_edge=lambda a, b: self.graph[a][b]["kind"] in ACT_AS
-        )
-        return view
+        return self.act
 
     def _repr_html_(self) -> str:
         from cksmodel.display import graph_html

@@ -343,7 +343,7 @@ def paths(
     """Every simple path of at most ``max_hops`` steps from the principal to the action."""
     source = _node(g, principal)
     direct = _direct(g, action, resource)
-    view = nx.subgraph_view(g.graph, filter_edge=lambda a, b: g.graph[a][b]["kind"] in ACT_AS)
+    view = g.act
     out: list[tuple[Hop, ...]] = []
     for end, step in sorted(direct.items()):
         if end == source:
