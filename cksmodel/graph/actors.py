@@ -64,8 +64,8 @@ class Actor:
     base: str = ""
     """The ARN of the bundle principal whose credentials the actor holds."""
     changes: tuple[str, ...] = ()
-    """For modified actors: what was changed: ``rewritten``, ``group:NAME``, ``keys``
-    (key policies replaced and grants created on every key the actor can)."""
+    """For modified actors: what was changed: ``rewritten``, ``group:NAME``, ``key:ID``
+    (the key's policy replaced, or a grant on it created, by the actor)."""
     key_policies: tuple[tuple[str, Policy], ...] = ()
     """Key policies replaced by the actor (key ARN, new policy)."""
     grants: tuple[Grant, ...] = ()

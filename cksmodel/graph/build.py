@@ -18,9 +18,10 @@ membership); an edge ``A -> B`` means that A can act as B. The ways to do so:
   boundary unless A can also remove that;
 * ``group``: A holds user B's credentials and can ``iam:AddUserToGroup`` B to G:
   the node ``B#group:G`` has G's policies too;
-* ``kms``: A can ``kms:PutKeyPolicy`` on keys (key takeover: a key policy giving A
-  ``kms:*``) or ``kms:CreateGrant`` on them (a grant of every grant operation to A):
-  one node ``A#keys`` has every such change in force (``A#keys?`` the undecided ones).
+* ``kms``: A can ``kms:PutKeyPolicy`` on key K (key takeover: a key policy giving A
+  ``kms:*``) or ``kms:CreateGrant`` on it (a grant of every grant operation to A):
+  node ``A#key:K``. These edges are added for a key when a question is about it
+  (:meth:`AccessGraph.key_takeovers`).
 
 Every edge is decided by :class:`~cksmodel.graph.edges.Decider` with the exact
 semantics, and carries its provenance. An edge the engine cannot decide is
@@ -103,6 +104,8 @@ class AccessGraph:
         self._checked: set[tuple[str, str]] = set()
         self.direct: dict[tuple[str, str], dict[str, Step]] = {}
         self._pruned: dict[str, set[str]] = {}
+        self._taken: set[str] = set()
+        self._reach: dict[str, frozenset[str]] = {}
         self._launches: dict[tuple[str, str], tuple[tuple[str, ...], bool | None] | None] = {}
         """Actors that can call (action, resource) themselves, filled by the queries."""
         self.stats = BuildStats(seconds=0.0, actors=0, edges=0, questions=0, undecided=0)
@@ -171,12 +174,12 @@ class AccessGraph:
         if old is not None and (old["status"] == "holds" or step.holds is None):
             return
         self.graph.add_edge(source.id, target, kind=kind, via=via, **step.attrs())
-        if kind in ACT_AS:
+        if kind in ACT_AS and not self.act.has_edge(source.id, target):
             self.act.add_edge(source.id, target)
+            self._reach.clear()
         pruned = self._pruned.get(target)
         if pruned:
-            reach = nx.descendants(self._act_view(), source.id) | {source.id}
-            missing = pruned - reach
+            missing = pruned - self.reach(source.id)
             self._pruned[target] = pruned - missing
             for arn in sorted(missing):
                 self._toward(self.actors[target], self._by_base[arn])
@@ -196,7 +199,7 @@ class AccessGraph:
                     self.decider.web_identity(actor, role),
                 )
             return
-        if actor.changes and all(c.startswith("keys") for c in actor.changes):
+        if any(c.startswith("key:") for c in actor.changes):
             return
         known = self._known(actor)
         if actor.changes:
@@ -204,8 +207,6 @@ class AccessGraph:
         for p in self.account.principals:
             if p.arn not in known:
                 self._toward(actor, p)
-        if actor.internal:
-            self._keys(actor)
 
     def _toward(self, actor: Actor, p: IamPrincipal) -> None:
         """The edges from an actor to one principal."""
@@ -244,11 +245,10 @@ class AccessGraph:
         it lacks (:meth:`_edge`)."""
         if not actor.changes:
             return {actor.base}
-        view = self._act_view()
         sources = [s for s, _ in _incoming(self.graph, actor.id)]
         if not sources:
             return {actor.base}
-        shared = set.intersection(*(nx.descendants(view, s) | {s} for s in sources))
+        shared = frozenset.intersection(*(self.reach(s) for s in sources))
         return {actor.base} | {n for n in shared if n in self._by_base}
 
     def _pass_role(self, actor: Actor, role: IamPrincipal) -> None:
@@ -334,55 +334,52 @@ class AccessGraph:
             replace(step, holds=holds),
         )
 
-    def _keys(self, actor: Actor) -> None:
-        """One modified actor for every key the actor can take over (``kms:PutKeyPolicy``)
-        or grant itself (``kms:CreateGrant``); another for the undecided ones."""
-        if "keys" in actor.changes or len(actor.changes) >= MAX_CHANGES:
+    def key_takeovers(self, key: Key) -> None:
+        """Add, once per key, the ``kms`` edges for it: every actor that can take the key
+        over (``kms:PutKeyPolicy``) or grant itself on it (``kms:CreateGrant``) gets a
+        modified actor with that change in force. Done when a question is about the key,
+        so the build does not grow with principals times keys."""
+        if key.arn in self._taken:
             return
-        assert actor.principal is not None
-        found: dict[bool, list[tuple[Key, str, Step]]] = {True: [], False: []}
-        for key in self.account.keys:
+        self._taken.add(key.arn)
+        for actor in list(self.actors.values()):
+            if not actor.internal or any(c.startswith("key:") for c in actor.changes):
+                continue
+            if len(actor.changes) >= MAX_CHANGES:
+                continue
+            assert actor.principal is not None
             target = self.decider.key_target(actor, key)
             for action in ("kms:PutKeyPolicy", "kms:CreateGrant"):
                 step = self.decider.decide(actor, (action,), target, prefer="resource")
-                if step.holds is not False:
-                    found[bool(step.holds)].append((key, action, step))
-                    if step.holds:
-                        break
-        for decided, taken in found.items():
-            if not taken:
-                continue
-            policies = tuple(
-                (key.arn, takeover_policy(actor, key))
-                for key, action, _ in taken
-                if action == "kms:PutKeyPolicy"
-            )
-            grants = tuple(
-                Grant(
-                    index=len(key.grants),
-                    key_id=key.key_id,
-                    grantee=actor.principal.arn,
-                    operations=GRANT_OPERATIONS,
-                    name=f"created by {actor.label}",
-                )
-                for key, action, _ in taken
-                if action == "kms:CreateGrant"
-            )
-            new = actor.modified(
-                "keys" if decided else "keys?", key_policies=policies, grants=grants
-            )
-            self._add(new)
-            first = taken[0][2]
-            listed = ", ".join(f"{key.key_id} ({action})" for key, action, _ in taken)
-            note = f"{len(taken)} key(s): {listed}"
-            via = " / ".join(sorted({action for _, action, _ in taken}))
-            reason = "; ".join(filter(None, [first.reason, note]))
-            self._edge(actor, new.id, "kms", via, replace(first, reason=reason))
+                if step.holds is False:
+                    continue
+                if action == "kms:PutKeyPolicy":
+                    new = actor.modified(
+                        f"key:{key.key_id}",
+                        key_policies=((key.arn, takeover_policy(actor, key)),),
+                    )
+                else:
+                    grant = Grant(
+                        index=len(key.grants),
+                        key_id=key.key_id,
+                        grantee=actor.principal.arn,
+                        operations=GRANT_OPERATIONS,
+                        name=f"created by {actor.label}",
+                    )
+                    new = actor.modified(f"key:{key.key_id}", grants=(grant,))
+                self._add(new)
+                self._edge(actor, new.id, "kms", action, step)
+                break
 
     # ---------------------------------------------------------------- modifications
 
-    def _act_view(self) -> nx.DiGraph[str]:
-        return self.act
+    def reach(self, node: str) -> frozenset[str]:
+        """The node and everything it can act as (cached until an edge is added)."""
+        found = self._reach.get(node)
+        if found is None:
+            found = frozenset(nx.descendants(self.act, node) | {node})
+            self._reach[node] = found
+        return found
 
     def _repr_html_(self) -> str:
         from cksmodel.display import graph_html
@@ -392,15 +389,14 @@ class AccessGraph:
     def _modifications(self) -> list[Actor]:
         """Modified actors that became reachable; the new ones, to expand next."""
         new: list[Actor] = []
-        view = self._act_view()
         for actor in list(self.actors.values()):
             if not actor.internal or "rewritten" in actor.changes:
                 continue
-            if actor.changes and all(c.startswith("keys") for c in actor.changes):
+            if any(c.startswith("key:") for c in actor.changes):
                 continue
             if len(actor.changes) >= MAX_CHANGES:
                 continue
-            routes = nx.single_source_shortest_path(view, actor.id)
+            routes = nx.single_source_shortest_path(self.act, actor.id)
             for node, route in sorted(routes.items()):
                 base = self.actors[node].base if node in self.actors else ""
                 if not base or node not in (base, actor.id) or (actor.id, base) in self._checked:

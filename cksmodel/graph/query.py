@@ -165,6 +165,9 @@ def _direct(g: AccessGraph, action: str, resource: str) -> dict[str, Step]:
         return found
     check_action(action)
     found = {}
+    key = g.account.key(resource) if resource != "*" else None
+    if key is not None:
+        g.key_takeovers(key)
     targets = _targets(g, action, resource)
     prefer = (
         "resource"
