@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cksmodel.access import ALLOW_ALL, Access, Target, Tri, all_of, any_of, negate
 from cksmodel.bundle import Account, IamPrincipal, Key
@@ -42,6 +42,9 @@ from cksmodel.spec import (
 )
 from cksmodel.strings import literal
 
+if TYPE_CHECKING:
+    from cksmodel.graph import AccessGraph
+
 
 class Prover(Access):
     """Evaluates one spec against one account."""
@@ -54,6 +57,7 @@ class Prover(Access):
         self.max_counterexamples = max_counterexamples
         self.persona_cache: dict[str, list[tuple[IamPrincipal, Tri]]] = {}
         self.can_cache: dict[tuple[Any, ...], Tri] = {}
+        self.graph: AccessGraph | None = None
 
     # ------------------------------------------------------------ references
 
@@ -220,6 +224,8 @@ class Prover(Access):
                     code="E_SPEC_TYPE",
                 )
             return self.can_actions(who, f.actions, f.resource, f.context, f.span)
+        if f.op == "can_star":
+            return self.can_star(f, env)
         if f.op == "same":
             assert f.principal is not None and f.other is not None
             a, b = self.resolve(f.principal, env), self.resolve(f.other, env)
@@ -230,6 +236,54 @@ class Prover(Access):
         if f.op == "permissions":
             return self.permissions(f, env)
         raise SpecError(f"{f.op} needs a bound key", span=f.span, code="E_SPEC_TYPE")
+
+    def can_star(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
+        """``can*``: directly or by becoming someone who can (the reachability graph)."""
+        assert f.principal is not None and f.actions is not None and f.resource is not None
+        who = self.resolve(f.principal, env)
+        if isinstance(who, str):
+            raise SpecError(
+                "can*() needs a principal of the bundle", span=f.span, code="E_SPEC_TYPE"
+            )
+        names = [n for a in self.actions(f.actions) for n in self.expand(a)]
+        targets = self.targets(f.resource, f.span)
+        if any(not t.literal_arn for t in targets):
+            raise SpecError(
+                "can*() needs a concrete resource: *, a key, keys, a role or an ARN",
+                span=f.span,
+                code="E_SPEC_TYPE",
+            )
+        from cksmodel.graph import build_graph, can
+
+        if self.graph is None:
+            self.graph = build_graph(self.account, timeout=self.timeout)
+        per_action = []
+        for name in names:
+            found = []
+            for target in targets:
+                reach = can(self.graph, who.arn, name, target.pattern)
+                if reach is None:
+                    found.append(Tri(False))
+                    continue
+                hops = [h.to_json() for h in reach.path]
+                locations = [
+                    Location(
+                        role="policy",
+                        span=Span(source=h.file, line=h.line, column=h.column),
+                        description=f"{h.source} -> {h.target}: {h.via} ({h.policy})",
+                    )
+                    for h in reach.path
+                    if h.line >= 1
+                ]
+                evidence = [{"principal": who.arn, "action": name, "path": hops}]
+                if reach.decided:
+                    found.append(Tri(True, evidence, locations))
+                else:
+                    found.append(Tri(None, evidence, locations, "a step of the path is undecided"))
+            per_action.append(any_of(found))
+        if f.actions.mode == "all":
+            return all_of(per_action)
+        return any_of(per_action)
 
     def quantified(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
         body = f.args[0]
@@ -271,6 +325,12 @@ class Prover(Access):
         service principal, anonymous — one symbolic question per resource."""
         body = f.args[0]
         forall = f.op == "forall"
+        if any(a.op == "can_star" for a in _walk(body)):
+            raise SpecError(
+                "can*() is about principals of the bundle: use 'forall p in account'",
+                span=body.span,
+                code="E_SPEC_TYPE",
+            )
         atoms = [a for a in _walk(body) if a.op == "can"]
         if len(atoms) > 1:
             raise SpecError(

@@ -76,8 +76,8 @@ class Formula:
     """A node of an invariant's formula.
 
     ``op`` is one of forall, exists (with ``binder`` any_principal, member_of,
-    key_of), implies, or, and, not, can, same, permissions, key_policy, true,
-    false.
+    key_of), implies, or, and, not, can, can_star (directly or through escalation,
+    answered on the reachability graph), same, permissions, key_policy, true, false.
     """
 
     op: str
@@ -259,6 +259,15 @@ class _Builder:
                 actions=self.actions(_tree(actions)),
                 resource=self.resource(_tree(resource)),
                 context=pairs,
+            )
+        if t.data == "can_star":
+            principal, actions, resource = kids[-3:]
+            return Formula(
+                op="can_star",
+                span=span,
+                principal=self.principal(_tree(principal)),
+                actions=self.actions(_tree(actions)),
+                resource=self.resource(_tree(resource)),
             )
         if t.data == "same":
             return Formula(

@@ -869,3 +869,63 @@ def test_an_absent_role_in_a_persona(compliant: Proved) -> None:
     assert info.value.code == "E_SPEC_ABSENT"
     assert info.value.span is not None
     assert (info.value.span.line, info.value.span.column) == (1, 20)
+
+
+# --------------------------------------------------------------------------- #
+# can*: directly or through escalation
+
+
+ESCALATION = """
+invariant only_store_people_delete_stores "Only the store manager and its two users delete stores":
+  forall p in account:
+    can*(p, "kms:DeleteCustomKeyStore", "*")
+      implies (p == role "cks-store-manager" or p == user "erin" or p == user "frank")
+
+invariant alice_never_schedules_deletion "alice cannot schedule a key deletion, even indirectly":
+  not can*(user "alice", "kms:ScheduleKeyDeletion", key *)
+
+invariant ci_can_reach_store_deletion "ci-deployer can delete a store through escalation":
+  can*(role "ci-deployer", "kms:DeleteCustomKeyStore", "*")
+"""
+
+
+def test_can_star_follows_escalation_paths(broken: Proved) -> None:
+    report = prove([parse_spec(ESCALATION, "escalation.spec")], broken.account)
+    verdicts = {r.name: r.verdict for r in report.results}
+    assert verdicts == {
+        "only_store_people_delete_stores": Verdict.REFUTED,
+        "alice_never_schedules_deletion": Verdict.PROVED,
+        "ci_can_reach_store_deletion": Verdict.PROVED,
+    }
+    (refuted,) = [r for r in report.results if r.verdict is Verdict.REFUTED]
+    example = refuted.counterexamples[0]
+    assert example["principal"].endswith(":role/Admin")
+    assert [h["via"] for h in example["path"]][-1] == "kms:DeleteCustomKeyStore"
+    assert any(
+        loc.span.source.endswith("account-authorization-details.json") for loc in refuted.locations
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            'invariant x "x":\n  forall principal p: can*(p, "kms:Decrypt", "*")\n',
+            "forall p in account",
+        ),
+        (
+            'invariant x "x":\n  can*(role "Admin", "kms:Decrypt", "arn:aws:kms:*:*:key/*")\n',
+            "concrete resource",
+        ),
+        (
+            'invariant x "x":\n  can*(service "ec2.amazonaws.com", "kms:Decrypt", "*")\n',
+            "principal of the bundle",
+        ),
+    ],
+    ids=["outsiders", "resource-pattern", "service"],
+)
+def test_can_star_misuse_is_a_spec_error(broken: Proved, text: str, message: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        prove([parse_spec(text, "bad.spec")], broken.account)
+    assert caught.value.code == "E_SPEC_TYPE"
+    assert message in str(caught.value)
