@@ -443,6 +443,12 @@ class AccessGraph:
         return []
 
     def _join(self, actor: Actor, user: IamPrincipal, requires: list[str]) -> list[Actor]:
+        """Group memberships the actor can give a user it holds. None when the actor can
+        rewrite the user's policies: ``user#rewritten`` (any policy, same or no boundary)
+        already allows whatever a group could add."""
+        rewritten = self.graph.get_edge_data(actor.id, f"{user.arn}#rewritten")
+        if rewritten is not None and rewritten["status"] == "holds":
+            return []
         out = []
         for group in self.account.groups:
             if group.name in user.groups:
