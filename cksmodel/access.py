@@ -218,7 +218,7 @@ _GUESSABLE = {
 }
 
 
-def _guess_context(
+def guess_context(
     ps: PolicySet, names: Sequence[str], values: Mapping[str, ContextValue]
 ) -> dict[str, ContextValue] | None:
     """A context meeting the positive conditions of the Allow statements that could
@@ -389,8 +389,8 @@ class Access:
         base = self.account.policy_set(principal, resource_policy=resource, grants=target.grants)
         caller = principal.request_principal()
         return PolicySet(
-            identity=tuple(self._specialized(p, caller) for p in base.identity),
-            boundary=self._specialized(base.boundary, caller) if base.boundary else None,
+            identity=tuple(self.specialized(p, caller) for p in base.identity),
+            boundary=self.specialized(base.boundary, caller) if base.boundary else None,
             resource=base.resource,
             scps=base.scps,
             rcps=base.rcps,
@@ -399,7 +399,8 @@ class Access:
             protections=self.protections,
         )
 
-    def _specialized(self, policy: Policy, caller: Principal) -> Policy:
+    def specialized(self, policy: Policy, caller: Principal) -> Policy:
+        """``specialize``, cached per policy and caller."""
         key = (id(policy), caller.principal_arn or caller.text)
         cached = self._special.get(key)
         if cached is None or cached[0] is not policy:
@@ -495,7 +496,7 @@ class Access:
         if self.account.regions:
             values.setdefault("aws:requestedregion", self.account.regions[0])
         names = [n for n in names if any(g.match(n.lower()) for g in globs)]
-        guessed = _guess_context(ps, names, values)
+        guessed = guess_context(ps, names, values)
         denied = 0
         for name in names:
             for given in (values, guessed) if guessed else (values,):

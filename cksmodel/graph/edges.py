@@ -14,12 +14,12 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from cksmodel.access import Access, Target, Tri
+from cksmodel.access import Access, Target, Tri, guess_context
 from cksmodel.bundle import Account, IamPrincipal, Key
 from cksmodel.decision import MatchedStatement
 from cksmodel.decode import request_json
 from cksmodel.encode import Encoder
-from cksmodel.evaluate import evaluate, match_principal
+from cksmodel.evaluate import caller_identities, evaluate, principal_identity
 from cksmodel.graph.actors import Actor
 from cksmodel.ir import Effect, Policy, PolicySet, Statement
 from cksmodel.logic import Term, and_, not_
@@ -123,6 +123,8 @@ class Decider:
         self.access = Access(account, timeout=timeout)
         self.timeout = timeout
         self._mentions: dict[tuple[str, str], bool] = {}
+        self._callers: dict[str, Principal | None] = {}
+        self._trust: dict[str, tuple[bool, frozenset[tuple[str, ...]], frozenset[str]]] = {}
         self.questions = 0
 
     # ---------------------------------------------------------------- filters
@@ -144,12 +146,17 @@ class Decider:
         return found
 
     def may(self, actor: Actor, action: str, resource: str) -> bool:
-        """Could an identity Allow statement match action and resource (conditions aside)?"""
+        """Could an identity Allow statement match action and resource (conditions aside)?
+        Variables the caller determines are written out first (``user/${aws:username}``
+        is the caller's own user only)."""
         if not self.mentions(actor, action):
             return False
         assert actor.principal is not None
+        caller = self.caller(actor)
+        assert caller is not None
         lowered = action.lower()
-        for policy in actor.principal.policies:
+        for written in actor.principal.policies:
+            policy = self.access.specialized(written, caller)
             for stmt in policy.statements:
                 if stmt.effect is not Effect.ALLOW:
                     continue
@@ -163,24 +170,27 @@ class Decider:
                     return True
         return False
 
-    @staticmethod
-    def trusts(role: IamPrincipal, actor: Actor) -> bool:
+    def caller(self, actor: Actor) -> Principal | None:
+        """The actor's request principal (cached: built for every pair otherwise)."""
+        if actor.id not in self._callers:
+            self._callers[actor.id] = _caller(actor)
+        return self._callers[actor.id]
+
+    def trusts(self, role: IamPrincipal, actor: Actor) -> bool:
         """Could an Allow statement of the role's trust policy name the actor?"""
         if role.trust_policy is None:
             return False
-        caller = _caller(actor)
-        for stmt in role.trust_policy.statements:
-            if stmt.effect is not Effect.ALLOW:
-                continue
-            if stmt.not_principal is not None:
-                return True
-            if stmt.principal is None:
-                continue
-            if caller is None:
-                return True
-            if match_principal(stmt.principal, caller) is not None:
-                return True
-        return False
+        index = self._trust.get(role.arn)
+        if index is None:
+            index = _trust_index(role.trust_policy)
+            self._trust[role.arn] = index
+        anyone, names, services = index
+        caller = self.caller(actor)
+        if anyone or caller is None:
+            return anyone or bool(names or services)
+        if caller.kind is PrincipalKind.SERVICE:
+            return caller.text in services
+        return any(identity in names for identity, _ in caller_identities(caller))
 
     # ---------------------------------------------------------------- deciding
 
@@ -214,17 +224,20 @@ class Decider:
         target: Target,
         context: Sequence[tuple[str, str]],
     ) -> Tri:
-        caller = _caller(actor)
-        if caller is not None and target.literal_arn:
-            for name in actions:
-                request = Request(
-                    principal=caller,
-                    action=name,
-                    resource=target.pattern or "*",
-                    context={k.lower(): v for k, v in context},
-                )
-                if "*" not in name and evaluate(request, ps).allowed:
-                    return Tri(True, witness=request, evidence=[_request_json(request)])
+        if target.literal_arn:
+            given = {k.lower(): v for k, v in context}
+            guessed = guess_context(ps, actions, given)
+            for caller in _callers(actor, ps):
+                for values in (given, guessed) if guessed else (given,):
+                    for name in actions:
+                        request = Request(
+                            principal=caller,
+                            action=name,
+                            resource=target.pattern or "*",
+                            context=values,
+                        )
+                        if "*" not in name and evaluate(request, ps).allowed:
+                            return Tri(True, witness=request, evidence=[_request_json(request)])
         pin = self._pin(actor)
 
         def goal(enc: Encoder) -> Term:
@@ -332,6 +345,32 @@ class Decider:
         return Step(holds=False)
 
 
+def _trust_index(
+    trust: Policy,
+) -> tuple[bool, frozenset[tuple[str, ...]], frozenset[str]]:
+    """Whom a trust policy's Allow statements may let in: anyone (a wildcard or a
+    NotPrincipal), the identities it names, the services it names."""
+    anyone = False
+    names: set[tuple[str, ...]] = set()
+    services: set[str] = set()
+    for stmt in trust.statements:
+        if stmt.effect is not Effect.ALLOW:
+            continue
+        if stmt.not_principal is not None:
+            anyone = True
+        pset = stmt.principal
+        if pset is None:
+            continue
+        if pset.wildcard or any(v.text == "*" for v in pset.aws):
+            anyone = True
+        for v in pset.aws:
+            identity = principal_identity(v.text)
+            if identity is not None:
+                names.add(identity)
+        services.update(v.text.lower() for v in pset.service)
+    return anyone, frozenset(names), frozenset(services)
+
+
 def _family(policy_type: str) -> str:
     return "resource" if policy_type in ("trust", "key", "resource", "grant") else policy_type
 
@@ -345,6 +384,27 @@ def _caller(actor: Actor) -> Principal | None:
     if actor.kind in ("service", "anonymous"):
         return parse_principal(actor.external or "anonymous")
     return None
+
+
+def _callers(actor: Actor, ps: PolicySet) -> list[Principal]:
+    """Concrete callers to try for an outsider: its account root or service, and the
+    principals of its account the resource policy names."""
+    first = _caller(actor)
+    out = [first] if first is not None else []
+    if actor.kind != "account" or ps.resource is None:
+        return out
+    for stmt in ps.resource.statements:
+        for v in stmt.principal.aws if stmt.principal is not None else ():
+            parts = v.text.split(":")
+            if len(parts) == 6 and parts[4] == actor.external and "*" not in v.text:
+                kind, _, name = parts[5].partition("/")
+                if kind == "role" and name:
+                    role = name.rpartition("/")[2]
+                    session = f"arn:{parts[1]}:sts::{parts[4]}:assumed-role/{role}/session"
+                    out.append(parse_principal(session, role_arn=v.text))
+                elif kind == "user" and name:
+                    out.append(parse_principal(v.text))
+    return out
 
 
 def _is(actor: Actor, r: Request) -> bool:
