@@ -124,6 +124,7 @@ class Decider:
         self.timeout = timeout
         self._mentions: dict[tuple[str, str], bool] = {}
         self._callers: dict[str, Principal | None] = {}
+        self._resources: dict[tuple[str, str], list[tuple[str, ...] | None]] = {}
         self._trust: dict[str, tuple[bool, frozenset[tuple[str, ...]], frozenset[str]]] = {}
         self.questions = 0
 
@@ -149,26 +150,37 @@ class Decider:
         """Could an identity Allow statement match action and resource (conditions aside)?
         Variables the caller determines are written out first (``user/${aws:username}``
         is the caller's own user only)."""
-        if not self.mentions(actor, action):
-            return False
-        assert actor.principal is not None
-        caller = self.caller(actor)
-        assert caller is not None
-        lowered = action.lower()
-        for written in actor.principal.policies:
-            policy = self.access.specialized(written, caller)
-            for stmt in policy.statements:
-                if stmt.effect is not Effect.ALLOW:
-                    continue
-                if stmt.not_actions is None and not any(
-                    compile_glob(v.text, True).match(lowered) for v in stmt.actions
-                ):
-                    continue
-                if stmt.resources is None:
-                    return True
-                if any("${" in v.text or arn_match(v.text, resource) for v in stmt.resources):
-                    return True
-        return False
+        patterns = self._patterns(actor, action)
+        return any(
+            p is None or any("${" in v or arn_match(v, resource) for v in p) for p in patterns
+        )
+
+    def _patterns(self, actor: Actor, action: str) -> list[tuple[str, ...] | None]:
+        """The resource patterns of the actor's identity Allow statements that match the
+        action (None: a statement without Resource, i.e. NotResource)."""
+        key = (actor.id, action)
+        found = self._resources.get(key)
+        if found is not None:
+            return found
+        found = []
+        if self.mentions(actor, action):
+            assert actor.principal is not None
+            caller = self.caller(actor)
+            assert caller is not None
+            lowered = action.lower()
+            for written in actor.principal.policies:
+                for stmt in self.access.specialized(written, caller).statements:
+                    if stmt.effect is not Effect.ALLOW:
+                        continue
+                    if stmt.not_actions is None and not any(
+                        compile_glob(v.text, True).match(lowered) for v in stmt.actions
+                    ):
+                        continue
+                    found.append(
+                        None if stmt.resources is None else tuple(v.text for v in stmt.resources)
+                    )
+        self._resources[key] = found
+        return found
 
     def caller(self, actor: Actor) -> Principal | None:
         """The actor's request principal (cached: built for every pair otherwise)."""
