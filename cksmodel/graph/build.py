@@ -105,6 +105,7 @@ class AccessGraph:
         self.direct: dict[tuple[str, str], dict[str, Step]] = {}
         self._pruned: dict[str, set[str]] = {}
         self._taken: set[str] = set()
+        self._trusting: dict[tuple[str, ...], set[str]] | None = None
         self._reach: dict[str, frozenset[str]] = {}
         self._launches: dict[tuple[str, str], tuple[tuple[str, ...], bool | None] | None] = {}
         """Actors that can call (action, resource) themselves, filled by the queries."""
@@ -204,9 +205,30 @@ class AccessGraph:
         known = self._known(actor)
         if actor.changes:
             self._pruned[actor.id] = known - {actor.base}
-        for p in self.account.principals:
+        for p in self._candidates(actor):
             if p.arn not in known:
                 self._toward(actor, p)
+
+    def _candidates(self, actor: Actor) -> list[IamPrincipal]:
+        """The principals an actor might have an edge to, in bundle order: roles whose
+        trust policy may let it in, and, when its policies mention the actions, users
+        (credentials) and roles (pass role, trust rewrite)."""
+        if self._trusting is None:
+            self._trusting = {}
+            for role in self._roles():
+                for key in self.decider.trust_keys(role):
+                    self._trusting.setdefault(key, set()).add(role.arn)
+        keys = self.decider.caller_keys(actor)
+        wanted = set().union(*(self._trusting.get(k, set()) for k in keys))
+        if actor.internal:
+            if any(self.decider.mentions(actor, a) for a in _CREDENTIALS):
+                wanted |= {p.arn for p in self.account.principals if p.kind == "user"}
+            if any(
+                self.decider.mentions(actor, a)
+                for a in ("iam:PassRole", "iam:UpdateAssumeRolePolicy")
+            ):
+                wanted |= {p.arn for p in self._roles()}
+        return [p for p in self.account.principals if p.arn in wanted]
 
     def _toward(self, actor: Actor, p: IamPrincipal) -> None:
         """The edges from an actor to one principal."""

@@ -188,20 +188,48 @@ class Decider:
             self._callers[actor.id] = _caller(actor)
         return self._callers[actor.id]
 
+    def trust_keys(self, role: IamPrincipal) -> set[tuple[str, ...]]:
+        """Index keys under which a role's trust policy may let callers in:
+        ``("*",)`` for anyone, an identity it names, ``("service", NAME)``."""
+        if role.trust_policy is None:
+            return set()
+        anyone, names, services = self._index(role)
+        keys: set[tuple[str, ...]] = {("*",)} if anyone else set()
+        accounts = {("in", n[1]) for n in names if len(n) > 1}
+        return keys | set(names) | accounts | {("service", s) for s in services}
+
+    def caller_keys(self, actor: Actor) -> set[tuple[str, ...]]:
+        """The index keys that may name the actor (see :meth:`trust_keys`)."""
+        caller = self.caller(actor)
+        keys: set[tuple[str, ...]] = {("*",)}
+        if caller is None:
+            return keys
+        if caller.kind is PrincipalKind.SERVICE:
+            return keys | {("service", caller.text)}
+        if actor.kind == "account":
+            keys.add(("in", actor.external))
+        return keys | {identity for identity, _ in caller_identities(caller)}
+
+    def _index(self, role: IamPrincipal) -> tuple[bool, frozenset[tuple[str, ...]], frozenset[str]]:
+        index = self._trust.get(role.arn)
+        if index is None:
+            assert role.trust_policy is not None
+            index = _trust_index(role.trust_policy)
+            self._trust[role.arn] = index
+        return index
+
     def trusts(self, role: IamPrincipal, actor: Actor) -> bool:
         """Could an Allow statement of the role's trust policy name the actor?"""
         if role.trust_policy is None:
             return False
-        index = self._trust.get(role.arn)
-        if index is None:
-            index = _trust_index(role.trust_policy)
-            self._trust[role.arn] = index
-        anyone, names, services = index
+        anyone, names, services = self._index(role)
         caller = self.caller(actor)
         if anyone or caller is None:
             return anyone or bool(names or services)
         if caller.kind is PrincipalKind.SERVICE:
             return caller.text in services
+        if actor.kind == "account":
+            return any(len(n) > 1 and n[1] == actor.external for n in names)
         return any(identity in names for identity, _ in caller_identities(caller))
 
     # ---------------------------------------------------------------- deciding

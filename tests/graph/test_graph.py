@@ -363,3 +363,11 @@ def test_pruned_edges_change_no_answer(
         return {(r.arn, r.direct, r.decided) for r in who_can(g, action, resource).principals}
 
     assert reach(broken) == reach(full)
+
+
+def test_a_role_of_another_account_named_in_a_trust_policy_is_an_outside_entry() -> None:
+    role = _role("x", {"AWS": "arn:aws:iam::444455556666:role/deployer"})
+    g = build_graph(Account(account_id=ACCT, principals=(role,)))
+    data = g.graph.get_edge_data("arn:aws:iam::444455556666:root", _arn("role", "x"))
+    assert data is not None and data["status"] == "holds"
+    assert "assumed-role/deployer" in data["witness"]
