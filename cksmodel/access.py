@@ -46,6 +46,8 @@ class Tri:
     reason: str = ""
     witness: Request | None = None
     """The first replayed request that made the value true, when there is one."""
+    decision: Decision | None = None
+    """The evaluator's decision of that request."""
 
 
 def negate(t: Tri) -> Tri:
@@ -510,7 +512,7 @@ class Access:
                             Counterexample(request=request, decisions={"decision": "allowed"}),
                         ),
                     )
-                    return self.tri(answer, ps)
+                    return self.tri(answer, ps, decision)
             if decision.decision is DecisionWord.EXPLICIT_DENY and _unconditional(ps, decision):
                 denied += 1
         if names and denied == len(names) and target.literal_arn and not truncated:
@@ -556,18 +558,23 @@ class Access:
         }
         return any(compile_glob(a, True).match(op) for a in actions for op in ops)
 
-    def tri(self, answer: Answer, ps: PolicySet | None) -> Tri:
+    def tri(self, answer: Answer, ps: PolicySet | None, decision: Decision | None = None) -> Tri:
+        """The answer as a three-valued truth; ``decision`` is the first example's, when
+        the caller already has it."""
         if answer.verdict is Verdict.UNKNOWN:
             return Tri(None, reason=answer.reason)
         if answer.verdict is Verdict.PROVED:
             return Tri(False)
         evidence = []
         locations: list[Location] = []
-        for example in answer.counterexamples:
+        first: Decision | None = None
+        for n, example in enumerate(answer.counterexamples):
             evidence.append(example.to_json())
             if ps is not None:
-                decision = evaluate(example.request, ps)
-                for m in decision.matched_statements:
+                found = decision if n == 0 and decision is not None else None
+                found = found or evaluate(example.request, ps)
+                first = first or found
+                for m in found.matched_statements:
                     if m.span is not None and m.effect == "Allow":
                         locations.append(
                             Location(
@@ -579,4 +586,4 @@ class Access:
                             )
                         )
         witness = answer.counterexamples[0].request if answer.counterexamples else None
-        return Tri(True, evidence, locations, witness=witness)
+        return Tri(True, evidence, locations, witness=witness, decision=first)

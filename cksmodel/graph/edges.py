@@ -330,7 +330,7 @@ class Decider:
         )
         if request is None:
             return Step(holds=True, witness=witness)
-        decision = evaluate(request, ps)
+        decision = tri.decision or evaluate(request, ps)
         allows = [m for m in decision.matched_statements if m.effect == "Allow"]
         order = {"resource": 0, "identity": 1} if prefer == "resource" else {"identity": 0}
         allows.sort(key=lambda m: order.get(_family(m.policy_type), 2))
