@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -371,3 +372,35 @@ def test_a_role_of_another_account_named_in_a_trust_policy_is_an_outside_entry()
     data = g.graph.get_edge_data("arn:aws:iam::444455556666:root", _arn("role", "x"))
     assert data is not None and data["status"] == "holds"
     assert "assumed-role/deployer" in data["witness"]
+
+
+def test_who_can_renders_as_html_with_every_path(broken: AccessGraph) -> None:
+    import xml.etree.ElementTree as ET
+
+    page = who_can(broken, "kms:DeleteCustomKeyStore")._repr_html_()
+    text = "".join(ET.fromstring(f"<root>{page}</root>").itertext())
+    assert "kms:DeleteCustomKeyStore" in text
+    assert "1 directly, 6 through escalation, 1 undecided" in text
+    assert "role/ci-deployer/inline/deploy-services statement 4" in text
+    assert "account-authorization-details.json:600:21" in text
+
+
+@pytest.mark.parametrize("dot", [True, False], ids=["graphviz", "no-graphviz"])
+def test_the_graph_renders_as_html(
+    broken: AccessGraph, monkeypatch: pytest.MonkeyPatch, dot: bool
+) -> None:
+    import cksmodel.graph.render as render
+
+    if not dot:
+        monkeypatch.setattr(render, "svg", lambda graph: None)
+    elif render.svg(nx.DiGraph()) is None:
+        if os.environ.get("CKSMODEL_REQUIRE_TOOLS"):
+            pytest.fail("graphviz `dot` is required here")
+        pytest.skip("graphviz is not installed")
+    page = broken._repr_html_()
+    assert "Reachability graph" in page
+    if dot:
+        assert "<svg" in page
+    else:
+        assert "edges are listed instead" in page
+        assert "sts:AssumeRole" in page
