@@ -105,6 +105,8 @@ class AccessGraph:
         self.direct: dict[tuple[str, str], dict[str, Step]] = {}
         self._pruned: dict[str, set[str]] = {}
         self._taken: set[str] = set()
+        self._passed: dict[tuple[str, str, tuple[tuple[bool, ...], ...] | None], Step] = {}
+        """PassRole decisions shared by roles alike for the actor (same signature)."""
         self._trusting: dict[tuple[str, ...], set[str]] | None = None
         self._reach: dict[str, frozenset[str]] = {}
         self._launches: dict[tuple[str, str], tuple[tuple[str, ...], bool | None] | None] = {}
@@ -287,10 +289,18 @@ class AccessGraph:
             }
             & LAUNCHERS.keys()
         )
+        signature = self.decider.signature(actor, "iam:PassRole", role.arn)
         for service in services:
-            passed = self.decider.decide(
-                actor, ("iam:PassRole",), _at(role.arn), (("iam:PassedToService", service),)
-            )
+            key = (actor.id, service, signature)
+            shared = self._passed.get(key) if signature is not None else None
+            if shared is not None:
+                passed = shared.retarget(role.arn)
+            else:
+                passed = self.decider.decide(
+                    actor, ("iam:PassRole",), _at(role.arn), (("iam:PassedToService", service),)
+                )
+                if signature is not None:
+                    self._passed[key] = passed
             if passed.holds is False:
                 continue
             launch = self._launch(actor, service)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cksmodel.access import Access, Target, Tri, guess_context
 from cksmodel.bundle import Account, IamPrincipal, Key
@@ -74,6 +74,14 @@ class Step:
     requires: tuple[str, ...] = ()
     """Nodes of the route by which the actor holds the credentials the step also needs."""
 
+    def retarget(self, resource: str) -> Step:
+        """The same step about another resource (its witness request rewritten)."""
+        if not self.witness:
+            return self
+        witness = json.loads(self.witness)
+        witness["resource"] = resource
+        return replace(self, witness=json.dumps(witness))
+
     def attrs(self) -> dict[str, str | int]:
         return {
             "status": "holds" if self.holds else "undecided",
@@ -125,6 +133,7 @@ class Decider:
         self._mentions: dict[tuple[str, str], bool] = {}
         self._callers: dict[str, Principal | None] = {}
         self._resources: dict[tuple[str, str], list[tuple[str, ...] | None]] = {}
+        self._sensitive: dict[tuple[str, str], list[tuple[str, ...]]] = {}
         self._trust: dict[str, tuple[bool, frozenset[tuple[str, ...]], frozenset[str]]] = {}
         self.questions = 0
 
@@ -181,6 +190,49 @@ class Decider:
                     )
         self._resources[key] = found
         return found
+
+    def signature(
+        self, actor: Actor, action: str, resource: str
+    ) -> tuple[tuple[bool, ...], ...] | None:
+        """Which resource patterns match the resource, for every statement (of the actor's
+        policies, its boundary, the organization's policies and the protections) that
+        may apply to the action and names resources other than ``*``. Two resources of
+        one type with the same signature get the same decision for a request without a
+        resource policy (the evaluator reads the resource only through these patterns).
+        None when a pattern holds a variable: then no two resources are taken as alike."""
+        key = (actor.id, action)
+        sensitive = self._sensitive.get(key)
+        if sensitive is None:
+            sensitive = self._resource_patterns(actor, action)
+            self._sensitive[key] = sensitive
+        out = []
+        for patterns in sensitive:
+            if any("${" in p for p in patterns):
+                return None
+            out.append(tuple(arn_match(p, resource) for p in patterns))
+        return tuple(out)
+
+    def _resource_patterns(self, actor: Actor, action: str) -> list[tuple[str, ...]]:
+        assert actor.principal is not None
+        caller = self.caller(actor)
+        assert caller is not None
+        lowered = action.lower()
+        policies = [self.access.specialized(p, caller) for p in actor.principal.policies]
+        if actor.principal.boundary is not None:
+            policies.append(self.access.specialized(actor.principal.boundary, caller))
+        policies += [p for level in (*self.account.scps, *self.account.rcps) for p in level]
+        policies += self.access.protections
+        out = []
+        for policy in policies:
+            for stmt in policy.statements:
+                if stmt.not_actions is None and not any(
+                    compile_glob(v.text, True).match(lowered) for v in stmt.actions
+                ):
+                    continue
+                patterns = tuple(v.text for v in stmt.resources or stmt.not_resources or ())
+                if any(p != "*" for p in patterns):
+                    out.append(patterns)
+        return out
 
     def caller(self, actor: Actor) -> Principal | None:
         """The actor's request principal (cached: built for every pair otherwise)."""

@@ -177,6 +177,8 @@ def _direct(g: AccessGraph, action: str, resource: str) -> dict[str, Step]:
     for actor_id, actor in g.actors.items():
         if actor.kind == "federated" or (resource == "*" and not actor.internal):
             continue
+        if resource == "*" and not g.decider.mentions(actor, action):
+            continue  # no resource policy on "*": only an identity Allow could grant it
         step = g.decider.decide(actor, (action,), targets[actor_id], prefer=prefer)
         if step.holds is not False:
             found[actor_id] = step

@@ -404,3 +404,23 @@ def test_the_graph_renders_as_html(
     else:
         assert "edges are listed instead" in page
         assert "sts:AssumeRole" in page
+
+
+def test_decisions_shared_between_alike_roles_change_no_edge(
+    broken: AccessGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PassRole decisions are shared between roles with the same matching statements;
+    without sharing, the same edges with the same provenance come out."""
+    from cksmodel.graph.edges import Decider
+
+    monkeypatch.setattr(Decider, "signature", lambda self, actor, action, resource: None)
+    unshared = build_graph(broken.account)
+
+    def edges(g: AccessGraph) -> set[tuple[object, ...]]:
+        keys = ("kind", "status", "policy", "statement_index", "line")
+        return {(a, b, *(d[k] for k in keys)) for a, b, d in g.graph.edges(data=True)}
+
+    assert edges(broken) == edges(unshared)
+    for a, b, d in broken.graph.edges(data=True):
+        if d["kind"] == "pass_role":
+            assert json.loads(d["witness"])["resource"] == b
