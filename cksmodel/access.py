@@ -27,7 +27,16 @@ from cksmodel.evaluate import (
     match_principal,
     principal_identity,
 )
-from cksmodel.ir import Effect, Policy, PolicySet, PolicyType, Qualifier, Statement, Value
+from cksmodel.ir import (
+    Effect,
+    Policy,
+    PolicySet,
+    PolicyType,
+    PrincipalSet,
+    Qualifier,
+    Statement,
+    Value,
+)
 from cksmodel.logic import TRUE, Term, and_, not_
 from cksmodel.patterns import ContextValue, arn_match, compile_glob
 from cksmodel.query import Answer, Counterexample, Question, Verdict, pin_principal, search
@@ -78,21 +87,34 @@ def any_of(parts: Sequence[Tri]) -> Tri:
     )
 
 
-ALLOW_ALL = Policy(
-    name="any identity-based policy of another account",
-    policy_type=PolicyType.IDENTITY,
-    version="2012-10-17",
-    id=None,
-    statements=(
-        Statement(
-            index=0,
-            sid=None,
-            effect=Effect.ALLOW,
-            actions=(Value(text="*"),),
-            resources=(Value(text="*"),),
+def one_statement(
+    name: str,
+    policy_type: PolicyType,
+    action: str,
+    *,
+    principal: str | None = None,
+    resource: str | None = "*",
+) -> Policy:
+    """A policy of one Allow statement (policies the model writes itself)."""
+    return Policy(
+        name=name,
+        policy_type=policy_type,
+        version="2012-10-17",
+        id=None,
+        statements=(
+            Statement(
+                index=0,
+                sid=None,
+                effect=Effect.ALLOW,
+                principal=PrincipalSet(aws=(Value(text=principal),)) if principal else None,
+                actions=(Value(text=action),),
+                resources=(Value(text=resource),) if resource else None,
+            ),
         ),
-    ),
-)
+    )
+
+
+ALLOW_ALL = one_statement("any identity-based policy of another account", PolicyType.IDENTITY, "*")
 """Principals outside the account: their own account may allow them anything."""
 
 

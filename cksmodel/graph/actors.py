@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+from cksmodel.access import one_statement
 from cksmodel.bundle import Account, IamPrincipal, Key
 from cksmodel.evaluate import principal_identity
-from cksmodel.ir import Effect, Grant, Policy, PolicyType, PrincipalSet, Statement, Value
+from cksmodel.ir import Effect, Grant, Policy, PolicyType
 
 __all__ = [
     "ALL_ACCESS",
@@ -27,20 +28,8 @@ __all__ = [
     "trusting_policy",
 ]
 
-ALL_ACCESS = Policy(
-    name="any identity-based policy (written by the escalation)",
-    policy_type=PolicyType.IDENTITY,
-    version="2012-10-17",
-    id=None,
-    statements=(
-        Statement(
-            index=0,
-            sid=None,
-            effect=Effect.ALLOW,
-            actions=(Value(text="*"),),
-            resources=(Value(text="*"),),
-        ),
-    ),
+ALL_ACCESS = one_statement(
+    "any identity-based policy (written by the escalation)", PolicyType.IDENTITY, "*"
 )
 """What a principal whose identity policies an attacker controls is given."""
 
@@ -132,41 +121,16 @@ def principal_actor(p: IamPrincipal) -> Actor:
 def takeover_policy(actor: Actor, key: Key) -> Policy:
     """The key policy someone allowed to call ``kms:PutKeyPolicy`` would write."""
     assert actor.principal is not None
-    return Policy(
-        name=f"key/{key.key_id}/key-policy (replaced by {actor.label})",
-        policy_type=PolicyType.KEY,
-        version="2012-10-17",
-        id=None,
-        statements=(
-            Statement(
-                index=0,
-                sid=None,
-                effect=Effect.ALLOW,
-                principal=PrincipalSet(aws=(Value(text=actor.principal.arn),)),
-                actions=(Value(text="kms:*"),),
-                resources=(Value(text="*"),),
-            ),
-        ),
-    )
+    name = f"key/{key.key_id}/key-policy (replaced by {actor.label})"
+    return one_statement(name, PolicyType.KEY, "kms:*", principal=actor.principal.arn)
 
 
 def trusting_policy(actor: Actor, role: IamPrincipal) -> Policy:
     """The trust policy someone allowed to call ``iam:UpdateAssumeRolePolicy`` would write."""
     assert actor.principal is not None
-    return Policy(
-        name=f"role/{role.name}/trust (replaced by {actor.label})",
-        policy_type=PolicyType.TRUST,
-        version="2012-10-17",
-        id=None,
-        statements=(
-            Statement(
-                index=0,
-                sid=None,
-                effect=Effect.ALLOW,
-                principal=PrincipalSet(aws=(Value(text=actor.principal.arn),)),
-                actions=(Value(text="sts:AssumeRole"),),
-            ),
-        ),
+    name = f"role/{role.name}/trust (replaced by {actor.label})"
+    return one_statement(
+        name, PolicyType.TRUST, "sts:AssumeRole", principal=actor.principal.arn, resource=None
     )
 
 
