@@ -374,9 +374,16 @@ class AccessGraph:
         if key.arn in self._taken:
             return
         self._taken.add(key.arn)
+        named = self.decider.named_by_key(key)
         for actor in list(self.actors.values()):
             if not actor.internal or any(c.startswith("key:") for c in actor.changes):
                 continue
+            if not (
+                self.decider.mentions(actor, "kms:PutKeyPolicy")
+                or self.decider.mentions(actor, "kms:CreateGrant")
+                or self.decider.caller_keys(actor) & named
+            ):
+                continue  # neither its identity policies nor the key name it
             if len(actor.changes) >= MAX_CHANGES:
                 continue
             assert actor.principal is not None

@@ -270,6 +270,31 @@ class Decider:
             self._trust[role.arn] = index
         return index
 
+    def named_by_key(self, key: Key) -> set[tuple[str, ...]]:
+        """Index keys (see :meth:`caller_keys`) of the callers a key's policy or grants may
+        allow by name, without an identity Allow: anyone, principals named themselves
+        (not through their account), grantees."""
+        out: set[tuple[str, ...]] = set()
+        for stmt in key.policy.statements:
+            if stmt.effect is not Effect.ALLOW:
+                continue
+            if stmt.not_principal is not None:
+                out.add(("*",))
+            pset = stmt.principal
+            if pset is None:
+                continue
+            if pset.wildcard or any(v.text == "*" for v in pset.aws):
+                out.add(("*",))
+            for v in pset.aws:
+                identity = principal_identity(v.text)
+                if identity is not None and identity[0] != "account":
+                    out.add(identity)
+            out.update(("service", v.text.lower()) for v in pset.service)
+        for grant in key.grants:
+            identity = principal_identity(grant.grantee)
+            out.add(identity if identity is not None else ("service", grant.grantee.lower()))
+        return out
+
     def trusts(self, role: IamPrincipal, actor: Actor) -> bool:
         """Could an Allow statement of the role's trust policy name the actor?"""
         if role.trust_policy is None:
