@@ -166,8 +166,10 @@ def _direct(g: AccessGraph, action: str, resource: str) -> dict[str, Step]:
     check_action(action)
     found = {}
     key = g.account.key(resource) if resource != "*" else None
+    named: set[tuple[str, ...]] = set()
     if key is not None:
         g.key_takeovers(key)
+        named = g.decider.named_by_key(key)
     targets = _targets(g, action, resource)
     prefer = (
         "resource"
@@ -179,6 +181,14 @@ def _direct(g: AccessGraph, action: str, resource: str) -> dict[str, Step]:
             continue
         if resource == "*" and not g.decider.mentions(actor, action):
             continue  # no resource policy on "*": only an identity Allow could grant it
+        if (
+            key is not None
+            and actor.internal
+            and not any(c == f"key:{key.key_id}" for c in actor.changes)
+            and not g.decider.mentions(actor, action)
+            and not g.decider.caller_keys(actor) & named
+        ):
+            continue  # neither its identity policies nor the key's policy or grants name it
         step = g.decider.decide(actor, (action,), targets[actor_id], prefer=prefer)
         if step.holds is not False:
             found[actor_id] = step
