@@ -27,6 +27,14 @@ Every edge is decided by :class:`~cksmodel.graph.edges.Decider` with the exact
 semantics, and carries its provenance. An edge the engine cannot decide is
 kept with ``status = "undecided"``, so answers built on it say so.
 
+What is left out changes no answer: a modified actor gets no edge to a principal
+that each of its predecessors already reaches (whoever reaches it passes through
+one of them; a predecessor added later gets the missing edges); no
+``B#group:G`` is made where the same actor can rewrite B (``B#rewritten``
+allows more); and the ``iam:PassRole`` decision is shared between roles that
+the actor's, the organization's and the protections' statements match alike
+(each edge's witness names its own role).
+
 Resource tags are not in account bundles: conditions on ``aws:ResourceTag`` are
 already treated as satisfiable, so tag and alias changes need no edges of their
 own. ``iam:SetDefaultPolicyVersion`` is taken to reach any policy (bundles keep
