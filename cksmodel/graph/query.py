@@ -171,11 +171,7 @@ def _direct(g: AccessGraph, action: str, resource: str) -> dict[str, Step]:
         g.key_takeovers(key)
         named = g.decider.named_by_key(key)
     targets = _targets(g, action, resource)
-    prefer = (
-        "resource"
-        if g.account.key(resource) is not None or action.lower() in TRUST_ACTIONS
-        else "identity"
-    )
+    prefer = "resource" if key is not None or action.lower() in TRUST_ACTIONS else "identity"
     for actor_id, actor in g.actors.items():
         if actor.kind == "federated" or (resource == "*" and not actor.internal):
             continue
