@@ -110,7 +110,7 @@ class AccessGraph:
         """The "act as" edges alone, without attributes: what reachability walks."""
         self._by_base: dict[str, IamPrincipal] = {p.arn: p for p in account.principals}
         self._checked: set[tuple[str, str]] = set()
-        self.direct: dict[tuple[str, str], dict[str, Step]] = {}
+        self.direct: dict[tuple[str, str, bool], dict[str, Step]] = {}
         self._pruned: dict[str, set[str]] = {}
         self._taken: set[str] = set()
         self._passed: dict[tuple[str, str, tuple[tuple[bool, ...], ...] | None], Step] = {}

@@ -154,13 +154,18 @@ def _targets(g: AccessGraph, action: str, resource: str) -> dict[str, Target]:
     return {a.id: target for a in g.actors.values()}
 
 
-def _direct(g: AccessGraph, action: str, resource: str) -> dict[str, Step]:
+def _direct(
+    g: AccessGraph, action: str, resource: str, *, complete: bool = False
+) -> dict[str, Step]:
     """Actors that can call the action themselves (cached on the graph).
 
     On resource ``*`` an outsider's call is about its own account, so only the
     bundle's principals count; on a resource of the account, outsiders count too.
+    Unless ``complete``, a modified actor all of whose predecessors can already call
+    the action is not asked: whoever reaches it reaches one of them (every answer
+    stays the same; only :func:`paths`, which lists every path, needs them all).
     """
-    found = g.direct.get((action, resource))
+    found = g.direct.get((action, resource, complete))
     if found is not None:
         return found
     check_action(action)
@@ -185,11 +190,19 @@ def _direct(g: AccessGraph, action: str, resource: str) -> dict[str, Step]:
             and not g.decider.caller_keys(actor) & named
         ):
             continue  # neither its identity policies nor the key's policy or grants name it
+        if not complete and actor.changes and _covered(g, actor_id, found):
+            continue
         step = g.decider.decide(actor, (action,), targets[actor_id], prefer=prefer)
         if step.holds is not False:
             found[actor_id] = step
-    g.direct[(action, resource)] = found
+    g.direct[(action, resource, complete)] = found
     return found
+
+
+def _covered(g: AccessGraph, node: str, found: dict[str, Step]) -> bool:
+    """Do all the node's "act as" predecessors already call the action (decided)?"""
+    sources = list(g.act.predecessors(node))
+    return bool(sources) and all(s in found and found[s].holds for s in sources)
 
 
 def check_action(action: str) -> None:
@@ -353,7 +366,7 @@ def paths(
 ) -> list[tuple[Hop, ...]]:
     """Every simple path of at most ``max_hops`` steps from the principal to the action."""
     source = _node(g, principal)
-    direct = _direct(g, action, resource)
+    direct = _direct(g, action, resource, complete=True)
     view = g.act
     out: list[tuple[Hop, ...]] = []
     for end, step in sorted(direct.items()):

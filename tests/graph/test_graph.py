@@ -425,3 +425,26 @@ def test_decisions_shared_between_alike_roles_change_no_edge(
     for _, b, d in shared.graph.edges(data=True):
         if d["kind"] == "pass_role":
             assert json.loads(d["witness"])["resource"] == b
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("kms:DeleteCustomKeyStore", "*"),
+        ("kms:Decrypt", "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"),
+        ("iam:CreateUser", "*"),
+    ],
+)
+def test_skipping_covered_actors_changes_no_answer(
+    monkeypatch: pytest.MonkeyPatch, action: str, resource: str
+) -> None:
+    import cksmodel.graph.query as query
+
+    account = load_bundle(BROKEN)
+    short = who_can(build_graph(account), action, resource)
+    real = query._direct
+    monkeypatch.setattr(
+        query, "_direct", lambda g, a, r, complete=False: real(g, a, r, complete=True)
+    )
+    full = who_can(build_graph(account), action, resource)
+    assert short.principals == full.principals
