@@ -22,6 +22,7 @@ from cksmodel.results import InvariantResult, Location, ProveReport
 if TYPE_CHECKING:
     from cksmodel.graph.build import AccessGraph
     from cksmodel.graph.query import Hop, WhoCan
+    from cksmodel.whatif import PermissionDiff, WhatIfReport
 
 
 class Html(str):
@@ -49,6 +50,9 @@ _BADGES: dict[str, tuple[tuple[str, str], str]] = {
     "more-permissive": (_BLUE, "\u2287 "),
     "less-permissive": (_BLUE, "\u2286 "),
     "incomparable": (_BLUE, "\u2260 "),
+    "gained": (_GREEN, "+ "),
+    "lost": (_RED, "\u2212 "),
+    "undecided": (_AMBER, "? "),
 }
 """Background and text colour, and a symbol so the badge reads without colour too."""
 
@@ -235,6 +239,47 @@ def graph_html(g: AccessGraph) -> Html:
             )
         )
     return _box(parts)
+
+
+def what_if_html(r: WhatIfReport) -> Html:
+    """The changes, every invariant before and after, and why each flipped one flipped."""
+
+    def word(v: Verdict | None) -> Html:
+        return badge(v.value if v is not None else "absent")
+
+    parts = [_heading("What if"), _list(r.changes)] if r.changes else []
+    parts.append(_line(f"{len(r.flipped)} of {len(r.invariants)} invariants flipped"))
+    parts.append(
+        table(
+            ("invariant", "title", "before", "after"),
+            ((code(d.name), d.title, word(d.before), word(d.after)) for d in r.invariants),
+        )
+    )
+    for d in r.flipped:
+        parts.append(_line(code(d.name), word(d.before), "\u2192", word(d.after)))
+        parts += [_example(c) for c in d.counterexamples]
+        if d.locations:
+            parts.append(_locations(d.locations))
+    return _box(parts)
+
+
+def permission_diff_html(diff: PermissionDiff) -> Html:
+    """Permissions gained, lost and undecided between two models, one row each."""
+    rows = [
+        (badge(kind), code(action), code(resource))
+        for kind, items in (
+            ("gained", diff.gained),
+            ("lost", diff.lost),
+            ("undecided", diff.undecided),
+        )
+        for action, resource in items
+    ]
+    head = _line(
+        code(diff.principal),
+        f"{len(diff.gained)} gained, {len(diff.lost)} lost, {len(diff.undecided)} undecided "
+        f"of {diff.checked} checked",
+    )
+    return _box([head, table(("", "action", "resource"), rows) if rows else _line("no change")])
 
 
 def _text(value: object) -> str:

@@ -25,7 +25,6 @@ of each source is in :attr:`Model.sources`. Bad references raise
 from __future__ import annotations
 
 import difflib
-import html
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -662,34 +661,9 @@ class WhatIfReport:
         }
 
     def _repr_html_(self) -> str:
-        rows = []
-        for d in self.invariants:
-            mark = ' style="background:#fff8c5"' if d.flipped else ""
-            rows.append(
-                f"<tr{mark}>{_td(_code(d.name))}{_td(html.escape(d.title))}"
-                f"{_td(_badge(d.before))}{_td(_badge(d.after))}</tr>"
-            )
-        parts = [
-            _changes_html(self.changes),
-            f"<div>{len(self.flipped)} of {len(self.invariants)} invariants flipped</div>",
-            _table(("invariant", "title", "before", "after"), rows),
-        ]
-        for d in self.flipped:
-            parts.append(
-                f'<div style="margin-top:6px"><strong>{_code(d.name)}</strong> '
-                f"{_badge(d.before)} &rarr; {_badge(d.after)}</div>"
-            )
-            parts += [
-                f'<pre style="{_PRE}">{html.escape(json.dumps(c, indent=2))}</pre>'
-                for c in d.counterexamples
-            ]
-            if d.locations:
-                items = "".join(
-                    f"<li>{_code(str(loc.span))} {html.escape(loc.description)}</li>"
-                    for loc in d.locations
-                )
-                parts.append(f'<ul style="margin:2px 0">{items}</ul>')
-        return f'<div style="{_BOX}">' + "".join(parts) + "</div>"
+        from cksmodel.display import what_if_html
+
+        return str(what_if_html(self))
 
 
 def compare_reports(before: ProveReport, after: ProveReport) -> WhatIfReport:
@@ -760,21 +734,9 @@ class PermissionDiff:
         }
 
     def _repr_html_(self) -> str:
-        rows = [
-            f"<tr>{_td(_pill(word, colour))}{_td(_code(action))}{_td(_code(resource))}</tr>"
-            for word, colour, items in (
-                ("gained", _GREEN, self.gained),
-                ("lost", _RED, self.lost),
-                ("undecided", _AMBER, self.undecided),
-            )
-            for action, resource in items
-        ]
-        head = (
-            f"<div>{_code(self.principal)}: {len(self.gained)} gained, {len(self.lost)} lost, "
-            f"{len(self.undecided)} undecided of {self.checked} checked</div>"
-        )
-        body = _table(("", "action", "resource"), rows) if rows else "<div>no change</div>"
-        return f'<div style="{_BOX}">{head}{body}</div>'
+        from cksmodel.display import permission_diff_html
+
+        return str(permission_diff_html(self))
 
 
 def _diff_actions(actions: Sequence[str] | None) -> tuple[str, ...]:
@@ -966,52 +928,3 @@ class Model:
             checked=len(pairs),
             time_s=time.monotonic() - start,
         )
-
-
-# --------------------------------------------------------------------------- HTML
-
-_GREEN = "#1a7f37"
-_RED = "#cf222e"
-_AMBER = "#e3a008"
-_GREY = "#6e7781"
-_VERDICT_COLOURS = {Verdict.PROVED: _GREEN, Verdict.REFUTED: _RED, Verdict.UNKNOWN: _AMBER}
-_BOX = "font-family:system-ui,sans-serif;font-size:13px;line-height:1.5"
-_CELL = "border:1px solid #d0d7de;padding:2px 8px;text-align:left;vertical-align:top"
-_PRE = "margin:2px 0;padding:4px;background:#f6f8fa;font-size:12px"
-
-
-def _pill(word: str, colour: str) -> str:
-    style = (
-        f"background:{colour};color:#fff;border-radius:10px;padding:1px 8px;"
-        "font-weight:600;font-size:12px;white-space:nowrap"
-    )
-    return f'<span style="{style}">{html.escape(word)}</span>'
-
-
-def _badge(verdict: Verdict | None) -> str:
-    if verdict is None:
-        return _pill("absent", _GREY)
-    return _pill(verdict.value, _VERDICT_COLOURS[verdict])
-
-
-def _code(text: str) -> str:
-    return f"<code>{html.escape(text)}</code>"
-
-
-def _td(content: str) -> str:
-    return f'<td style="{_CELL}">{content}</td>'
-
-
-def _table(headers: Sequence[str], rows: Sequence[str]) -> str:
-    head = "".join(f'<th style="{_CELL}">{html.escape(h)}</th>' for h in headers)
-    return (
-        '<table style="border-collapse:collapse;margin:4px 0">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
-
-
-def _changes_html(changes: Sequence[str]) -> str:
-    if not changes:
-        return ""
-    items = "".join(f"<li>{html.escape(c)}</li>" for c in changes)
-    return f'<div><strong>What if</strong><ul style="margin:2px 0">{items}</ul></div>'
