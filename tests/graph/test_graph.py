@@ -448,3 +448,23 @@ def test_skipping_covered_actors_changes_no_answer(
     )
     full = who_can(build_graph(account), action, resource)
     assert short.principals == full.principals
+
+
+def test_trust_cycles_and_odd_principals_end_and_answer() -> None:
+    """Roles that trust each other in a ring, a deleted principal's unique id and a
+    canonical user: the build ends and reachability follows the ring."""
+    a = _role(
+        "a",
+        {"AWS": [_arn("role", "c"), _arn("user", "alice"), "AROAEXAMPLEUNIQUEID1"]},
+        _allow("sts:AssumeRole"),
+    )
+    b = _role(
+        "b",
+        {"AWS": _arn("role", "a"), "CanonicalUser": "79a59df900b949e55d96a1e"},
+        _allow("sts:AssumeRole"),
+    )
+    c = _role("c", {"AWS": _arn("role", "b")}, _allow("sts:AssumeRole"), _allow("s3:DeleteBucket"))
+    alice = _user("alice", _allow("sts:AssumeRole", _arn("role", "a")))
+    g = build_graph(Account(account_id=ACCT, principals=(alice, a, b, c)))
+    reach = {r.label: len(r.path) for r in who_can(g, "s3:DeleteBucket").principals}
+    assert reach == {"role/c": 1, "role/b": 2, "role/a": 3, "user/alice": 4}
