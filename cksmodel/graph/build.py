@@ -111,7 +111,8 @@ class AccessGraph:
         self._by_base: dict[str, IamPrincipal] = {p.arn: p for p in account.principals}
         self._checked: set[tuple[str, str]] = set()
         self.direct: dict[tuple[str, str, bool], dict[str, Step]] = {}
-        self._pruned: dict[str, set[str]] = {}
+        self._pruned: set[str] = set()
+        """Modified actors expanded without edges to what their predecessors reach."""
         self._taken: set[str] = set()
         self._passed: dict[tuple[str, str, tuple[tuple[bool, ...], ...] | None], Step] = {}
         """PassRole decisions shared by roles alike for the actor (same signature)."""
@@ -188,12 +189,12 @@ class AccessGraph:
         if kind in ACT_AS and not self.act.has_edge(source.id, target):
             self.act.add_edge(source.id, target)
             self._reach.clear()
-        pruned = self._pruned.get(target)
-        if pruned:
-            missing = pruned - self.reach(source.id)
-            self._pruned[target] = pruned - missing
-            for arn in sorted(missing):
-                self._toward(self.actors[target], self._by_base[arn])
+        if target in self._pruned:
+            actor, reach = self.actors[target], self.reach(source.id)
+            for p in self._candidates(actor):
+                missing = p.arn not in reach and not self.graph.has_edge(target, p.arn)
+                if missing and p.arn != actor.base:
+                    self._toward(actor, p)
 
     def _roles(self) -> Iterable[IamPrincipal]:
         return (p for p in self.account.principals if p.kind == "role")
@@ -214,7 +215,7 @@ class AccessGraph:
             return
         known = self._known(actor)
         if actor.changes:
-            self._pruned[actor.id] = known - {actor.base}
+            self._pruned.add(actor.id)
         for p in self._candidates(actor):
             if p.arn not in known:
                 self._toward(actor, p)
