@@ -32,10 +32,10 @@ from cksmodel.ir import (
     Policy,
     PolicySet,
     PolicyType,
-    PrincipalSet,
     Qualifier,
     Statement,
     Value,
+    one_statement,
 )
 from cksmodel.logic import TRUE, Term, and_, not_
 from cksmodel.patterns import ContextValue, arn_match, compile_glob
@@ -87,34 +87,9 @@ def any_of(parts: Sequence[Tri]) -> Tri:
     )
 
 
-def one_statement(
-    name: str,
-    policy_type: PolicyType,
-    action: str,
-    *,
-    principal: str | None = None,
-    resource: str | None = "*",
-) -> Policy:
-    """A policy of one Allow statement (policies the model writes itself)."""
-    return Policy(
-        name=name,
-        policy_type=policy_type,
-        version="2012-10-17",
-        id=None,
-        statements=(
-            Statement(
-                index=0,
-                sid=None,
-                effect=Effect.ALLOW,
-                principal=PrincipalSet(aws=(Value(text=principal),)) if principal else None,
-                actions=(Value(text=action),),
-                resources=(Value(text=resource),) if resource else None,
-            ),
-        ),
-    )
-
-
-ALLOW_ALL = one_statement("any identity-based policy of another account", PolicyType.IDENTITY, "*")
+ALLOW_ALL = one_statement(
+    "any identity-based policy of another account", PolicyType.IDENTITY, ["*"]
+)
 """Principals outside the account: their own account may allow them anything."""
 
 
@@ -433,20 +408,8 @@ class Access:
         return cached[1]
 
     def scope(self, actions: Sequence[str], target: Target) -> Policy:
-        return Policy(
-            name="question",
-            policy_type=PolicyType.IDENTITY,
-            version="2012-10-17",
-            id=None,
-            statements=(
-                Statement(
-                    index=0,
-                    sid=None,
-                    effect=Effect.ALLOW,
-                    actions=tuple(Value(text=a) for a in actions),
-                    resources=(Value(text=target.pattern or "*"),),
-                ),
-            ),
+        return one_statement(
+            "question", PolicyType.IDENTITY, actions, resources=[target.pattern or "*"]
         )
 
     def request_terms(

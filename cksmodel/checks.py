@@ -20,7 +20,7 @@ from cksmodel.encode import Encoder, policy_allows
 from cksmodel.errors import InputError
 from cksmodel.evaluate import TRUST_ACTIONS, policy_statements
 from cksmodel.evaluate import policy_allows as concrete_allows
-from cksmodel.ir import Effect, Policy, PolicySet, PolicyType, Statement, Value
+from cksmodel.ir import Effect, Policy, PolicySet, PolicyType, Statement, Value, one_statement
 from cksmodel.jsontext import decode_document, parse_json
 from cksmodel.logic import TRUE, Term, and_, not_, or_
 from cksmodel.patterns import arn_match, compile_glob
@@ -193,24 +193,12 @@ def _access_policy(
         )
     if not all(isinstance(x, str) for x in [*actions, *resources]):
         raise InputError("--access actions and resources must be strings", code="E_ACCESS")
-    action_values = tuple(Value(text=a) for a in actions) or (Value(text="*"),)
-    resource_values = tuple(Value(text=r) for r in resources) or (Value(text="*"),)
-    policy = Policy(
-        name="access",
-        policy_type=PolicyType.IDENTITY,
-        version="2012-10-17",
-        id=None,
-        statements=(
-            Statement(
-                index=0,
-                sid=None,
-                effect=Effect.ALLOW,
-                actions=action_values,
-                resources=resource_values,
-            ),
-        ),
+    policy = one_statement(
+        "access", PolicyType.IDENTITY, list(actions) or ["*"], resources=list(resources) or ["*"]
     )
-    return policy, action_values, resource_values
+    (stmt,) = policy.statements
+    assert stmt.resources is not None
+    return policy, stmt.actions, stmt.resources
 
 
 def parse_access(text: str) -> Mapping[str, Any]:

@@ -7,6 +7,7 @@ variable substitution live in :mod:`cksmodel.patterns`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -178,3 +179,31 @@ class PolicySet:
     protections: tuple[Policy, ...] = ()
     """AWS-side protections (e.g. service-linked roles cannot be edited): Deny-only
     documents that apply to every caller, the account root included."""
+
+
+def one_statement(
+    name: str,
+    policy_type: PolicyType,
+    actions: Sequence[str],
+    *,
+    principal: str | None = None,
+    resources: Sequence[str] | None = ("*",),
+) -> Policy:
+    """A policy of one Allow statement, for policies the model writes itself (question
+    scopes, what an escalation would write); ``resources=None`` leaves Resource out."""
+    return Policy(
+        name=name,
+        policy_type=policy_type,
+        version=VERSION_2012,
+        id=None,
+        statements=(
+            Statement(
+                index=0,
+                sid=None,
+                effect=Effect.ALLOW,
+                principal=PrincipalSet(aws=(Value(text=principal),)) if principal else None,
+                actions=tuple(Value(text=a) for a in actions),
+                resources=None if resources is None else tuple(Value(text=r) for r in resources),
+            ),
+        ),
+    )

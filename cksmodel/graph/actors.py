@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from cksmodel.access import one_statement
 from cksmodel.bundle import Account, IamPrincipal, Key
 from cksmodel.evaluate import principal_identity
-from cksmodel.ir import Effect, Grant, Policy, PolicyType
+from cksmodel.ir import Effect, Grant, Policy, PolicyType, one_statement
 
 __all__ = [
     "ALL_ACCESS",
@@ -29,7 +28,7 @@ __all__ = [
 ]
 
 ALL_ACCESS = one_statement(
-    "any identity-based policy (written by the escalation)", PolicyType.IDENTITY, "*"
+    "any identity-based policy (written by the escalation)", PolicyType.IDENTITY, ["*"]
 )
 """What a principal whose identity policies an attacker controls is given."""
 
@@ -122,7 +121,7 @@ def takeover_policy(actor: Actor, key: Key) -> Policy:
     """The key policy someone allowed to call ``kms:PutKeyPolicy`` would write."""
     assert actor.principal is not None
     name = f"key/{key.key_id}/key-policy (replaced by {actor.label})"
-    return one_statement(name, PolicyType.KEY, "kms:*", principal=actor.principal.arn)
+    return one_statement(name, PolicyType.KEY, ["kms:*"], principal=actor.principal.arn)
 
 
 def trusting_policy(actor: Actor, role: IamPrincipal) -> Policy:
@@ -130,7 +129,7 @@ def trusting_policy(actor: Actor, role: IamPrincipal) -> Policy:
     assert actor.principal is not None
     name = f"role/{role.name}/trust (replaced by {actor.label})"
     return one_statement(
-        name, PolicyType.TRUST, "sts:AssumeRole", principal=actor.principal.arn, resource=None
+        name, PolicyType.TRUST, ["sts:AssumeRole"], principal=actor.principal.arn, resources=None
     )
 
 
