@@ -110,6 +110,7 @@ def _tables(
     return _fold_tables(not text.isascii())
 
 
+@lru_cache(maxsize=4096)
 def _lit(ch: str, ignore_case: bool) -> Token:
     if not ignore_case:
         return Token(CharClass(frozenset({ch})))
@@ -288,6 +289,13 @@ def witness(
 
     Raises :class:`SearchLimit` when more than ``limit`` product states are visited.
     """
+    for p in positive:
+        text = p.only_string
+        if text is not None:
+            fits = all(matches(q, text) for q in positive) and not any(
+                matches(q, text) for q in negative
+            )
+            return text if fits else None
     pos = [_compiled(p) for p in positive]
     neg = [_compiled(p) for p in negative]
     alphabet = _alphabet([*positive, *negative])
