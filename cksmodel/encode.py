@@ -439,10 +439,9 @@ class Encoder:
                         ),
                     ),
                 )
-            expanded = substitute(variable_part, self.bindings.get)
-            if expanded is None:
+            pattern = _arn_expanded(text, self.bindings)
+            if pattern is None:
                 return FALSE
-            pattern = _arn_with_resource_parts(parts, expanded, text)
         else:
             pattern = arn(text)
         return or_(
@@ -657,9 +656,8 @@ class Encoder:
                 return FALSE
             if base == "StringLike":
                 return self._dim_atom(rep, slot, _glob_from_parts(parts, text), span)
-            return self.free_atom(
-                "policy variable in an ARN condition with a symbolic context", span
-            )
+            pattern = _arn_expanded(text, self.bindings)
+            return FALSE if pattern is None else self._dim_atom(rep, slot, pattern, span)
         return self._string_atom(base, text, rep, slot, span, literal_text=False)
 
     def _dim_atom(self, rep: KeyRep, slot: int, pattern: Pattern, span: Span | None) -> Term:
@@ -1194,15 +1192,22 @@ def _glob_from_parts(parts: list[str], text: str) -> Pattern:
     return Pattern("glob-expanded:" + text + ":" + "".join(parts), tuple(tokens))
 
 
-def _arn_with_resource_parts(
-    parts: tuple[str, ...] | None, expanded: list[str], text: str
-) -> Pattern:
+def _arn_expanded(text: str, bindings: dict[str, ContextValue]) -> Pattern | None:
+    """cf. patterns.arn_match with a lookup: variables expand in the resource part only
+    (or in the whole text when it is not an ARN); ``None`` when one is unresolved."""
+    parts = split_arn(text)
+    if parts is not None and not has_variables(parts[5]):
+        return arn(text)
+    expanded = substitute(parts[5] if parts is not None else text, bindings.get)
+    if expanded is None:
+        return None
     if parts is None:
         return _glob_from_parts(expanded, text)
     head = arn(":".join(parts[:5]) + ":")
-    tokens = list(head.tokens[:-0] if False else head.tokens)
     return concat(
-        "arn-expanded:" + text + ":" + "".join(expanded), tokens, _glob_from_parts(expanded, text)
+        "arn-expanded:" + text + ":" + "".join(expanded),
+        head.tokens,
+        _glob_from_parts(expanded, text),
     )
 
 

@@ -578,6 +578,68 @@ def test_symbolic_decision_agrees_with_evaluator(context: Json) -> None:
     assert symbolic_decision(request, policies) == decision(request, policies)
 
 
+ARN_VARIABLE_CASES = [
+    pytest.param(
+        "arn:aws:s3:::logs-${aws:PrincipalAccount}/*",
+        "arn:aws:s3:::logs-111122223333/today",
+        "allowed",
+        id="variable-in-resource-part-expanded-and-matched",
+    ),
+    pytest.param(
+        "arn:aws:s3:::logs-${aws:PrincipalAccount}/*",
+        "arn:aws:s3:::logs-999999999999/today",
+        "implicitDeny",
+        id="variable-in-resource-part-expanded-and-not-matched",
+    ),
+    pytest.param(
+        "arn:aws:sns:*:${aws:PrincipalAccount}:topic",
+        "arn:aws:sns:us-east-1:111122223333:topic",
+        "implicitDeny",
+        id="variable-in-account-part-is-not-expanded",
+    ),
+    pytest.param(
+        "arn:aws:s3:::${aws:NoSuchKey}/*",
+        "arn:aws:s3:::bucket/x",
+        "implicitDeny",
+        id="unresolved-variable-matches-nothing",
+    ),
+    pytest.param(
+        "arn:aws:s3:::${aws:NoSuchKey, 'fallback'}/*",
+        "arn:aws:s3:::fallback/x",
+        "allowed",
+        id="default-value-used-when-unresolved",
+    ),
+]
+
+
+@pytest.mark.parametrize(("pattern", "source_arn", "expected"), ARN_VARIABLE_CASES)
+def test_pinned_arn_condition_with_variable_is_decided_exactly(
+    pattern: str, source_arn: str, expected: str
+) -> None:
+    scenario = {
+        "request": {
+            "principal": f"arn:aws:iam::{ACCOUNT}:user/alice",
+            "action": "kms:DescribeCustomKeyStores",
+            "resource": "*",
+            "context": {"aws:SourceArn": source_arn},
+        },
+        "identity_policies": [
+            {
+                "Version": "2012-10-17",
+                "Statement": {
+                    "Effect": "Allow",
+                    "Action": "kms:DescribeCustomKeyStores",
+                    "Resource": "*",
+                    "Condition": {"ArnLike": {"aws:SourceArn": pattern}},
+                },
+            }
+        ],
+    }
+    request, policies = load_scenario(scenario)
+    assert decision(request, policies) == expected
+    assert symbolic_decision(request, policies) == expected
+
+
 # --------------------------------------------------------------------------- approximations
 
 PINNED = {"StringEquals": {"aws:PrincipalAccount": ACCOUNT, "aws:PrincipalType": "User"}}
