@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
-from cksmodel.encode import Encoder, KeyRep
+from cksmodel.encode import Encoder, KeyRep, Realize
 from cksmodel.logic import Assignment, evaluate_term
-from cksmodel.patterns import ContextValue
-from cksmodel.request import PrincipalKind, Request, parse_principal
-from cksmodel.universe import KINDS
+from cksmodel.patterns import (
+    QMARK,
+    STAR,
+    ContextValue,
+    arn_match,
+    split_arn,
+    substitute,
+    substitute_literal,
+    variable_names,
+)
+from cksmodel.request import PrincipalKind, Request, derived_context, parse_principal
+from cksmodel.universe import DERIVED_KEYS, KINDS
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -106,6 +116,62 @@ def decode_request(enc: Encoder, a: Assignment, strings: dict[str, str]) -> Requ
         resource_account=resource_account,
         context=context,
     )
+
+
+def realize(request: Request, wanted: list[Realize]) -> Request | None:
+    """The request changed so that each policy-variable construct in ``wanted`` holds,
+    with variables expanded from the request itself (``None`` when one cannot be
+    expanded). Whether the result still answers the question is for replay to say."""
+    for item in sorted(wanted, key=lambda w: w.target == "resource"):
+        unset = [
+            name.lower()
+            for name in variable_names(item.text)
+            if name.lower() not in DERIVED_KEYS and name.lower() not in request.context
+        ]
+        if unset:
+            request = replace(
+                request, context={**request.context, **dict.fromkeys(unset, "example")}
+            )
+        lookup = derived_context(request).get
+        if item.base in ("StringEquals", "StringEqualsIgnoreCase"):
+            value = substitute_literal(item.text, lookup)
+        else:
+            value = _sample(
+                item.text, lookup, request.resource if item.target == "resource" else ""
+            )
+        if value is None:
+            return None
+        if item.target == "resource":
+            request = replace(request, resource=value)
+            continue
+        old = request.context.get(item.target)
+        new: ContextValue = (value, *old[1:]) if isinstance(old, tuple) and old else value
+        request = replace(request, context={**request.context, item.target: new})
+    return request
+
+
+def _sample(text: str, lookup: Any, current: str) -> str | None:
+    """One string a glob or ARN pattern with variables matches; an ARN keeps the first
+    five parts of ``current`` when they already match."""
+    parts = split_arn(text)
+    if parts is None:
+        return _fill(substitute(text, lookup))
+    tail = _fill(substitute(parts[5], lookup))
+    if tail is None:
+        return None
+    heads = ":".join(parts[:5])
+    own = split_arn(current)
+    if own is not None and arn_match(heads + ":*", ":".join(own[:5]) + ":x"):
+        heads = ":".join(own[:5])
+    else:
+        heads = heads.replace("*", "").replace("?", "x")
+    return heads + ":" + tail
+
+
+def _fill(parts: list[str] | None) -> str | None:
+    if parts is None:
+        return None
+    return "".join("" if p == STAR else "x" if p == QMARK else p for p in parts)
 
 
 def request_json(request: Request, names: dict[str, str] | None = None) -> dict[str, Any]:

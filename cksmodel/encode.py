@@ -9,7 +9,7 @@ real semantics too, and a model is only believed after concrete replay.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -58,9 +58,11 @@ from cksmodel.patterns import (
     ContextValue,
     arn_match,
     has_variables,
+    required_variables,
     split_arn,
     substitute,
     substitute_literal,
+    without_variables,
 )
 from cksmodel.request import PrincipalKind
 from cksmodel.strings import (
@@ -130,12 +132,26 @@ class StringDim:
 
 
 @dataclass(frozen=True, slots=True)
+class Realize:
+    """How to make a request satisfy a free atom over a policy variable: give ``target``
+    (the resource, or a context key in lower case) the value ``text`` takes once its
+    variables are expanded from the request (``base`` is the comparison operator, or
+    ``"Resource"``)."""
+
+    target: str
+    base: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class FreeAtom:
-    """Where the encoding gave up exactness, and why."""
+    """Where the encoding gave up exactness, and why; ``realize`` when the decoder can
+    try to make a model's request satisfy it."""
 
     var: BoolVar
     reason: str
     span: Span | None
+    realize: Realize | None = None
 
 
 @dataclass(slots=True)
@@ -225,6 +241,7 @@ class Encoder:
         """An ARN without an account, called by a principal without one (anonymous or a
         service): the request has no resource account at all."""
         self.free: list[FreeAtom] = []
+        self._free_vars: dict[tuple[str, Hashable], BoolVar] = {}
         self.keys: dict[str, KeyRep] = {}
         self.families = _families(all_policies(sets))
         self.bool_values = _bool_values(all_policies(sets))
@@ -390,10 +407,38 @@ class Encoder:
             implies(not_(self.is_aws_identity()), and_(not_(p) for p in identity_keys)),
         )
 
-    def free_atom(self, reason: str, span: Span | None) -> Term:
-        var = BoolVar(f"free{len(self.free)}")
-        self.free.append(FreeAtom(var=var, reason=reason, span=span))
+    def free_atom(
+        self,
+        reason: str,
+        span: Span | None,
+        construct: Hashable,
+        realize: Realize | None = None,
+    ) -> Term:
+        """A free Boolean for a construct the encoding cannot represent.
+
+        ``construct`` describes the construct without its position: the same construct
+        has the same truth value on one request, so every occurrence (in either policy
+        of a comparison, say) shares one atom instead of differing at will.
+        """
+        var = self._free_vars.get((reason, construct))
+        if var is None:
+            var = self._free_vars[(reason, construct)] = BoolVar(f"free{len(self._free_vars)}")
+        self.free.append(FreeAtom(var=var, reason=reason, span=span, realize=realize))
         return var
+
+    def resolvable(self, text: str) -> Term:
+        """A necessary condition for the text's policy variables to expand (one that does
+        not makes the text match nothing): its keys are present, ``aws:username`` only for
+        users. Keys the encoding does not track add nothing."""
+        terms: list[Term] = []
+        for key in required_variables(text):
+            if key == "aws:username":
+                terms.append(self.kind_is(PrincipalKind.USER))
+            elif key not in DERIVED_KEYS:
+                rep = self.key_rep(key)
+                if rep.family != "free":
+                    terms.append(rep.present)
+        return and_(terms)
 
     # ------------------------------------------------------------------ actions, resources
 
@@ -423,8 +468,17 @@ class Encoder:
             lookup = self.bindings.get if variables else None
             on_star: Term = TRUE if arn_match(text, "*", lookup) else FALSE
         elif variables and has_variables(text):
-            on_star = self.free_atom(
-                "policy variable in a resource with a symbolic context", v.span
+            # Expanded, the text matches the resource "*" only if nothing but wildcards
+            # stays outside its variables.
+            on_star = (
+                FALSE
+                if without_variables(text).strip("*?")
+                else and_(
+                    self.free_atom(
+                        "policy variable in a resource with a symbolic context", v.span, ("*", text)
+                    ),
+                    self.resolvable(text),
+                )
             )
         else:
             on_star = TRUE if compile_glob(text).match("*") and parts is None else FALSE
@@ -435,8 +489,12 @@ class Encoder:
                     and_(
                         not_(self.res_star),
                         self.free_atom(
-                            "policy variable in a resource with a symbolic context", v.span
+                            "policy variable in a resource with a symbolic context",
+                            v.span,
+                            text,
+                            Realize(target="resource", base="Resource", text=text),
                         ),
+                        self.resolvable(variable_part),
                     ),
                 )
             pattern = _arn_expanded(text, self.bindings)
@@ -570,7 +628,13 @@ class Encoder:
         direct = or_([t[0] for t in terms], [self.service_is(v.text) for v in pset.service])
         if pset.federated or pset.canonical_user:
             # Web-identity, SAML and canonical-user callers are outside the request space.
-            direct = or_(direct, self.free_atom("Federated or CanonicalUser principal", pset.span))
+            listed = (
+                tuple(v.text for v in pset.federated),
+                tuple(v.text for v in pset.canonical_user),
+            )
+            direct = or_(
+                direct, self.free_atom("Federated or CanonicalUser principal", pset.span, listed)
+            )
         role = or_(direct, [t[1] for t in terms])
         return Levels(direct, role, or_(role, [t[2] for t in terms]))
 
@@ -645,24 +709,33 @@ class Encoder:
         text = v.text
         if variables and has_variables(text) and family in ("String", "Arn"):
             if self.bindings is None:
-                return self.free_atom(f"policy variable in {base} with a symbolic context", span)
+                atom = self.free_atom(
+                    f"policy variable in {base} with a symbolic context",
+                    span,
+                    (rep.key, slot, text),
+                    Realize(target=rep.key, base=base, text=text) if slot == 0 else None,
+                )
+                arn_parts = split_arn(text) if family == "Arn" else None
+                return and_(atom, self.resolvable(text if arn_parts is None else arn_parts[5]))
             if base in ("StringEquals", "StringEqualsIgnoreCase"):
                 resolved = substitute_literal(text, self.bindings.get)
                 if resolved is None:
                     return FALSE
                 return self._string_atom(base, resolved, rep, slot, span, literal_text=True)
+            if family == "Arn":
+                pattern = _arn_expanded(text, self.bindings)
+                return FALSE if pattern is None else self._dim_atom(rep, slot, pattern, span)
             parts = substitute(text, self.bindings.get)
             if parts is None:
                 return FALSE
-            if base == "StringLike":
-                return self._dim_atom(rep, slot, _glob_from_parts(parts, text), span)
-            pattern = _arn_expanded(text, self.bindings)
-            return FALSE if pattern is None else self._dim_atom(rep, slot, pattern, span)
+            return self._dim_atom(rep, slot, _glob_from_parts(parts, text), span)
         return self._string_atom(base, text, rep, slot, span, literal_text=False)
 
     def _dim_atom(self, rep: KeyRep, slot: int, pattern: Pattern, span: Span | None) -> Term:
         if rep.family != "String":
-            return self.free_atom(f"condition key {rep.key} compared as several types", span)
+            return self.free_atom(
+                f"condition key {rep.key} compared as several types", span, (slot, pattern.text)
+            )
         return rep.strings[slot].member(pattern)
 
     def _string_atom(
@@ -678,7 +751,9 @@ class Encoder:
                 return self._dim_atom(rep, slot, glob(text), span)
             return self._dim_atom(rep, slot, arn(text), span)
         if rep.family != family:
-            return self.free_atom(f"condition key {rep.key} compared as several types", span)
+            return self.free_atom(
+                f"condition key {rep.key} compared as several types", span, (slot, base, text)
+            )
         if family in ("Numeric", "Date"):
             bound = _number(text) if family == "Numeric" else _date(text)
             if bound is None:
@@ -698,7 +773,7 @@ class Encoder:
                 EnumIs(rep.ip_version[slot], 0 if network.version == 4 else 1),
                 BVRange(rep.ip_addr[slot], low, high),
             )
-        return self.free_atom(f"{base} on {rep.key}", span)
+        return self.free_atom(f"{base} on {rep.key}", span, (slot, text))
 
     def condition(self, cond: Condition, variables: bool) -> Term:
         """cf. conditions.evaluate_condition."""
@@ -707,7 +782,11 @@ class Encoder:
             return self.derived_condition(cond, variables)
         rep = self.key_rep(key)
         if rep.family == "free":
-            return self.free_atom(f"condition key {cond.key} compared as several types", cond.span)
+            return self.free_atom(
+                f"condition key {cond.key} compared as several types",
+                cond.span,
+                _content(cond, variables),
+            )
         nonempty = or_(rep.used)
         if cond.base == "Null":
             texts = {v.text.lower() for v in cond.values}
@@ -747,7 +826,9 @@ class Encoder:
             held = evaluate_condition(cond, self.bindings.get, variables, set())
             return TRUE if held else FALSE
         if variables and any(has_variables(v.text) for v in cond.values):
-            return self.free_atom("policy variable compared with a derived key", cond.span)
+            return self.free_atom(
+                "policy variable compared with a derived key", cond.span, _content(cond, variables)
+            )
         if key in ("aws:principalarn", "aws:username", "aws:principalservicename"):
             return self._derived_string(cond, variables)
         cases: list[tuple[Term, str | None]] = []
@@ -800,7 +881,15 @@ class Encoder:
         for guard, value in cases:
             if value == "__free__":
                 reason = "aws:userid of an IAM user, role session or federated user (a unique id)"
-                out.append(and_(guard, self.free_atom(reason, cond.span)))
+                realize = (
+                    Realize(target=key, base=cond.base, text=cond.values[0].text)
+                    if cond.base in ("StringEquals", "StringEqualsIgnoreCase", "StringLike")
+                    and cond.qualifier is Qualifier.NONE
+                    and cond.values
+                    else None
+                )
+                atom = self.free_atom(reason, cond.span, _content(cond, variables), realize)
+                out.append(and_(guard, atom))
                 continue
             context: dict[str, ContextValue] = {} if value is None else {key: value}
             lookup = dict(self.bindings or {})
@@ -830,7 +919,9 @@ class Encoder:
                 present if "false" in texts else FALSE, not_(present) if "true" in texts else FALSE
             )
         if family not in ("String", "Arn"):
-            return self.free_atom(f"{cond.base} on {cond.key}", cond.span)
+            return self.free_atom(
+                f"{cond.base} on {cond.key}", cond.span, _content(cond, variables)
+            )
         negated = cond.base in NEGATED
         base = _POSITIVE.get(cond.base, cond.base)
         atoms: list[Term] = []
@@ -848,7 +939,9 @@ class Encoder:
                         atoms.append(FALSE)
                         continue
                     return self.free_atom(
-                        f"policy variable in {cond.base} on {cond.key}", cond.span
+                        f"policy variable in {cond.base} on {cond.key}",
+                        cond.span,
+                        _content(cond, variables),
                     )
                 text = resolved
             if base == "StringEquals":
@@ -858,7 +951,9 @@ class Encoder:
             elif base == "StringLike":
                 pats = [glob(text)]
             elif transform is not None:
-                return self.free_atom(f"{cond.base} on {cond.key}", cond.span)
+                return self.free_atom(
+                    f"{cond.base} on {cond.key}", cond.span, _content(cond, variables)
+                )
             else:
                 pats = [arn(text)]
             if transform is not None:
@@ -974,7 +1069,9 @@ class Encoder:
                 ),
             )
             if rep.family == "String"
-            else self.free_atom("kms:GrantOperations used with several types", g.span)
+            else self.free_atom(
+                "kms:GrantOperations used with several types", g.span, tuple(sorted(ops))
+            )
         )
         ec_ops = self.action_where(lambda a: a.startswith("kms:") and a[4:] in _EC_OPERATIONS)
         ec: Term = TRUE
@@ -1011,7 +1108,9 @@ class Encoder:
     def _ec_present(self, key: str) -> Term:
         rep = self.key_rep(key)
         if rep.multi:
-            return self.free_atom(f"encryption context key {key} also used as a list", None)
+            return self.free_atom(
+                f"encryption context key {key} also used as a list", None, ("present",)
+            )
         return rep.used[0]
 
     def _ec_equals(self, wanted: dict[str, str]) -> Term:
@@ -1020,7 +1119,9 @@ class Encoder:
             rep = self.key_rep("kms:encryptioncontext:" + k)
             if rep.multi or rep.family != "String":
                 terms.append(
-                    self.free_atom(f"encryption context key {k} also used as a list", None)
+                    self.free_atom(
+                        f"encryption context key {k} also used as a list", None, ("equals", v)
+                    )
                 )
                 continue
             terms.append(and_(rep.present, rep.strings[0].member(literal(v))))
@@ -1190,6 +1291,11 @@ def _glob_from_parts(parts: list[str], text: str) -> Pattern:
         else:
             tokens.extend(lit_tokens(p))
     return Pattern("glob-expanded:" + text + ":" + "".join(parts), tuple(tokens))
+
+
+def _content(cond: Condition, variables: bool) -> Hashable:
+    """A condition without its positions (what makes two occurrences the same construct)."""
+    return (cond.operator, cond.key_lower, tuple(v.text for v in cond.values), variables)
 
 
 def _arn_expanded(text: str, bindings: dict[str, ContextValue]) -> Pattern | None:

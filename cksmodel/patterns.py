@@ -204,6 +204,21 @@ def variable_names(text: str) -> list[str]:
     return names
 
 
+def without_variables(text: str) -> str:
+    """The text with every ``${…}`` removed (what stays literal or wildcard whatever the
+    variables expand to)."""
+    return _VARIABLE.sub("", text)
+
+
+def required_variables(text: str) -> list[str]:
+    """The condition keys (lower case) a text needs to expand: variables without a default."""
+    return [
+        found.group(1).strip().lower()
+        for found in _VARIABLE.finditer(text)
+        if found.group(1) not in ("*", "?", "$") and _DEFAULT.match(found.group(1)) is None
+    ]
+
+
 def text_glob(pattern: str, lookup: Lookup | None, *, ignore_case: bool = False) -> Glob | None:
     """A glob for a pattern, expanding variables when ``lookup`` is given."""
     if lookup is None or not has_variables(pattern):

@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from cksmodel.conditions import parse_address, parse_date, parse_number
-from cksmodel.decode import decode_request, request_json
+from cksmodel.decode import decode_request, realize, request_json
 from cksmodel.encode import EXTRA_EC_KEY, Encoder, KeyRep, date_fraction
 from cksmodel.errors import InternalError, Span
 from cksmodel.evaluate import evaluate
@@ -222,6 +222,8 @@ def search(s: Question) -> Answer:
         assert result.assignment is not None
         request = decode_request(enc, result.assignment, result.strings)
         ok, decisions = s.replay(request)
+        if not ok and enc.free:
+            request, ok, decisions = _realized(s, enc, result.assignment, request, decisions)
         if ok:
             if all(request != c.request for c in s.found):
                 s.found.append(
@@ -243,6 +245,21 @@ def search(s: Question) -> Answer:
                 s, Verdict.UNKNOWN, f"approximated constructs: {reasons}", start, approximations
             )
         exclusions.append(not_(and_(_same_choices(enc, result.assignment))))
+
+
+def _realized(
+    s: Question, enc: Encoder, a: Any, request: Request, decisions: dict[str, str]
+) -> tuple[Request, bool, dict[str, str]]:
+    """A failed replay under approximations: make the model's true policy-variable atoms
+    hold in the request, and replay that instead (the replay alone decides)."""
+    wanted = [
+        f.realize for f in enc.free if f.realize is not None and a.bools.get(f.var.name, False)
+    ]
+    changed = realize(request, list(dict.fromkeys(wanted))) if wanted else None
+    if changed is None or changed == request:
+        return request, False, decisions
+    ok, again = s.replay(changed)
+    return (changed, True, again) if ok else (request, False, decisions)
 
 
 def _answer(

@@ -19,8 +19,10 @@ from typing import Any
 import pytest
 
 from cksmodel.build import load_policy
+from cksmodel.encode import Encoder
 from cksmodel.evaluate import evaluate
 from cksmodel.ir import PolicySet, PolicyType
+from cksmodel.logic import Term
 from cksmodel.patterns import split_arn
 from cksmodel.query import (
     Answer,
@@ -598,6 +600,12 @@ ARN_VARIABLE_CASES = [
         id="variable-in-account-part-is-not-expanded",
     ),
     pytest.param(
+        "arn:aws:sns:*:${aws:NoSuchKey}:topic",
+        "arn:aws:sns:us-east-1:${aws:NoSuchKey}:topic",
+        "allowed",
+        id="unresolved-variable-in-account-part-is-literal-text",
+    ),
+    pytest.param(
         "arn:aws:s3:::${aws:NoSuchKey}/*",
         "arn:aws:s3:::bucket/x",
         "implicitDeny",
@@ -665,6 +673,80 @@ def test_policy_variable_in_resource_is_never_a_wrong_proof() -> None:
     assert answer.verdict is not Verdict.PROVED, answer
     if answer.verdict is Verdict.REFUTED:
         assert_confirmed(answer, per_user, alice_only)
+
+
+TEAM_TAGS = {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}
+HOME = "arn:aws:s3:::bucket/home/${aws:username}/*"
+ROTATION = {"StringLike": {"aws:userid": "*:rotation-*"}}
+
+VARIABLE_IMPLICATIONS = [
+    pytest.param(
+        [allow("ec2:StopInstances", "*", Condition=TEAM_TAGS), allow("ec2:Describe*")],
+        [allow("ec2:Describe*"), allow("ec2:StopInstances", "*", Condition=TEAM_TAGS)],
+        Verdict.PROVED,
+        id="same-variable-condition-in-both-policies-is-one-construct-proved",
+    ),
+    pytest.param(
+        [allow("ec2:*", "*", Condition=TEAM_TAGS)],
+        [allow("ec2:StopInstances", "*", Condition=TEAM_TAGS)],
+        Verdict.REFUTED,
+        id="widened-action-under-a-tag-equality-refuted-with-equal-tags",
+    ),
+    pytest.param(
+        [allow(["s3:GetObject", "s3:PutObject"], HOME)],
+        [allow("s3:GetObject", HOME)],
+        Verdict.REFUTED,
+        id="widened-action-on-a-per-user-resource-refuted-inside-the-home",
+    ),
+    pytest.param(
+        [
+            allow(
+                "s3:GetObject",
+                HOME,
+                Condition={"StringEquals": {"aws:PrincipalType": "AssumedRole"}},
+            )
+        ],
+        [],
+        Verdict.PROVED,
+        id="username-resource-never-matches-a-role-session-proved",
+    ),
+    pytest.param(
+        [allow("s3:ListAllMyBuckets", "arn:aws:s3:::bucket/${aws:username}")],
+        [],
+        Verdict.PROVED,
+        id="star-only-action-never-matches-an-arn-with-a-variable-proved",
+    ),
+    pytest.param(
+        [allow("secretsmanager:*", "*", Condition=ROTATION)],
+        [allow("secretsmanager:PutSecretValue", "*", Condition=ROTATION)],
+        Verdict.REFUTED,
+        id="unique-id-condition-refuted-with-a-matching-userid",
+    ),
+]
+
+
+def iam_callers(enc: Encoder) -> Term:
+    return enc.kind_in(PrincipalKind.USER, PrincipalKind.ASSUMED_ROLE)
+
+
+@pytest.mark.parametrize(("new", "old", "expected"), VARIABLE_IMPLICATIONS)
+def test_policy_variables_with_a_symbolic_context(
+    new: list[Json], old: list[Json], expected: Verdict
+) -> None:
+    """Approximated constructs (policy variables with a symbolic context, unique ids) do
+    not stop a decision: one construct is one atom wherever it occurs, an atom only holds
+    when its variables can expand, and a model through an atom is made concrete before
+    replay. PROVED stays sound; REFUTED is replayed."""
+    new_set = identity(*new)
+    old_set = identity(*old) if old else PolicySet()
+    if old:
+        answer = implies(new_set, old_set, timeout=30)
+    else:  # "no IAM user or role session is allowed anything" (an account root always is)
+        answer = can(new_set, constraint=iam_callers, timeout=30)
+    assert answer.approximations
+    assert answer.verdict is expected, answer
+    if expected is Verdict.REFUTED:
+        assert_confirmed(answer, new_set, old_set)
 
 
 def test_fixed_resource_does_not_imply_per_user_resource() -> None:
