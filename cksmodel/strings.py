@@ -55,6 +55,9 @@ class Pattern:
     text: str
     tokens: tuple[Token, ...]
 
+    def __hash__(self) -> int:
+        return hash(self.text)
+
     def __str__(self) -> str:
         return self.text
 
@@ -296,6 +299,7 @@ def witness(
                 matches(q, text) for q in negative
             )
             return text if fits else None
+    negative = relevant_negatives(positive, negative)
     pos = [_compiled(p) for p in positive]
     neg = [_compiled(p) for p in negative]
     alphabet = _alphabet([*positive, *negative])
@@ -357,6 +361,25 @@ def _fixed_ends_clash(p: Pattern, q: Pattern) -> bool:
     return False
 
 
+def _cheaply_disjoint(p: Pattern, q: Pattern) -> bool:
+    """Disjointness that fixed ends or a one-string pattern show without any search."""
+    if _fixed_ends_clash(p, q):
+        return True
+    for a, b in ((p, q), (q, p)):
+        text = a.only_string
+        if text is not None:
+            return not matches(b, text)
+    return False
+
+
+def relevant_negatives(positive: Sequence[Pattern], negative: Sequence[Pattern]) -> list[Pattern]:
+    """The negative patterns that a string matching every positive one could match at all:
+    one disjoint from some positive pattern is avoided anyway."""
+    if not positive:
+        return list(negative)
+    return [q for q in negative if not any(_cheaply_disjoint(p, q) for p in positive)]
+
+
 @lru_cache(maxsize=65536)
 def relation(p: Pattern, q: Pattern) -> tuple[bool, bool, bool]:
     """(disjoint, p within q, q within p), each ``False`` when undecided within the limit."""
@@ -395,7 +418,15 @@ def conflict_core(
     """
     import time
 
-    pos, neg = list(positive), list(negative)
+    pos, neg = list(positive), relevant_negatives(positive, negative)
+    for i, p in enumerate(pos):
+        for q in pos[i + 1 :]:
+            if _cheaply_disjoint(p, q):
+                return [p, q], []
+    for p in pos:
+        for q in neg:
+            if relation(p, q)[1]:
+                return [p], [q]
     for bucket in (neg, pos):
         i = 0
         while i < len(bucket):

@@ -26,6 +26,7 @@ from cksmodel.strings import (
     literal,
     matches,
     relation,
+    relevant_negatives,
     witness,
 )
 
@@ -313,6 +314,21 @@ def test_witness_search_limit_is_reported() -> None:
     many = [glob("*" + "?" * i + "a") for i in range(12)]
     with pytest.raises(SearchLimit):
         witness(many, [glob("*b*")], limit=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    positive=st.lists(small_patterns(), min_size=1, max_size=3),
+    negative=st.lists(small_patterns(), max_size=4),
+)
+def test_dropped_negatives_are_disjoint_from_a_positive(
+    positive: list[Pattern], negative: list[Pattern]
+) -> None:
+    kept = relevant_negatives(positive, negative)
+    for q in negative:
+        if q in kept:
+            continue
+        assert any(next(brute_witnesses([p, q], [], 4), None) is None for p in positive), q
 
 
 # --------------------------------------------------------------------------- conflict_core
