@@ -15,11 +15,12 @@ from cksmodel.patterns import (
     QMARK,
     STAR,
     ContextValue,
+    Lookup,
     arn_match,
+    required_variables,
     split_arn,
     substitute,
     substitute_literal,
-    variable_names,
 )
 from cksmodel.request import PrincipalKind, Request, derived_context, parse_principal
 from cksmodel.universe import DERIVED_KEYS, KINDS
@@ -124,9 +125,9 @@ def realize(request: Request, wanted: list[Realize]) -> Request | None:
     expanded). Whether the result still answers the question is for replay to say."""
     for item in sorted(wanted, key=lambda w: w.target == "resource"):
         unset = [
-            name.lower()
-            for name in variable_names(item.text)
-            if name.lower() not in DERIVED_KEYS and name.lower() not in request.context
+            key
+            for key in required_variables(item.text)
+            if key not in DERIVED_KEYS and key not in request.context
         ]
         if unset:
             request = replace(
@@ -150,7 +151,7 @@ def realize(request: Request, wanted: list[Realize]) -> Request | None:
     return request
 
 
-def _sample(text: str, lookup: Any, current: str) -> str | None:
+def _sample(text: str, lookup: Lookup, current: str) -> str | None:
     """One string a glob or ARN pattern with variables matches; an ARN keeps the first
     five parts of ``current`` when they already match."""
     parts = split_arn(text)
