@@ -7,13 +7,10 @@ other light commands start fast.
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("cksmodel")
-except PackageNotFoundError:  # a source tree that is not installed
-    __version__ = "0.0.0"
+__version__ = "0.1.0"
+"""The one place the version is written (the build reads it from here)."""
 
 _EXPORTS = {
     "CksError": "cksmodel.errors",
