@@ -34,7 +34,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +43,18 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from strategies import seeded_scenario  # noqa: E402
 
+from cksmodel.decision import DecisionWord  # noqa: E402
 from cksmodel.encode import Encoder  # noqa: E402
-from cksmodel.errors import InternalError  # noqa: E402
 from cksmodel.evaluate import evaluate  # noqa: E402
 from cksmodel.ir import PolicySet  # noqa: E402
-from cksmodel.logic import Term, and_, not_  # noqa: E402
-from cksmodel.query import Question, Verdict, fix_request, search, symbolic_decision  # noqa: E402
+from cksmodel.query import (  # noqa: E402
+    Question,
+    Verdict,
+    fix_request,
+    free_decision_check,
+    search,
+    symbolic_decision,
+)
 from cksmodel.request import Request, derived_context  # noqa: E402
 from cksmodel.scenario import load_scenario  # noqa: E402
 from cksmodel.universe import build_universe  # noqa: E402
@@ -92,52 +98,7 @@ def check(request: Request, policies: PolicySet, timeout: float) -> tuple[str, s
     )
 
 
-WORDS = ("allowed", "explicitDeny", "implicitDeny")
-
-
-def _word_goal(policies: PolicySet, word: str) -> Callable[[Encoder], Term]:
-    def goal(enc: Encoder) -> Term:
-        allowed, explicit = enc.decision(policies)
-        if word == "allowed":
-            return allowed
-        if word == "explicitDeny":
-            return explicit
-        return and_(not_(allowed), not_(explicit))
-
-    return goal
-
-
-def unpinned(
-    request: Request, policies: PolicySet, concrete: str, timeout: float
-) -> tuple[str | None, list[str], list[str]]:
-    """The free (unpinned) encoding: every model of each decision word must replay to that
-    word, and the word of the scenario's own request must not be proved impossible.
-
-    Returns (the own word if a model of it was found, else None; problems; approximations).
-    """
-    problems: list[str] = []
-    approximated: set[str] = set()
-    own: str | None = None
-    for word in WORDS:
-
-        def replay(r: Request, word: str = word) -> tuple[bool, dict[str, str]]:
-            got = evaluate(r, policies).decision.value
-            return got == word, {"evaluator": got}
-
-        try:
-            answer = search(
-                Question([policies], _word_goal(policies, word), replay, None, timeout, 2)
-            )
-        except InternalError as exc:
-            problems.append(f"a model of {word} replays otherwise: {str(exc)[:300]}")
-            continue
-        approximated |= {a.reason for a in answer.approximations}
-        if word == concrete:
-            if answer.verdict is Verdict.PROVED:
-                problems.append(f"{word} proved impossible, but the request gets it")
-            elif answer.verdict is Verdict.REFUTED:
-                own = word
-    return own, problems, sorted(approximated)
+WORDS = tuple(w.value for w in DecisionWord)
 
 
 def run_pair(job: tuple[int, int, float, str]) -> dict[str, Any]:
@@ -149,7 +110,9 @@ def run_pair(job: tuple[int, int, float, str]) -> dict[str, Any]:
         request, policies = load_scenario(scenario)
         if mode == "unpinned":
             concrete = evaluate(request, policies).decision.value
-            symbolic, problems, approximated = unpinned(request, policies, concrete, timeout)
+            free = free_decision_check(request, policies, timeout=timeout)
+            symbolic, problems = free.own, list(free.problems)
+            approximated = list(free.approximations)
             out.update(concrete=concrete, symbolic=symbolic, approximations=approximated)
             if symbolic is None and not problems:
                 out["undecided"] = [f"approximation: {a}" for a in approximated] or [

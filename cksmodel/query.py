@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from cksmodel.conditions import parse_address, parse_date, parse_number
+from cksmodel.decision import DecisionWord
 from cksmodel.decode import decode_request, realize, request_json
 from cksmodel.encode import EXTRA_EC_KEY, Encoder, KeyRep, date_fraction
 from cksmodel.errors import InternalError, Span
@@ -584,6 +585,57 @@ def symbolic_decision(
     if allowed:
         return "allowed"
     return "explicitDeny" if explicit else "implicitDeny"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FreeCheck:
+    """What the free encoding says of one scenario (see :func:`free_decision_check`)."""
+
+    own: str | None
+    """The request's own decision word, when a model of it was found."""
+    problems: tuple[str, ...]
+    approximations: tuple[str, ...]
+
+
+def free_decision_check(
+    request: Request, policies: PolicySet, *, timeout: float = 30.0
+) -> FreeCheck:
+    """Cross-check the free encoding (what can, implies and prove use) against the evaluator.
+
+    For each decision word up to two models are searched; each must replay to that word
+    (a mismatch without approximations is a problem), and the word the request itself
+    gets must not be proved impossible.
+    """
+    own_word = evaluate(request, policies).decision.value
+    problems: list[str] = []
+    approximated: set[str] = set()
+    own: str | None = None
+    for word in (w.value for w in DecisionWord):
+
+        def goal(enc: Encoder, word: str = word) -> Term:
+            allowed, explicit = enc.decision(policies)
+            if word == "allowed":
+                return allowed
+            if word == "explicitDeny":
+                return explicit
+            return and_(not_(allowed), not_(explicit))
+
+        def replay(r: Request, word: str = word) -> tuple[bool, dict[str, str]]:
+            got = evaluate(r, policies).decision.value
+            return got == word, {"evaluator": got}
+
+        try:
+            answer = search(Question([policies], goal, replay, None, timeout, 2))
+        except InternalError as exc:
+            problems.append(f"a model of {word} replays otherwise: {str(exc)[:300]}")
+            continue
+        approximated |= {a.reason for a in answer.approximations}
+        if word == own_word:
+            if answer.verdict is Verdict.PROVED:
+                problems.append(f"{word} proved impossible, but the request gets it")
+            elif answer.verdict is Verdict.REFUTED:
+                own = word
+    return FreeCheck(own=own, problems=tuple(problems), approximations=tuple(sorted(approximated)))
 
 
 # ---------------------------------------------------------------------- single-policy checks

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from strategies import FEATURES, coverage, random_scenario, scenarios
 
 from cksmodel.evaluate import evaluate
-from cksmodel.query import symbolic_decision
+from cksmodel.query import free_decision_check, symbolic_decision
 from cksmodel.scenario import load_scenario
 
 TIMEOUT = 10.0
@@ -53,6 +53,27 @@ def test_symbolic_decision_agrees_with_evaluator(scenario: dict[str, Any]) -> No
         assert symbolic == concrete, (
             f"evaluator {concrete}, symbolic {symbolic} for\n{json.dumps(scenario, indent=2)}"
         )
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=(Phase.explicit, Phase.generate),
+    suppress_health_check=(HealthCheck.too_slow, HealthCheck.data_too_large),
+)
+@given(scenarios())
+def test_free_encoding_models_replay_and_never_exclude_the_request(
+    scenario: dict[str, Any],
+) -> None:
+    """The unpinned encoding (what can, implies and prove search): every model of a
+    decision word replays to that word, and the scenario's own word is never PROVED
+    impossible (``bench_differential.py --mode unpinned`` is the large run)."""
+    request, policies = load_scenario(scenario)
+    check = free_decision_check(request, policies, timeout=TIMEOUT)
+    event(f"own word found: {check.own is not None}")
+    assert not check.problems, f"{check.problems} for\n{json.dumps(scenario, indent=2)}"
 
 
 SAMPLE = 200
