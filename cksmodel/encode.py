@@ -108,7 +108,7 @@ _PATH_CHARS = CharClass(frozenset(chr(c) for c in range(0x21, 0x7F)))
 _NAME_CHAR = Token(_NAME_CHARS)
 KEY_RESOURCE = arn("arn:*:kms:*:*:key/*")
 ROLE_RESOURCE = arn("arn:*:iam:*:*:role/*")
-SLR_ROLE = glob("arn:*:iam::*:role/aws-service-role/*")
+SLR_ROLE = arn("arn:*:iam::*:role/aws-service-role/*")
 EXTRA_EC_KEY = "kms:encryptioncontext:cksmodel-unnamed-key"
 """Stands for every encryption-context key no policy or grant names."""
 

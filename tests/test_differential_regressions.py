@@ -295,6 +295,30 @@ CASES = [
         "query._fix_value pins the number 5 as the text '5', so Encoder._ec_equals matches; "
         "evaluate._encryption_context drops non-string values before grant_allows compares",
     ),
+    Case(
+        "role-path-holding-a-colon-is-not-a-service-linked-role",
+        {
+            "request": {
+                "principal": f"arn:aws:sts::{A2}:assumed-role/app-role/session-1",
+                "principal_role_arn": f"arn:aws:iam::{A2}:role/:role/aws-service-role/app-role",
+                "action": "secretsmanager:BatchGetSecretValue",
+                "resource": "*",
+            },
+            "identity_policies": [policy(allow("secretsmanager:*"))],
+            "rcps": [
+                [
+                    policy(
+                        {"Effect": "Deny", "Principal": "*", "NotAction": "kms:*", "Resource": "*"}
+                    )
+                ]
+            ],
+        },
+        # Found by bench_differential.py --mode unpinned: the solver chose this role ARN.
+        "explicitDeny",
+        "encode.SLR_ROLE was a plain glob whose account '*' also ate ':role/', so the path "
+        "'/:role/aws-service-role/' (IAM paths may hold ':') looked service-linked and exempt "
+        "from the RCP; request.Principal.is_service_linked_role reads the real path",
+    ),
 ]
 
 
