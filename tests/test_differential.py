@@ -34,8 +34,7 @@ def decisions(scenario: dict[str, Any]) -> tuple[str, str | None]:
     return concrete, symbolic_decision(request, policies, timeout=TIMEOUT)
 
 
-@settings(
-    max_examples=300,
+SOLVER_EXAMPLES = settings(
     deadline=None,
     derandomize=True,
     database=None,
@@ -44,6 +43,9 @@ def decisions(scenario: dict[str, Any]) -> tuple[str, str | None]:
     phases=(Phase.explicit, Phase.generate),
     suppress_health_check=(HealthCheck.too_slow, HealthCheck.data_too_large),
 )
+
+
+@settings(SOLVER_EXAMPLES, max_examples=300)
 @given(scenarios())
 def test_symbolic_decision_agrees_with_evaluator(scenario: dict[str, Any]) -> None:
     concrete, symbolic = decisions(scenario)
@@ -55,14 +57,7 @@ def test_symbolic_decision_agrees_with_evaluator(scenario: dict[str, Any]) -> No
         )
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    phases=(Phase.explicit, Phase.generate),
-    suppress_health_check=(HealthCheck.too_slow, HealthCheck.data_too_large),
-)
+@settings(SOLVER_EXAMPLES, max_examples=25)
 @given(scenarios())
 def test_free_encoding_models_replay_and_never_exclude_the_request(
     scenario: dict[str, Any],
