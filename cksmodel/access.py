@@ -43,6 +43,7 @@ from cksmodel.query import Answer, Counterexample, Question, Verdict, pin_princi
 from cksmodel.request import Principal, PrincipalKind, Request, derived_context
 from cksmodel.results import Location
 from cksmodel.strings import arn, literal
+from cksmodel.universe import DERIVED_KEYS
 
 
 @dataclass(slots=True)
@@ -104,18 +105,9 @@ class Target:
     grants: tuple[Any, ...] = ()
 
 
-CALLER_KEYS = frozenset(
-    {
-        "aws:principalarn",
-        "aws:principalaccount",
-        "aws:principaltype",
-        "aws:username",
-        "aws:userid",
-        "aws:principalisawsservice",
-        "aws:principalservicename",
-    }
-)
-"""Global keys whose value the caller alone determines (see ``derived_context``)."""
+CALLER_KEYS = DERIVED_KEYS - {"kms:calleraccount", "aws:resourceaccount"}
+"""Global keys whose value the caller alone determines, whatever the action and resource
+(see ``derived_context``)."""
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _DEFAULT = re.compile(r"^\s*([^,]+?)\s*,\s*'([^']*)'\s*$")

@@ -20,7 +20,7 @@ from cksmodel.encode import Encoder, policy_allows
 from cksmodel.errors import InputError
 from cksmodel.evaluate import TRUST_ACTIONS, policy_statements
 from cksmodel.evaluate import policy_allows as concrete_allows
-from cksmodel.ir import Effect, Policy, PolicySet, PolicyType, Statement, Value, one_statement
+from cksmodel.ir import Policy, PolicySet, PolicyType, Value, one_statement
 from cksmodel.jsontext import decode_document, parse_json
 from cksmodel.logic import TRUE, Term, and_, not_, or_
 from cksmodel.patterns import arn_match, compile_glob
@@ -284,25 +284,8 @@ def check_no_public_access(
     policy: Policy, resource_type: str, *, timeout: float, max_examples: int
 ) -> CheckResult:
     policy_type, action_scope, resource_scope = RESOURCE_TYPES[resource_type]
-    actions = (
-        Value(text=a)
-        for a in ([*TRUST_ACTIONS] if policy_type is PolicyType.TRUST else [action_scope])
-    )
-    scope = Policy(
-        name="scope",
-        policy_type=PolicyType.IDENTITY,
-        version="2012-10-17",
-        id=None,
-        statements=(
-            Statement(
-                index=0,
-                sid=None,
-                effect=Effect.ALLOW,
-                actions=tuple(actions),
-                resources=(Value(text=resource_scope),),
-            ),
-        ),
-    )
+    actions = [*TRUST_ACTIONS] if policy_type is PolicyType.TRUST else [action_scope]
+    scope = one_statement("scope", PolicyType.IDENTITY, actions, resources=(resource_scope,))
 
     def goal(enc: Encoder) -> Term:
         allowed = policy_allows(enc, policy)
