@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cksmodel.catalog import Catalog
+from cksmodel.policy.catalog import Catalog
 
 RUNS = 5
 REPEAT = 1000

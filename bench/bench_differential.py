@@ -7,7 +7,7 @@
 Pair ``i`` of seed ``S`` is ``tests/strategies.seeded_scenario(S, i)`` (a scenario
 is one request with its policies), so any pair can be regenerated on its own. For
 each pair the table counts the evaluator's decision, the symbolic one
-(``cksmodel.query.symbolic_decision``; ``None`` is "undecided"), why a pair was
+(``cksmodel.symbolic.query.symbolic_decision``; ``None`` is "undecided"), why a pair was
 undecided, and whether the encoding used approximations (free atoms) at all.
 Every disagreement is written as a scenario ``bench/out/disagreements/s{S}-{i}.json``
 (loadable by ``cksmodel simulate``), with one line per disagreement in
@@ -43,11 +43,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from strategies import seeded_scenario  # noqa: E402
 
-from cksmodel.decision import DecisionWord  # noqa: E402
-from cksmodel.encode import Encoder  # noqa: E402
-from cksmodel.evaluate import evaluate  # noqa: E402
-from cksmodel.ir import PolicySet  # noqa: E402
-from cksmodel.query import (  # noqa: E402
+from cksmodel.concrete.decision import DecisionWord  # noqa: E402
+from cksmodel.concrete.evaluate import evaluate  # noqa: E402
+from cksmodel.concrete.request import Request, derived_context  # noqa: E402
+from cksmodel.concrete.scenario import load_scenario  # noqa: E402
+from cksmodel.policy.ir import PolicySet  # noqa: E402
+from cksmodel.symbolic.encode import Encoder  # noqa: E402
+from cksmodel.symbolic.query import (  # noqa: E402
     Question,
     Verdict,
     fix_request,
@@ -55,9 +57,7 @@ from cksmodel.query import (  # noqa: E402
     search,
     symbolic_decision,
 )
-from cksmodel.request import Request, derived_context  # noqa: E402
-from cksmodel.scenario import load_scenario  # noqa: E402
-from cksmodel.universe import build_universe  # noqa: E402
+from cksmodel.symbolic.universe import build_universe  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "disagreements"
 

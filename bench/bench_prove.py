@@ -55,10 +55,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic_account import generate, summary
 
-from cksmodel.bundle import Account, load_bundle
-from cksmodel.prove import Prover, prove
-from cksmodel.results import InvariantResult
-from cksmodel.spec import Spec, load_spec
+from cksmodel.account.bundle import Account, load_bundle
+from cksmodel.invariants.prove import Prover, prove
+from cksmodel.invariants.results import InvariantResult
+from cksmodel.invariants.spec import Spec, load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "cks-account"

@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import scenarios
 
 from cksmodel import build
-from cksmodel.evaluate import evaluate
-from cksmodel.ir import PolicyType
-from cksmodel.jsontext import parse_json
-from cksmodel.scenario import load_scenario, simulate
+from cksmodel.concrete.evaluate import evaluate
+from cksmodel.concrete.scenario import load_scenario, simulate
+from cksmodel.policy.ir import PolicyType
+from cksmodel.policy.jsontext import parse_json
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -51,9 +51,9 @@ from policy_corpus import (
     widen_path,
 )
 
-from cksmodel.build import load_policy
-from cksmodel.checks import check_no_new_access
-from cksmodel.ir import PolicyType
+from cksmodel.policy.ir import PolicyType
+from cksmodel.policy.parse import load_policy
+from cksmodel.symbolic.checks import check_no_new_access
 
 TARGET_P95, TARGET_P99, TARGET_CLI = 1.0, 5.0, 0.5
 SEED = 20240611

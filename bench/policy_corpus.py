@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from cksmodel.ir import PolicyType
+from cksmodel.policy.ir import PolicyType
 
 Doc = dict[str, Any]
 Stmt = dict[str, Any]
@@ -1650,7 +1650,7 @@ def main() -> None:
     print(f"{len(items)} policies: " + ", ".join(f"{k} {v}" for k, v in sorted(fams.items())))
     print(f"{sum(kinds.values())} mutants: " + ", ".join(f"{k} {kinds[k]}" for k in MUTATION_KINDS))
     if args.validate:
-        from cksmodel.validate import validate_text
+        from cksmodel.policy.validate import validate_text
 
         errors: Counter[str] = Counter()
         for item in items:

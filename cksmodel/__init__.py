@@ -15,28 +15,29 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "CksError": "cksmodel.errors",
     "InputError": "cksmodel.errors",
-    "Decision": "cksmodel.decision",
-    "DecisionWord": "cksmodel.decision",
-    "MatchedStatement": "cksmodel.decision",
-    "evaluate": "cksmodel.evaluate",
-    "load_scenario": "cksmodel.scenario",
-    "simulate": "cksmodel.scenario",
-    "Answer": "cksmodel.query",
-    "Comparison": "cksmodel.query",
-    "Relation": "cksmodel.query",
-    "Verdict": "cksmodel.query",
-    "always_denies": "cksmodel.query",
-    "can": "cksmodel.query",
-    "compare": "cksmodel.query",
-    "equivalent": "cksmodel.query",
-    "implies": "cksmodel.query",
+    "Decision": "cksmodel.concrete.decision",
+    "DecisionWord": "cksmodel.concrete.decision",
+    "MatchedStatement": "cksmodel.concrete.decision",
+    "evaluate": "cksmodel.concrete.evaluate",
+    "load_scenario": "cksmodel.concrete.scenario",
+    "simulate": "cksmodel.concrete.scenario",
+    "Answer": "cksmodel.symbolic.query",
+    "Comparison": "cksmodel.symbolic.query",
+    "Relation": "cksmodel.symbolic.query",
+    "Verdict": "cksmodel.symbolic.query",
+    "always_denies": "cksmodel.symbolic.query",
+    "can": "cksmodel.symbolic.query",
+    "compare": "cksmodel.symbolic.query",
+    "equivalent": "cksmodel.symbolic.query",
+    "implies": "cksmodel.symbolic.query",
 }
 
 if TYPE_CHECKING:
-    from cksmodel.decision import Decision, DecisionWord, MatchedStatement
+    from cksmodel.concrete.decision import Decision, DecisionWord, MatchedStatement
+    from cksmodel.concrete.evaluate import evaluate
+    from cksmodel.concrete.scenario import load_scenario, simulate
     from cksmodel.errors import CksError, InputError
-    from cksmodel.evaluate import evaluate
-    from cksmodel.query import (
+    from cksmodel.symbolic.query import (
         Answer,
         Comparison,
         Relation,
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
         equivalent,
         implies,
     )
-    from cksmodel.scenario import load_scenario, simulate
 
 
 def __getattr__(name: str) -> Any:

@@ -6,21 +6,7 @@ Input errors carry a source span and a stable code so the CLI can print
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Span:
-    """A region of a source text; lines and columns are 1-based."""
-
-    source: str
-    line: int
-    column: int
-    end_line: int | None = None
-    end_column: int | None = None
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.line}:{self.column}"
+from cksmodel.source import Span
 
 
 class CksError(Exception):

@@ -7,7 +7,7 @@
 # temporary sibling folder and moved to OUT_DIR only when every required part
 # was written, so a failed run leaves nothing half-written.
 #
-# Bundle layout (read by cksmodel.bundle.load_bundle; every file except
+# Bundle layout (read by cksmodel.account.bundle.load_bundle; every file except
 # account.json is a command's output, unmodified):
 #
 #   account.json

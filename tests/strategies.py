@@ -26,8 +26,8 @@ from typing import Any, Protocol, TypeVar
 
 from hypothesis import strategies as st
 
-from cksmodel.ir import GRANT_OPERATIONS
-from cksmodel.patterns import compile_glob
+from cksmodel.policy.ir import GRANT_OPERATIONS
+from cksmodel.policy.patterns import compile_glob
 
 T = TypeVar("T")
 Json = dict[str, Any]
@@ -857,7 +857,7 @@ KEY_NAMES = {k.name.lower(): k.name for k in KEYS}
 
 def coverage(scenario: Json) -> set[str]:
     """The generator features one scenario exercises (see :data:`FEATURES`)."""
-    from cksmodel.build import parse_operator
+    from cksmodel.policy.parse import parse_operator
 
     req = scenario["request"]
     out = {f"slot:{slot}" for slot, _ in _policies(scenario)}

@@ -43,9 +43,9 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Final
 
-from cksmodel.build import load_policy
 from cksmodel.errors import InputError
-from cksmodel.ir import Policy, PolicyType
+from cksmodel.policy.ir import Policy, PolicyType
+from cksmodel.policy.parse import load_policy
 
 # ----------------------------------------------------------------- service-linked role
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from cksmodel.bundle import Account, IamPrincipal, Key
-from cksmodel.evaluate import principal_identity
-from cksmodel.ir import Effect, Grant, Policy, PolicyType, one_statement
+from cksmodel.account.bundle import Account, IamPrincipal, Key
+from cksmodel.concrete.evaluate import principal_identity
+from cksmodel.policy.ir import Effect, Grant, Policy, PolicyType, one_statement
 
 __all__ = [
     "ALL_ACCESS",

@@ -49,8 +49,8 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 
-from cksmodel.access import Target
-from cksmodel.bundle import Account, IamPrincipal, Key
+from cksmodel.account.access import Target
+from cksmodel.account.bundle import Account, IamPrincipal, Key
 from cksmodel.graph.actors import (
     ALL_ACCESS,
     Actor,
@@ -60,7 +60,8 @@ from cksmodel.graph.actors import (
     trusting_policy,
 )
 from cksmodel.graph.edges import LAUNCHERS, Decider, Step
-from cksmodel.ir import GRANT_OPERATIONS, Grant
+from cksmodel.markup import Html, box, line, seconds, table
+from cksmodel.policy.ir import GRANT_OPERATIONS, Grant
 
 __all__ = ["ACT_AS", "AccessGraph", "build_graph"]
 
@@ -430,9 +431,33 @@ class AccessGraph:
         return found
 
     def _repr_html_(self) -> str:
-        from cksmodel.display import graph_html
+        """The graph drawn by Graphviz when ``dot`` is installed, else its edges as a table."""
+        from cksmodel.graph.render import svg
 
-        return graph_html(self)
+        s = self.stats
+        parts = [
+            line(
+                Html("<strong>Reachability graph</strong>"),
+                f"account {self.account.account_id}: {s.actors} actors, {s.edges} edges, "
+                f"{s.undecided} undecided, built in {seconds(s.seconds)}",
+            )
+        ]
+        drawing = svg(self.graph)
+        if drawing is not None:
+            parts.append(Html(drawing[drawing.find("<svg") :]))
+        else:
+            parts.append(line("Graphviz `dot` was not found: the edges are listed instead."))
+            parts.append(
+                table(
+                    ("from", "to", "via", "status", "policy", "line"),
+                    (
+                        (a, b, d["via"], d["status"], d["policy"], d["line"])
+                        for a, b, d in sorted(self.graph.edges(data=True))
+                        if d["kind"] != "member"
+                    ),
+                )
+            )
+        return box(parts)
 
     def _modifications(self) -> list[Actor]:
         """Modified actors that became reachable; the new ones, to expand next."""
@@ -542,7 +567,7 @@ def _incoming(graph: nx.DiGraph[str], node: str) -> list[tuple[str, dict[str, ob
 
 def _named_directly(role: IamPrincipal, actor: Actor) -> bool:
     """Does the trust policy name the actor itself (so no identity Allow is needed)?"""
-    from cksmodel.evaluate import Match, match_principal
+    from cksmodel.concrete.evaluate import Match, match_principal
 
     if role.trust_policy is None or actor.principal is None:
         return False

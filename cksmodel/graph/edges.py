@@ -14,19 +14,19 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from cksmodel.access import Access, Target, Tri, guess_context
-from cksmodel.bundle import Account, IamPrincipal, Key
-from cksmodel.decision import MatchedStatement
-from cksmodel.decode import request_json
-from cksmodel.encode import Encoder
-from cksmodel.evaluate import caller_identities, evaluate, principal_identity
+from cksmodel.account.access import Access, Target, Tri, guess_context
+from cksmodel.account.bundle import Account, IamPrincipal, Key
+from cksmodel.concrete.decision import MatchedStatement
+from cksmodel.concrete.evaluate import caller_identities, evaluate, principal_identity
+from cksmodel.concrete.request import Principal, PrincipalKind, Request, parse_principal
 from cksmodel.graph.actors import Actor
-from cksmodel.ir import Effect, Policy, PolicySet, Statement
-from cksmodel.logic import Term, and_, not_
-from cksmodel.patterns import arn_match, compile_glob
-from cksmodel.query import Question, pin_principal, search
-from cksmodel.request import Principal, PrincipalKind, Request, parse_principal
-from cksmodel.strings import literal
+from cksmodel.policy.ir import Effect, Policy, PolicySet, Statement
+from cksmodel.policy.patterns import arn_match, compile_glob
+from cksmodel.symbolic.decode import request_json
+from cksmodel.symbolic.encode import Encoder
+from cksmodel.symbolic.logic import Term, and_, not_
+from cksmodel.symbolic.query import Question, pin_principal, search
+from cksmodel.symbolic.strings import literal
 
 __all__ = ["LAUNCHERS", "Decider", "Step"]
 

@@ -18,12 +18,13 @@ from typing import Any
 
 import networkx as nx
 
-from cksmodel.access import Target
-from cksmodel.bundle import Account
+from cksmodel.account.access import Target
+from cksmodel.account.bundle import Account
+from cksmodel.concrete.evaluate import TRUST_ACTIONS
 from cksmodel.errors import InputError
-from cksmodel.evaluate import TRUST_ACTIONS
 from cksmodel.graph.build import ACT_AS, AccessGraph
 from cksmodel.graph.edges import Step
+from cksmodel.markup import MUTED, Html, badge, box, cell, code, line, table
 
 __all__ = [
     "Hop",
@@ -126,9 +127,48 @@ class WhoCan:
         }
 
     def _repr_html_(self) -> str:
-        from cksmodel.display import who_can_html
+        """Who can call the action: direct callers first, then escalation paths, hop by hop."""
+        direct = sum(1 for p in self.principals if p.direct)
+        undecided = sum(1 for p in self.principals if not p.decided)
+        parts = [
+            line(Html("<strong>Who can</strong>"), code(self.action), "on", code(self.resource)),
+            line(
+                f"{direct} directly, {len(self.principals) - direct} through escalation"
+                + (f", {undecided} undecided (may reach)" if undecided else "")
+            ),
+            table(
+                ("principal", "kind", "how", "decided", "path"),
+                (
+                    (
+                        code(p.arn),
+                        p.kind,
+                        "direct" if p.direct else f"{len(p.path) - 1} step(s)",
+                        badge("allowed" if p.decided else "unknown"),
+                        _path_html(p.path),
+                    )
+                    for p in self.principals
+                ),
+            ),
+        ]
+        parts += [line(Html(f'<span style="{MUTED}">warning</span>'), x) for x in self.warnings]
+        return box(parts)
 
-        return str(who_can_html(self))
+
+def _path_html(hops: tuple[Hop, ...]) -> Html:
+    items = []
+    for h in hops:
+        where = f"{h.file}:{h.line}:{h.column}" if h.line >= 0 else ""
+        statement = f"{h.policy} statement {h.statement_index}" if h.policy else ""
+        detail = "; ".join(x for x in (statement, where, h.condition, h.reason) if x)
+        items.append(
+            Html(
+                f"{code(h.source)} \u2192 {code(h.target)} <em>{cell(h.via)}</em> "
+                f"{badge('allowed' if h.status == 'holds' else 'unknown')}"
+                + (f'<div style="{MUTED}">{cell(detail)}</div>' if detail else "")
+            )
+        )
+    entries = "".join(f"<li>{i}</li>" for i in items)
+    return Html(f'<ol style="margin:2px 0;padding-left:20px">{entries}</ol>')
 
 
 def action_node(action: str, resource: str) -> str:

@@ -6,15 +6,15 @@ from collections.abc import Iterable
 
 import pytest
 
-from cksmodel.catalog import AccessLevel, get_catalog
 from cksmodel.cks import model
+from cksmodel.concrete.evaluate import policy_statements
+from cksmodel.concrete.request import Principal, PrincipalKind, Request
 from cksmodel.errors import CksError
-from cksmodel.evaluate import policy_statements
-from cksmodel.findings import Severity
-from cksmodel.ir import Effect, Policy, PolicyType, Value
-from cksmodel.patterns import compile_glob
-from cksmodel.request import Principal, PrincipalKind, Request
-from cksmodel.validate import validate_text
+from cksmodel.policy.catalog import AccessLevel, get_catalog
+from cksmodel.policy.findings import Severity
+from cksmodel.policy.ir import Effect, Policy, PolicyType, Value
+from cksmodel.policy.patterns import compile_glob
+from cksmodel.policy.validate import validate_text
 
 ACCOUNT = "111122223333"
 SLR_PERMISSIONS = {

@@ -11,12 +11,12 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from cksmodel.build import load_policy
-from cksmodel.bundle import Account, IamPrincipal, load_bundle
+from cksmodel.account.bundle import Account, IamPrincipal, load_bundle
 from cksmodel.graph import AccessGraph, build_graph, can, paths, who_can
 from cksmodel.graph.query import QueryError, add_action
 from cksmodel.graph.render import focus, to_graphml
-from cksmodel.ir import Policy, PolicyType
+from cksmodel.policy.ir import Policy, PolicyType
+from cksmodel.policy.parse import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = ROOT / "examples" / "cks-account-broken"

@@ -1,0 +1,1 @@
+"""Accounts: bundles of AWS CLI output read into the IR, and access questions over them."""

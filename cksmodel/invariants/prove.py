@@ -1,0 +1,784 @@
+"""Proving spec invariants against an account bundle.
+
+Each invariant is evaluated three-valued (true, false, undecided). Quantifiers
+over the account's principals are expanded; each ``can`` atom is a symbolic
+question answered by :mod:`cksmodel.symbolic.query` (a request that is allowed is
+replayed before it counts); ``forall principal p`` also covers every principal
+outside the account, whose own account may allow them anything, with one
+symbolic question. Lifecycle invariants are checked by exploring the store's
+transition system (:mod:`cksmodel.cks.lifecycle`) with the account's policies
+deciding which API calls can happen.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from cksmodel.account.access import ALLOW_ALL, Access, Target, Tri, all_of, any_of, negate
+from cksmodel.account.bundle import Account, IamPrincipal, Key
+from cksmodel.cks import lifecycle, model
+from cksmodel.cks.regions import supported
+from cksmodel.concrete.evaluate import evaluate
+from cksmodel.concrete.request import Principal, PrincipalKind, Request
+from cksmodel.invariants.results import InvariantResult, ProveReport
+from cksmodel.invariants.spec import (
+    Actions,
+    Formula,
+    Guard,
+    Invariant,
+    Lifecycle,
+    PrincipalRef,
+    ResourceRef,
+    SetExpr,
+    Spec,
+    SpecError,
+)
+from cksmodel.policy.ir import Policy, PolicySet, Value
+from cksmodel.source import Location, Span
+from cksmodel.symbolic.encode import Encoder
+from cksmodel.symbolic.logic import TRUE, Term, and_, implies, not_, or_
+from cksmodel.symbolic.query import Question, Verdict, pin_principal, search
+from cksmodel.symbolic.strings import literal
+
+if TYPE_CHECKING:
+    from cksmodel.graph import AccessGraph
+
+
+class Prover(Access):
+    """Evaluates one spec against one account."""
+
+    def __init__(
+        self, spec: Spec, account: Account, *, timeout: float, max_counterexamples: int
+    ) -> None:
+        super().__init__(account, timeout=timeout)
+        self.spec = spec
+        self.max_counterexamples = max_counterexamples
+        self.persona_cache: dict[str, list[tuple[IamPrincipal, Tri]]] = {}
+        self.can_cache: dict[tuple[Any, ...], Tri] = {}
+        self.graph: AccessGraph | None = None
+
+    # ------------------------------------------------------------ references
+
+    def role(self, name: str, span: Span | None) -> IamPrincipal:
+        found = self.account.principal(f"role/{name}")
+        if found is None:
+            raise SpecError(
+                f"role {name!r} is not in the account bundle {str(self.account.root)!r}",
+                span=span,
+                code="E_SPEC_ABSENT",
+            )
+        return found
+
+    def resolve(self, ref: PrincipalRef, env: dict[str, IamPrincipal]) -> IamPrincipal | str:
+        """A bundle principal, or a description for principals outside the bundle."""
+        if ref.kind == "var":
+            return env[ref.name]
+        if ref.kind == "role":
+            return self.role(ref.name, ref.span)
+        if ref.kind == "user":
+            found = self.account.principal(f"user/{ref.name}")
+            if found is None:
+                raise SpecError(
+                    f"user {ref.name!r} is not in the account bundle",
+                    span=ref.span,
+                    code="E_SPEC_ABSENT",
+                )
+            return found
+        return f"{ref.kind}:{ref.name}"
+
+    def actions(self, a: Actions) -> tuple[str, ...]:
+        if a.least_privilege is not None:
+            return model.LEAST_PRIVILEGE[a.least_privilege]
+        return a.names
+
+    def targets(self, ref: ResourceRef, span: Span | None) -> list[Target]:
+        if ref.kind in ("any_store",) or (ref.kind == "text" and ref.text == "*"):
+            return [Target("*", "*", True)]
+        if ref.kind == "anything":
+            return [Target("anything", "", False)]
+        if ref.kind == "text":
+            return [Target(ref.text, ref.text, False)]
+        if ref.kind == "role":
+            role = self.role(ref.text, span)
+            return [Target(role.arn, role.arn, True, role.trust_policy)]
+        keys: Iterable[Key]
+        if ref.kind == "key":
+            key = self.account.key(ref.text)
+            if key is None:
+                raise SpecError(
+                    f"key {ref.text!r} is not in the account bundle",
+                    span=span,
+                    code="E_SPEC_ABSENT",
+                )
+            keys = (key,)
+        else:
+            keys = self.account.keys
+        return [Target(k.arn, k.arn, True, k.policy, k.grants) for k in keys]
+
+    # ------------------------------------------------------------ can
+
+    def can(
+        self,
+        principal: IamPrincipal,
+        actions: Sequence[str],
+        ref: ResourceRef,
+        context: Sequence[tuple[str, str]],
+        span: Span | None,
+        *,
+        readable: bool = True,
+    ) -> Tri:
+        key = (principal.arn, tuple(actions), ref, tuple(context))
+        cached = self.can_cache.get(key)
+        if cached is None:
+            cached = self.decide(
+                principal, actions, self.targets(ref, span), context, readable=readable
+            )
+            self.can_cache[key] = cached
+        return cached
+
+    # ------------------------------------------------------------ personas
+
+    def members(self, s: SetExpr) -> list[tuple[IamPrincipal, Tri]]:
+        """Principals of the account with their (three-valued) membership."""
+        if s.op == "account":
+            return [(p, Tri(True)) for p in self.account.principals]
+        if s.op == "persona":
+            cached = self.persona_cache.get(s.name)
+            if cached is None:
+                persona = self.spec.personas.get(s.name)
+                if persona is not None:
+                    cached = self.members(persona.members)
+                else:
+                    mode, names, resource = model.PERSONA_SIGNATURES[s.name]
+                    ref = (
+                        ResourceRef(kind="any_key")
+                        if resource == model.ALL_KEYS
+                        else ResourceRef(kind="text", text=resource)
+                    )
+                    cached = self.members(
+                        SetExpr(
+                            op="that_can", actions=Actions(mode=mode, names=names), resource=ref
+                        )
+                    )
+                self.persona_cache[s.name] = cached
+            return cached
+        if s.op == "that_can":
+            assert s.actions is not None and s.resource is not None
+            return [
+                (p, self.can_actions(p, s.actions, s.resource, (), s.span, readable=False))
+                for p in self.account.principals
+            ]
+        assert s.left is not None and s.right is not None
+        left = self.members(s.left)
+        right = {p.arn: t for p, t in self.members(s.right)}
+        out = []
+        for p, t in left:
+            r = right.get(p.arn, Tri(False))
+            if s.op == "minus":
+                out.append((p, all_of([t, negate(r)])))
+            elif s.op == "union":
+                out.append((p, any_of([t, r])))
+            else:
+                out.append((p, all_of([t, r])))
+        return out
+
+    def can_actions(
+        self,
+        p: IamPrincipal,
+        a: Actions,
+        ref: ResourceRef,
+        context: Sequence[tuple[str, str]],
+        span: Span | None,
+        *,
+        readable: bool = True,
+    ) -> Tri:
+        names = self.actions(a)
+        if a.mode == "all":
+            return all_of([self.can(p, (n,), ref, context, span, readable=readable) for n in names])
+        return self.can(p, names, ref, context, span, readable=readable)
+
+    # ------------------------------------------------------------ formulas
+
+    def formula(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
+        if f.op in ("forall", "exists"):
+            return self.quantified(f, env)
+        if f.op == "implies":
+            return any_of([negate(self.formula(f.args[0], env)), self.formula(f.args[1], env)])
+        if f.op == "or":
+            return any_of([self.formula(a, env) for a in f.args])
+        if f.op == "and":
+            return all_of([self.formula(a, env) for a in f.args])
+        if f.op == "not":
+            return negate(self.formula(f.args[0], env))
+        if f.op in ("true", "false"):
+            return Tri(f.op == "true")
+        if f.op == "can":
+            assert f.principal is not None and f.actions is not None and f.resource is not None
+            who = self.resolve(f.principal, env)
+            if isinstance(who, str):
+                raise SpecError(
+                    "can() about a principal outside the bundle needs 'forall principal'",
+                    span=f.span,
+                    code="E_SPEC_TYPE",
+                )
+            return self.can_actions(who, f.actions, f.resource, f.context, f.span)
+        if f.op == "can_star":
+            return self.can_star(f, env)
+        if f.op == "same":
+            assert f.principal is not None and f.other is not None
+            a, b = self.resolve(f.principal, env), self.resolve(f.other, env)
+            same = (a.arn if isinstance(a, IamPrincipal) else a) == (
+                b.arn if isinstance(b, IamPrincipal) else b
+            )
+            return Tri(same)
+        if f.op == "permissions":
+            return self.permissions(f, env)
+        raise SpecError(f"{f.op} needs a bound key", span=f.span, code="E_SPEC_TYPE")
+
+    def can_star(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
+        """``can*``: directly or by becoming someone who can (the reachability graph)."""
+        assert f.principal is not None and f.actions is not None and f.resource is not None
+        who = self.resolve(f.principal, env)
+        if isinstance(who, str):
+            raise SpecError(
+                "can*() needs a principal of the bundle", span=f.span, code="E_SPEC_TYPE"
+            )
+        names = [n for a in self.actions(f.actions) for n in self.expand(a)]
+        targets = self.targets(f.resource, f.span)
+        if any(not t.literal_arn for t in targets):
+            raise SpecError(
+                "can*() needs a concrete resource: *, a key, keys, a role or an ARN",
+                span=f.span,
+                code="E_SPEC_TYPE",
+            )
+        from cksmodel.graph import build_graph, can
+
+        if self.graph is None:
+            self.graph = build_graph(self.account, timeout=self.timeout)
+        per_action = []
+        for name in names:
+            found = []
+            for target in targets:
+                reach = can(self.graph, who.arn, name, target.pattern)
+                if reach is None:
+                    found.append(Tri(False))
+                    continue
+                hops = [h.to_json() for h in reach.path]
+                locations = [
+                    Location(
+                        role="policy",
+                        span=Span(source=h.file, line=h.line, column=h.column),
+                        description=f"{h.source} -> {h.target}: {h.via} ({h.policy})",
+                    )
+                    for h in reach.path
+                    if h.line >= 1
+                ]
+                evidence = [{"principal": who.arn, "action": name, "path": hops}]
+                if reach.decided:
+                    found.append(Tri(True, evidence, locations))
+                else:
+                    found.append(Tri(None, evidence, locations, "a step of the path is undecided"))
+            per_action.append(any_of(found))
+        if f.actions.mode == "all":
+            return all_of(per_action)
+        return any_of(per_action)
+
+    def quantified(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
+        body = f.args[0]
+        forall = f.op == "forall"
+        if f.binder == "key_of":
+            keys = [
+                k for k in self.account.keys if f.key_set == "all_keys" or k.in_custom_key_store
+            ]
+            results = [self.key_formula(body, k) for k in keys]
+            return all_of(results) if forall else any_of(results)
+        if f.binder == "member_of":
+            assert f.members is not None
+            candidates = self.members(f.members)
+        else:
+            candidates = [(p, Tri(True)) for p in self.account.principals]
+        results = []
+        for p, member in candidates:
+            if member.value is False:
+                continue
+            inner = self.formula(body, {**env, f.var: p})
+            if forall and inner.value is False:
+                inner = Tri(
+                    None if member.value is None else False,
+                    [{"principal": p.arn, **e} for e in inner.evidence] or [{"principal": p.arn}],
+                    inner.locations,
+                    f"{p.arn} may not belong to the set" if member.value is None else inner.reason,
+                )
+            elif not forall and inner.value is True:
+                inner = Tri(None if member.value is None else True, inner.evidence, inner.locations)
+            results.append(inner)
+        if f.binder == "any_principal":
+            results.append(self.outsiders(f, env))
+        if forall:
+            return all_of(results) if results else Tri(True)
+        return any_of(results) if results else Tri(False)
+
+    def outsiders(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
+        """``forall/exists principal p`` beyond the bundle: anyone of another account, any
+        service principal, anonymous — one symbolic question per resource."""
+        body = f.args[0]
+        forall = f.op == "forall"
+        if any(a.op == "can_star" for a in _walk(body)):
+            raise SpecError(
+                "can*() is about principals of the bundle: use 'forall p in account'",
+                span=body.span,
+                code="E_SPEC_TYPE",
+            )
+        atoms = [a for a in _walk(body) if a.op == "can"]
+        if len(atoms) > 1:
+            raise SpecError(
+                "a 'forall principal' formula may use can() once",
+                span=body.span,
+                code="E_SPEC_TYPE",
+            )
+        atom = atoms[0] if atoms else None
+        actions: Sequence[str] = ()
+        targets: list[Target | None] = [None]
+        if atom is not None:
+            assert atom.actions is not None and atom.resource is not None
+            actions = self.actions(atom.actions)
+            targets = list(self.targets(atom.resource, atom.span))
+        account = self.account.account_id
+        results = []
+        for target in targets:
+            ps = (
+                self.policy_set(None, target, actions)
+                if target is not None
+                else PolicySet(identity=(ALLOW_ALL,), protections=self.protections)
+            )
+
+            def goal(enc: Encoder, ps: PolicySet = ps, target: Target | None = target) -> Term:
+                can: Term = not_(TRUE)
+                if atom is not None and target is not None:
+                    allowed, _ = enc.decision(ps)
+                    can = and_(allowed, self.request_terms(enc, actions, target, atom.context))
+                outside = or_(
+                    enc.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS),
+                    not_(enc.account_is(enc.paccount, account)),
+                )
+                holds = self.symbolic(body, f.var, enc, can, env)
+                return and_(outside, not_(holds) if forall else holds)
+
+            def replay(r: Request, ps: PolicySet = ps) -> tuple[bool, dict[str, str]]:
+                word = evaluate(r, ps).decision.value
+                holds = self.concrete(body, f.var, r, word == "allowed", env)
+                return (not holds) if forall else holds, {"decision": word}
+
+            scope = self.scope(actions or ["*"], target or Target("*", "*", True))
+            answer = search(
+                Question(
+                    [ps, PolicySet(identity=(scope,))],
+                    goal,
+                    replay,
+                    None,
+                    self.timeout,
+                    self.max_counterexamples,
+                    accounts=(account,),
+                )
+            )
+            found = self.tri(answer, ps)
+            results.append(negate(found) if forall else found)
+        return all_of(results) if forall else any_of(results)
+
+    def symbolic(
+        self, f: Formula, var: str, enc: Encoder, can: Term, env: dict[str, IamPrincipal]
+    ) -> Term:
+        if f.op == "can":
+            return can
+        if f.op == "same":
+            assert f.principal is not None and f.other is not None
+            refs = [f.principal, f.other]
+            if refs[0].kind == "var" and refs[0].name == var:
+                return self.principal_is(enc, refs[1], env)
+            if refs[1].kind == "var" and refs[1].name == var:
+                return self.principal_is(enc, refs[0], env)
+            return TRUE if self.formula(f, env).value else not_(TRUE)
+        if f.op == "not":
+            return not_(self.symbolic(f.args[0], var, enc, can, env))
+        parts = [self.symbolic(a, var, enc, can, env) for a in f.args]
+        if f.op == "and":
+            return and_(parts)
+        if f.op == "or":
+            return or_(parts)
+        if f.op == "implies":
+            return implies(parts[0], parts[1])
+        if f.op in ("true", "false"):
+            return TRUE if f.op == "true" else not_(TRUE)
+        raise SpecError(
+            f"{f.op} is not supported inside 'forall principal'", span=f.span, code="E_SPEC_TYPE"
+        )
+
+    def principal_is(self, enc: Encoder, ref: PrincipalRef, env: dict[str, IamPrincipal]) -> Term:
+        if ref.kind == "service":
+            return and_(
+                enc.kind_is(PrincipalKind.SERVICE), enc.service.member(literal(ref.name.lower()))
+            )
+        if ref.kind == "anonymous":
+            return enc.kind_is(PrincipalKind.ANONYMOUS)
+        if ref.kind == "root":
+            return and_(
+                enc.kind_is(PrincipalKind.ROOT),
+                enc.account_is(enc.paccount, self.account.account_id),
+            )
+        target = self.resolve(ref, env)
+        assert isinstance(target, IamPrincipal)
+        return pin_principal(enc, target.request_principal())
+
+    def concrete(
+        self, f: Formula, var: str, r: Request, allowed: bool, env: dict[str, IamPrincipal]
+    ) -> bool:
+        if f.op == "can":
+            return allowed
+        if f.op == "same":
+            assert f.principal is not None and f.other is not None
+            refs = [f.principal, f.other]
+            other = refs[1] if refs[0].kind == "var" and refs[0].name == var else refs[0]
+            return self.matches_ref(r.principal, other, env)
+        if f.op == "not":
+            return not self.concrete(f.args[0], var, r, allowed, env)
+        values = [self.concrete(a, var, r, allowed, env) for a in f.args]
+        if f.op == "and":
+            return all(values)
+        if f.op == "or":
+            return any(values)
+        if f.op == "implies":
+            return (not values[0]) or values[1]
+        return f.op == "true"
+
+    def matches_ref(self, p: Principal, ref: PrincipalRef, env: dict[str, IamPrincipal]) -> bool:
+        if ref.kind == "service":
+            return p.kind is PrincipalKind.SERVICE and p.text == ref.name.lower()
+        if ref.kind == "anonymous":
+            return p.kind is PrincipalKind.ANONYMOUS
+        if ref.kind == "root":
+            return p.kind is PrincipalKind.ROOT and p.account == self.account.account_id
+        target = self.resolve(ref, env)
+        assert isinstance(target, IamPrincipal)
+        return p.principal_arn == target.arn
+
+    # ------------------------------------------------------------ permissions and key policies
+
+    def permissions(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
+        assert f.actions is not None
+        listed = self.actions(f.actions)
+        if f.persona:
+            subjects = [
+                p for p, t in self.members(SetExpr(op="persona", name=f.persona)) if t.value
+            ]
+        else:
+            assert f.principal is not None
+            who = self.resolve(f.principal, env)
+            if isinstance(who, str):
+                raise SpecError("permissions() needs a principal of the bundle", span=f.span)
+            subjects = [who]
+        results = []
+        for p in subjects:
+            within = self.identity_query(
+                p, lambda enc: not_(enc.action_in(Value(text=a) for a in listed)), listed
+            )
+            parts = [negate(within)]
+            if f.relation == "==":
+                for action in listed:
+                    parts.append(self.identity_query(p, _action_is(action), [action]))
+            result = all_of(parts)
+            if result.value is False:
+                result = Tri(
+                    False,
+                    [{"principal": p.arn, **e} for e in result.evidence]
+                    or [{"principal": p.arn, "missing": "a listed permission is not granted"}],
+                    result.locations,
+                )
+            results.append(result)
+        return all_of(results)
+
+    def identity_query(
+        self, p: IamPrincipal, constraint: Callable[[Encoder], Term], actions: Sequence[str]
+    ) -> Tri:
+        """Do the principal's identity-based policies (within its boundary) allow some
+        request satisfying the constraint?"""
+        ps = PolicySet(identity=p.policies, boundary=p.boundary)
+        request_principal = p.request_principal()
+
+        def goal(enc: Encoder) -> Term:
+            denied, levels = enc.scan(ps.identity, TRUE if ps.boundary else not_(TRUE))
+            allowed = and_(levels.any, not_(denied))
+            if ps.boundary is not None:
+                bdenied, blevels = enc.scan((ps.boundary,), TRUE)
+                allowed = and_(allowed, blevels.any, not_(bdenied))
+            return and_(
+                allowed,
+                constraint(enc),
+                pin_principal(enc, request_principal),
+                self.principal_context(enc, p),
+            )
+
+        def replay(r: Request) -> tuple[bool, dict[str, str]]:
+            from cksmodel.concrete.evaluate import policy_allows
+
+            ok = any(policy_allows(pol, r) for pol in ps.identity) and not any(
+                _denies(pol, r) for pol in ps.identity
+            )
+            if ps.boundary is not None:
+                ok = ok and policy_allows(ps.boundary, r)
+            return ok, {"identity": "allowed" if ok else "denied"}
+
+        scope = self.scope(list(actions) or ["*"], Target("*", "*", True))
+        answer = search(
+            Question(
+                [ps, PolicySet(identity=(scope,))],
+                goal,
+                replay,
+                None,
+                self.timeout,
+                1,
+                accounts=(p.account,),
+            )
+        )
+        found = self.tri(answer, None)
+        for example in answer.counterexamples:
+            found.locations += _identity_locations(ps.identity, example.request)
+        return found
+
+    def key_formula(self, f: Formula, key: Key) -> Tri:
+        if f.op == "key_policy":
+            return self.key_policy(key, f.relation)
+        if f.op == "not":
+            return negate(self.key_formula(f.args[0], key))
+        parts = [self.key_formula(a, key) for a in f.args]
+        if f.op == "and":
+            return all_of(parts)
+        if f.op == "or":
+            return any_of(parts)
+        if f.op == "implies":
+            return any_of([negate(parts[0]), parts[1]])
+        raise SpecError(
+            f"{f.op} is not supported in a formula about keys", span=f.span, code="E_SPEC_TYPE"
+        )
+
+    def key_policy(self, key: Key, relation: str) -> Tri:
+        default = model.default_key_policy(self.account.account_id, self.account.partition)
+        directions = [(key.policy, default)]
+        if relation == "equivalent":
+            directions.append((default, key.policy))
+        results = []
+        for wider, narrower in directions:
+            from cksmodel.concrete.evaluate import policy_allows as concrete_allows
+            from cksmodel.symbolic.encode import policy_allows
+
+            def goal(enc: Encoder, a: Policy = wider, b: Policy = narrower) -> Term:
+                on_key = and_(not_(enc.res_star), enc.resource.member(literal(key.arn)))
+                return and_(
+                    policy_allows(enc, a),
+                    not_(policy_allows(enc, b)),
+                    on_key,
+                    enc.action_where(lambda name: name.startswith("kms:")),
+                )
+
+            def replay(
+                r: Request, a: Policy = wider, b: Policy = narrower
+            ) -> tuple[bool, dict[str, str]]:
+                ok = concrete_allows(a, r) and not concrete_allows(b, r)
+                return ok, {
+                    "key policy" if a is key.policy else "default key policy": "allows",
+                    "the other": "does not",
+                }
+
+            sets = [PolicySet(resource=wider), PolicySet(resource=narrower)]
+            answer = search(
+                Question(sets, goal, replay, None, self.timeout, self.max_counterexamples)
+            )
+            results.append(negate(self.tri(answer, PolicySet(resource=wider))))
+        out = all_of(results)
+        if out.value is False:
+            out.evidence = [{"key": key.arn, **e} for e in out.evidence]
+        return out
+
+    # ------------------------------------------------------------ lifecycle
+
+    def lifecycle(self, inv: Lifecycle) -> Tri:
+        """Explore the store's transition system. API calls whose permission is undecided
+        are tried both ways; a bundle without its cluster tries every HSM zone count."""
+        permitted = {a: self.anyone_can(a) for a in sorted(lifecycle.ALL_ACTIONS)}
+        definite = frozenset(a for a, v in permitted.items() if v is True)
+        possible = frozenset(a for a, v in permitted.items() if v is not False)
+        if self.account.clusters:
+            zone_options = [max(len(c.active_zones) for c in self.account.clusters)]
+        else:
+            zone_options = [0, 1, 2]
+        guard = _guard(inv.guard)
+        results = []
+        for region in self.account.regions or ("us-east-1",):
+            outcomes = []
+            for zones in zone_options:
+
+                def run(
+                    allowed: frozenset[str], zones: int = zones, region: str = region
+                ) -> lifecycle.Trace | None:
+                    env = lifecycle.Environment(
+                        region_supported=supported(region), active_hsm_zones=zones, allowed=allowed
+                    )
+                    return lifecycle.check(inv.event, guard, steps=inv.steps, env=env)
+
+                if run(possible) is None:
+                    outcomes.append(Tri(True))
+                    continue
+                trace = run(definite)
+                if trace is None:
+                    outcomes.append(Tri(None, reason="depends on permissions that are undecided"))
+                else:
+                    evidence = {"region": region, "trace": [f"{e}: {s}" for e, s in trace]}
+                    outcomes.append(Tri(False, [evidence]))
+            if len(zone_options) > 1 and any(o.value is False for o in outcomes):
+                if all(o.value is False for o in outcomes):
+                    results.append(outcomes[0])
+                else:
+                    results.append(
+                        Tri(None, reason="the bundle has no cluster, and the answer depends on it")
+                    )
+            else:
+                results.append(all_of(outcomes))
+        return all_of(results)
+
+    def anyone_can(self, action: str) -> bool | None:
+        """Can some principal of the account call this API action (on some resource)?"""
+        lowered = action.lower()
+        if lowered in (
+            "kms:encrypt",
+            "kms:decrypt",
+            "kms:generatedatakey",
+            "kms:schedulekeydeletion",
+        ):
+            ref = ResourceRef(kind="any_key")
+        elif lowered == "iam:createservicelinkedrole":
+            ref = ResourceRef(
+                kind="text", text=f"arn:*:iam::*:role/aws-service-role/{model.SLR_SERVICE}/*"
+            )
+        else:
+            ref = ResourceRef(kind="text", text="*")
+        undecided = False
+        for p in self.account.principals:
+            value = self.can(p, (action,), ref, (), None, readable=False).value
+            if value is True:
+                return True
+            undecided = undecided or value is None
+        return None if undecided else False
+
+    # ------------------------------------------------------------ invariants
+
+    def invariant(self, inv: Invariant) -> InvariantResult:
+        start = time.monotonic()
+        if isinstance(inv.body, Lifecycle):
+            outcome = self.lifecycle(inv.body)
+        else:
+            outcome = self.formula(inv.body, {})
+        verdict = {True: Verdict.PROVED, False: Verdict.REFUTED, None: Verdict.UNKNOWN}[
+            outcome.value
+        ]
+        locations = [Location(role="spec", span=inv.span, description=inv.title)]
+        if verdict is Verdict.REFUTED:
+            seen = set()
+            for loc in outcome.locations:
+                key = (loc.span.source, loc.span.line, loc.span.column)
+                if key not in seen:
+                    seen.add(key)
+                    locations.append(loc)
+        evidence = (
+            outcome.evidence[: self.max_counterexamples] if verdict is Verdict.REFUTED else []
+        )
+        reason = outcome.reason if verdict is Verdict.UNKNOWN else ""
+        return InvariantResult(
+            name=inv.name,
+            title=inv.title,
+            verdict=verdict,
+            reason=reason or ("" if verdict is not Verdict.UNKNOWN else "undecided"),
+            time_s=time.monotonic() - start,
+            counterexamples=tuple(evidence),
+            locations=tuple(locations),
+        )
+
+
+def _identity_locations(policies: Sequence[Policy], request: Request) -> list[Location]:
+    """The Allow statements of identity policies that grant the request."""
+    from cksmodel.concrete.evaluate import policy_statements
+
+    out = []
+    for policy in policies:
+        for m in policy_statements(policy, request)[0]:
+            if m.span is not None:
+                out.append(
+                    Location(
+                        role="policy",
+                        span=m.span,
+                        description=f"{m.policy_name} statement {m.statement_index} allows it",
+                    )
+                )
+    return out
+
+
+def _action_is(action: str) -> Callable[[Encoder], Term]:
+    return lambda enc: enc.action_in([Value(text=action)])
+
+
+def _walk(f: Formula) -> Iterable[Formula]:
+    yield f
+    for a in f.args:
+        yield from _walk(a)
+
+
+def _denies(policy: Policy, r: Request) -> bool:
+    from cksmodel.concrete.evaluate import policy_statements
+
+    return bool(policy_statements(policy, r)[1])
+
+
+_CMP: dict[str, Callable[[int, int], bool]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+}
+
+
+def _guard(g: Guard) -> lifecycle.Guard:
+    """A spec guard as a predicate on (state, environment)."""
+    if g.op == "state":
+        return lambda s, e: (s.store.value if s.store else "NONE") == g.names[0]
+    if g.op == "state_in":
+        return lambda s, e: (s.store.value if s.store else "NONE") in g.names
+    if g.op == "keys":
+        return lambda s, e: _CMP[g.cmp](s.keys, g.number)
+    if g.op == "zones":
+        return lambda s, e: _CMP[g.cmp](e.active_hsm_zones, g.number)
+    if g.op == "region":
+        return lambda s, e: e.region_supported
+    parts = [_guard(a) for a in g.args]
+    if g.op == "and":
+        return lambda s, e: all(p(s, e) for p in parts)
+    if g.op == "or":
+        return lambda s, e: any(p(s, e) for p in parts)
+    return lambda s, e: not parts[0](s, e)
+
+
+def prove(
+    specs: Sequence[Spec], account: Account, *, timeout: float = 30.0, max_counterexamples: int = 1
+) -> ProveReport:
+    """Every invariant of every spec, against one account."""
+    results: list[InvariantResult] = []
+    for spec in specs:
+        prover = Prover(spec, account, timeout=timeout, max_counterexamples=max_counterexamples)
+        results.extend(prover.invariant(inv) for inv in spec.invariants)
+    return ProveReport(
+        results=tuple(results),
+        account=str(account.root),
+        specs=tuple(s.source for s in specs),
+        warnings=account.warnings,
+    )

@@ -1,0 +1,1 @@
+"""Jupyter: rich display of results and what-if models of an account."""

@@ -1,0 +1,455 @@
+"""What-if analysis: change an account's policies hypothetically and see what follows.
+
+A :class:`Model` wraps an :class:`~cksmodel.account.bundle.Account`; :meth:`Model.what_if`
+returns a new model with some changes applied (the account it started from is
+never modified), which can be proved against specs and compared with the
+baseline (:meth:`Model.impact`, :func:`compare_reports`) or asked which
+permissions one principal gains or loses (:meth:`Model.diff`)::
+
+    model = Model.load("examples/cks-account")
+    wide = AddStatement(
+        principal="payments-app",
+        statement={"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+    )
+    model.impact(wide)                              # invariants that flip
+    model.diff(model.what_if(wide), "payments-app")  # actions gained or lost
+
+Policies are named as the bundle names them (``role/app/inline/Kms``,
+``managed/ARN``, ``key/KEY-ID/key-policy``, ...). Documents a change brings go
+through the policy builder, so they are checked like bundle files, and their
+spans name a synthetic source ``what-if:N`` for the N-th change; the JSON text
+of each source is in :attr:`Model.sources`. Bad references raise
+:class:`WhatIfError` naming what was expected, with close matches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from cksmodel.account.bundle import Account, IamPrincipal, load_bundle
+from cksmodel.errors import InputError
+from cksmodel.invariants.prove import Prover, prove
+from cksmodel.invariants.results import ProveReport
+from cksmodel.invariants.spec import ResourceRef, Spec, load_spec
+from cksmodel.markup import (
+    Html,
+    badge,
+    box,
+    bullets,
+    code,
+    example,
+    heading,
+    line,
+    locations,
+    table,
+)
+from cksmodel.notebook.changes import (
+    CHANGE_TYPES,
+    AddGrant,
+    AddStatement,
+    AttachPolicy,
+    Change,
+    DetachPolicy,
+    RemoveStatement,
+    ReplacePolicy,
+    SetKeyPolicy,
+    SetTrustPolicy,
+    Step,
+    WhatIfError,
+    close_matches,
+    find_principal,
+)
+from cksmodel.policy.catalog import get_catalog
+from cksmodel.source import Location
+from cksmodel.symbolic.query import Verdict
+
+__all__ = [
+    "AddGrant",
+    "AddStatement",
+    "AttachPolicy",
+    "Change",
+    "DetachPolicy",
+    "InvariantDelta",
+    "Model",
+    "PermissionDiff",
+    "RemoveStatement",
+    "ReplacePolicy",
+    "SetKeyPolicy",
+    "SetTrustPolicy",
+    "WhatIfError",
+    "WhatIfReport",
+    "compare_reports",
+    "default_specs",
+]
+
+# --------------------------------------------------------------------------- specs
+
+
+@cache
+def default_specs() -> tuple[Spec, ...]:
+    """The custom key store invariants shipped with the package (``specs/cks.spec``)."""
+    packaged = resources.files("cksmodel") / "specs" / "cks.spec"
+    if packaged.is_file():
+        return (load_spec(Path(str(packaged))),)
+    return (load_spec(Path(__file__).resolve().parents[2] / "specs" / "cks.spec"),)
+
+
+# --------------------------------------------------------------------------- comparing proofs
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InvariantDelta:
+    """One invariant's verdict before and after (``None``: not in that report).
+
+    ``counterexamples`` and ``locations`` are those of the after side.
+    """
+
+    name: str
+    title: str
+    before: Verdict | None
+    after: Verdict | None
+    counterexamples: tuple[dict[str, Any], ...] = ()
+    locations: tuple[Location, ...] = ()
+
+    @property
+    def flipped(self) -> bool:
+        """Proved on both sides, with different verdicts."""
+        return None not in (self.before, self.after) and self.before != self.after
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "before": None if self.before is None else self.before.value,
+            "after": None if self.after is None else self.after.value,
+            "flipped": self.flipped,
+            "counterexamples": list(self.counterexamples),
+            "locations": [loc.to_json() for loc in self.locations],
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WhatIfReport:
+    """Every invariant's verdict before and after some changes."""
+
+    invariants: tuple[InvariantDelta, ...]
+    changes: tuple[str, ...] = ()
+    """Descriptions of the changes, when known."""
+
+    @property
+    def flipped(self) -> tuple[InvariantDelta, ...]:
+        """The invariants whose verdict changed."""
+        return tuple(d for d in self.invariants if d.flipped)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "changes": list(self.changes),
+            "flipped": [d.name for d in self.flipped],
+            "invariants": [d.to_json() for d in self.invariants],
+        }
+
+    def _repr_html_(self) -> str:
+        """The changes, every invariant before and after, and why each flipped one flipped."""
+
+        def word(v: Verdict | None) -> Html:
+            return badge(v.value if v is not None else "absent")
+
+        parts = [heading("What if"), bullets(self.changes)] if self.changes else []
+        parts.append(line(f"{len(self.flipped)} of {len(self.invariants)} invariants flipped"))
+        parts.append(
+            table(
+                ("invariant", "title", "before", "after"),
+                ((code(d.name), d.title, word(d.before), word(d.after)) for d in self.invariants),
+            )
+        )
+        for d in self.flipped:
+            parts.append(line(code(d.name), word(d.before), "\u2192", word(d.after)))
+            parts += [example(c) for c in d.counterexamples]
+            if d.locations:
+                parts.append(locations(d.locations))
+        return box(parts)
+
+
+def compare_reports(before: ProveReport, after: ProveReport) -> WhatIfReport:
+    """Pair the invariants of two reports by name (in order, if a name repeats).
+
+    An invariant in one report only is listed with ``None`` on the other side and
+    does not count as flipped, so a baseline of a whole spec can be compared with
+    a proof of a few of its invariants.
+    """
+    earlier: dict[str, list[Any]] = {}
+    for result in before.results:
+        earlier.setdefault(result.name, []).append(result)
+    rows = []
+    for result in after.results:
+        queue = earlier.get(result.name, [])
+        old = queue.pop(0) if queue else None
+        rows.append(
+            InvariantDelta(
+                name=result.name,
+                title=result.title,
+                before=None if old is None else old.verdict,
+                after=result.verdict,
+                counterexamples=result.counterexamples,
+                locations=result.locations,
+            )
+        )
+    rows += [
+        InvariantDelta(name=r.name, title=r.title, before=r.verdict, after=None)
+        for queue in earlier.values()
+        for r in queue
+    ]
+    return WhatIfReport(invariants=tuple(rows))
+
+
+# --------------------------------------------------------------------------- permission diff
+
+Access = tuple[str, str]
+"""(action, resource): the resource is ``*`` or a key ARN."""
+
+DIFF_SERVICES = ("kms", "cloudhsm")
+DIFF_ACTIONS = ("iam:PassRole", "iam:CreateServiceLinkedRole", "sts:AssumeRole")
+"""With every action of :data:`DIFF_SERVICES`: what :meth:`Model.diff` checks by default."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PermissionDiff:
+    """Which (action, resource) pairs a principal gains or loses; ``undecided`` where
+    either side's answer is not known (a timeout or an approximation)."""
+
+    principal: str
+    gained: tuple[Access, ...] = ()
+    lost: tuple[Access, ...] = ()
+    undecided: tuple[Access, ...] = ()
+    checked: int = 0
+    time_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        def pairs(items: tuple[Access, ...]) -> list[dict[str, str]]:
+            return [{"action": a, "resource": r} for a, r in items]
+
+        return {
+            "principal": self.principal,
+            "gained": pairs(self.gained),
+            "lost": pairs(self.lost),
+            "undecided": pairs(self.undecided),
+            "checked": self.checked,
+            "time_s": round(self.time_s, 3),
+        }
+
+    def _repr_html_(self) -> str:
+        """Permissions gained, lost and undecided between two models, one row each."""
+        rows = [
+            (badge(kind), code(action), code(resource))
+            for kind, items in (
+                ("gained", self.gained),
+                ("lost", self.lost),
+                ("undecided", self.undecided),
+            )
+            for action, resource in items
+        ]
+        head = line(
+            code(self.principal),
+            f"{len(self.gained)} gained, {len(self.lost)} lost, {len(self.undecided)} undecided "
+            f"of {self.checked} checked",
+        )
+        body = table(("", "action", "resource"), rows) if rows else line("no change")
+        return box([head, body])
+
+
+def _diff_actions(actions: Sequence[str] | None) -> tuple[str, ...]:
+    catalog = get_catalog()
+    if actions is None:
+        names = [a for s in DIFF_SERVICES for a in catalog.actions_of(s)]
+        return (*names, *DIFF_ACTIONS)
+    out: list[str] = []
+    for pattern in [actions] if isinstance(actions, str) else actions:
+        found = catalog.expand(pattern)
+        service = pattern.partition(":")[0]
+        if not found and ":" in pattern and not catalog.has_service(service):
+            raise WhatIfError(
+                f"{pattern!r}: no service {service!r}; "
+                + close_matches(service, catalog.services()),
+                code="E_WHATIF_ACTION",
+            )
+        if not found:
+            known = (
+                catalog.actions_of(service) if ":" in pattern else catalog.expand(f"*:{pattern}")
+            )
+            raise WhatIfError(
+                f"{pattern!r} names no action (expected service:Action); "
+                f"{close_matches(pattern, known)}",
+                code="E_WHATIF_ACTION",
+            )
+        out += found
+    return tuple(dict.fromkeys(out))
+
+
+def _allowed(
+    prover: Prover, who: IamPrincipal, actions: Sequence[str], resource: str
+) -> dict[str, bool | None]:
+    """Whether ``who`` can call each action on the resource (``*`` or a key ARN).
+
+    Asks about a group of actions at once: a group that is denied needs one
+    question, and an allowed one names the action that is (the replayed
+    request's), which leaves the group; an undecided group is halved.
+    """
+    ref = (
+        ResourceRef(kind="text", text="*")
+        if resource == "*"
+        else ResourceRef(kind="key", text=resource)
+    )
+    out: dict[str, bool | None] = {}
+    pending = [tuple(actions)]
+    while pending:
+        group = pending.pop()
+        if not group:
+            continue
+        answer = prover.can(who, group, ref, (), None, readable=False)
+        if answer.value is False or len(group) == 1:
+            out.update(dict.fromkeys(group, answer.value))
+            continue
+        called = {str(e.get("request", {}).get("action", "")).lower() for e in answer.evidence}
+        witness = [a for a in group if a.lower() in called] if answer.value else []
+        if witness:
+            out.update(dict.fromkeys(witness, True))
+            pending.append(tuple(a for a in group if a not in witness))
+        else:
+            half = len(group) // 2
+            pending += [group[:half], group[half:]]
+    return out
+
+
+def _on_keys(action: str) -> bool:
+    """Whether the action can name a KMS key (unknown actions: assumed so)."""
+    info = get_catalog().action(action)
+    return info is None or "key" in info.resource_types
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Model:
+    """An account, possibly with hypothetical changes; never modified in place."""
+
+    account: Account = field(repr=False)
+    changes: tuple[Change, ...] = ()
+    baseline: Account | None = field(default=None, repr=False)
+    """The account before ``changes`` (``None``: ``account`` itself)."""
+    sources: Mapping[str, str] = field(default_factory=dict, repr=False, hash=False)
+    """The JSON text of each ``what-if:N`` source that spans point into."""
+
+    @classmethod
+    def load(cls, path: str | Path) -> Model:
+        """The model of an account bundle directory."""
+        return cls(account=load_bundle(path))
+
+    @property
+    def original(self) -> Account:
+        """The account before any change."""
+        return self.account if self.baseline is None else self.baseline
+
+    def what_if(self, *changes: Change) -> Model:
+        """A new model with ``changes`` applied in order after this model's own."""
+        account = self.account
+        sources = dict(self.sources)
+        for number, change in enumerate(changes, start=len(self.changes) + 1):
+            if not isinstance(change, CHANGE_TYPES):
+                raise WhatIfError(
+                    f"change {number}: expected one of "
+                    f"{', '.join(t.__name__ for t in CHANGE_TYPES)}, not {change!r}",
+                    code="E_WHATIF_CHANGE",
+                )
+            step = Step(account=account, number=number)
+            try:
+                applied = change.apply(step)
+            except InputError as exc:
+                what = f"change {number} ({change.describe()}): {exc.message}"
+                raise WhatIfError(what, span=exc.span, code=exc.code) from None
+            account = applied.account
+            if applied.source is not None:
+                sources[step.source] = applied.source
+        return Model(
+            account=account,
+            changes=(*self.changes, *changes),
+            baseline=self.original,
+            sources=sources,
+        )
+
+    def without(self, *changes: Change) -> Model:
+        """This model's changes except ``changes``, replayed on the original account."""
+        kept = [c for c in self.changes if c not in changes]
+        return Model(account=self.original).what_if(*kept)
+
+    def prove(self, specs: Sequence[Spec] | None = None, *, timeout: float = 30.0) -> ProveReport:
+        """Prove the specs' invariants (default: :func:`default_specs`) against the account."""
+        return prove(default_specs() if specs is None else specs, self.account, timeout=timeout)
+
+    def impact(
+        self,
+        *changes: Change,
+        specs: Sequence[Spec] | None = None,
+        timeout: float = 30.0,
+        baseline: ProveReport | None = None,
+    ) -> WhatIfReport:
+        """Prove this model and the model with ``changes``, and compare.
+
+        ``baseline``, a report of this model on the same specs, saves proving it again.
+        """
+        changed = self.what_if(*changes)
+        before = baseline if baseline is not None else self.prove(specs, timeout=timeout)
+        report = compare_reports(before, changed.prove(specs, timeout=timeout))
+        return replace(report, changes=tuple(c.describe() for c in changes))
+
+    def diff(
+        self,
+        other: Model,
+        principal: str,
+        *,
+        actions: Sequence[str] | None = None,
+        timeout: float = 30.0,
+    ) -> PermissionDiff:
+        """What ``principal`` can do in ``other`` and not here (gained), and the reverse (lost).
+
+        Each action (default: every ``kms:`` and ``cloudhsm:`` action and
+        :data:`DIFF_ACTIONS`) is asked on resource ``*`` and, if it can name a
+        key, on each key both accounts have.
+        """
+        start = time.monotonic()
+        names = _diff_actions(actions)
+        sides = [(m.account, find_principal(m.account, principal)) for m in (self, other)]
+        arns = sorted({k.arn for k in self.account.keys} & {k.arn for k in other.account.keys})
+        pairs = [(a, "*") for a in names] + [(a, k) for a in names if _on_keys(a) for k in arns]
+        spec = Spec(source="what-if", personas={}, invariants=())
+        answers = []
+        for account, who in sides:
+            prover = Prover(spec, account, timeout=timeout, max_counterexamples=1)
+            found: dict[Access, bool | None] = {}
+            for resource in ("*", *arns):
+                asked = [a for a, r in pairs if r == resource]
+                for action, value in _allowed(prover, who, asked, resource).items():
+                    found[action, resource] = value
+            answers.append([found[pair] for pair in pairs])
+        gained, lost, undecided = [], [], []
+        for pair, old, new in zip(pairs, answers[0], answers[1], strict=True):
+            if old is None or new is None:
+                undecided.append(pair)
+            elif new and not old:
+                gained.append(pair)
+            elif old and not new:
+                lost.append(pair)
+        return PermissionDiff(
+            principal=sides[1][1].arn,
+            gained=tuple(sorted(gained)),
+            lost=tuple(sorted(lost)),
+            undecided=tuple(sorted(undecided)),
+            checked=len(pairs),
+            time_s=time.monotonic() - start,
+        )

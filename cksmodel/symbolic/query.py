@@ -1,0 +1,676 @@
+"""Symbolic questions about policies: can, always_denies, implies, compare.
+
+Each question is phrased as "these constraints are satisfiable iff the answer
+is no" (or "iff some request is allowed"). A satisfying model is decoded into a
+concrete request and replayed through the concrete evaluator before it is
+shown; a model that fails replay is an internal error unless the encoding
+used an approximation, in which case the model is excluded and the search
+goes on, or ends UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+
+from cksmodel.concrete.decision import DecisionWord
+from cksmodel.concrete.evaluate import evaluate
+from cksmodel.concrete.request import Principal, PrincipalKind, Request, derived_context
+from cksmodel.errors import InternalError
+from cksmodel.markup import (
+    MUTED,
+    Html,
+    badge,
+    box,
+    cell,
+    example,
+    heading,
+    line,
+    position,
+    seconds,
+    table,
+)
+from cksmodel.policy.conditions import parse_address, parse_date, parse_number
+from cksmodel.policy.ir import PolicySet
+from cksmodel.policy.patterns import ContextValue
+from cksmodel.source import Span
+from cksmodel.symbolic.decode import decode_request, realize, request_json
+from cksmodel.symbolic.encode import EXTRA_EC_KEY, Encoder, KeyRep, date_fraction
+from cksmodel.symbolic.logic import (
+    FALSE,
+    TRUE,
+    EnumIs,
+    RealCmp,
+    Term,
+    and_,
+    enum_in,
+    not_,
+    or_,
+)
+from cksmodel.symbolic.solve import Dimension, Status, solve
+from cksmodel.symbolic.strings import arn, literal
+from cksmodel.symbolic.universe import KINDS, build_universe
+
+NICER_RLIMIT = 20_000_000
+"""Solver work (Z3 resource units, not seconds, so output stays deterministic) spent
+looking for a more readable counterexample before keeping the first one."""
+
+
+class Verdict(StrEnum):
+    """Three-valued: a timeout, an approximation or a solver ``unknown`` is never PROVED."""
+
+    PROVED = "PROVED"
+    REFUTED = "REFUTED"
+    UNKNOWN = "UNKNOWN"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Counterexample:
+    """A concrete request, replayed, with the decision of each side of the question."""
+
+    request: Request
+    decisions: dict[str, str]
+    key_names: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "request": request_json(self.request, self.key_names),
+            "decisions": dict(self.decisions),
+        }
+
+    def _repr_html_(self) -> str:
+        return box([example(self.to_json())])
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Approximation:
+    reason: str
+    span: Span | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Answer:
+    """The outcome of one symbolic question."""
+
+    verdict: Verdict
+    reason: str
+    counterexamples: tuple[Counterexample, ...] = ()
+    elapsed: float = 0.0
+    approximations: tuple[Approximation, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "reason": self.reason,
+            "time_s": round(self.elapsed, 3),
+            "counterexamples": [c.to_json() for c in self.counterexamples],
+            "approximations": [
+                {
+                    "reason": a.reason,
+                    "source": a.span.source if a.span else None,
+                    "line": a.span.line if a.span else None,
+                    "column": a.span.column if a.span else None,
+                }
+                for a in self.approximations
+            ],
+        }
+
+    def _repr_html_(self) -> str:
+        return box(_answer_parts(self, "Answer"))
+
+
+Goal = Callable[[Encoder], Term]
+Replay = Callable[[Request], tuple[bool, dict[str, str]]]
+
+
+@dataclass(slots=True)
+class Question:
+    sets: Sequence[PolicySet]
+    goal: Goal
+    replay: Replay
+    fixed: Request | None = None
+    timeout: float = 30.0
+    max_counterexamples: int = 1
+    readable: bool = True
+    """Spend extra solver calls on realistic, readable counterexample values."""
+    accounts: tuple[str, ...] = ()
+    """Accounts the goal names (a pinned caller's): each gets its own value in the
+    request space even when no policy writes it."""
+    found: list[Counterexample] = field(default_factory=list)
+
+
+def search(s: Question) -> Answer:
+    """Find up to ``max_counterexamples`` replayed requests satisfying the goal.
+
+    PROVED means the goal is unsatisfiable: no such request exists.
+    """
+    start = time.monotonic()
+    universe = build_universe(s.sets, s.fixed, s.accounts)
+    bindings = derived_context(s.fixed) if s.fixed is not None else None
+    enc = Encoder(universe, s.sets, bindings)
+    goal = s.goal(enc)
+    if s.fixed is not None:
+        goal = and_(goal, fix_request(enc, s.fixed))
+    goal = and_(goal, enc.well_formed)
+    if s.fixed is None:
+        goal = and_(goal, enc.realistic())
+    dims = [Dimension(d.name, d.active, d.atoms, d.guards, d.preferences) for d in enc.dims]
+    plain = [Dimension(d.name, d.active, d.atoms, d.guards) for d in enc.dims]
+    approximations = tuple(Approximation(reason=f.reason, span=f.span) for f in enc.free)
+    exclusions: list[Term] = []
+    failed_replays = 0
+    while True:
+        remaining = s.timeout - (time.monotonic() - start)
+        if remaining <= 0:
+            return _answer(
+                s, Verdict.UNKNOWN, f"timeout after {s.timeout:g} s", start, approximations
+            )
+        result = solve(goal, plain, timeout=remaining, exclude=exclusions)
+        if result.status is Status.UNKNOWN:
+            if s.found:
+                return _answer(s, Verdict.REFUTED, "", start, approximations)
+            reason = result.reason
+            if reason.startswith("timeout"):
+                reason = f"timeout after {s.timeout:g} s"
+            return _answer(s, Verdict.UNKNOWN, reason, start, approximations)
+        if result.status is Status.UNSAT:
+            if s.found:
+                return _answer(s, Verdict.REFUTED, "", start, approximations)
+            if failed_replays:
+                reasons = "; ".join(sorted({a.reason for a in approximations}))
+                return _answer(
+                    s,
+                    Verdict.UNKNOWN,
+                    f"approximated constructs decided the question: {reasons}",
+                    start,
+                    approximations,
+                )
+            if not universe.accounts.complete or not universe.partitions.complete:
+                return _answer(
+                    s,
+                    Verdict.UNKNOWN,
+                    "too many partial wildcards on account ids",
+                    start,
+                    approximations,
+                )
+            return _answer(s, Verdict.PROVED, "", start, approximations)
+        assert result.assignment is not None
+        if s.fixed is None and s.readable:
+            listed = enum_in(
+                enc.action,
+                (i for i, a in enumerate(enc.action.domain) if not a.endswith(":UnlistedAction")),
+            )
+            for preferred in (
+                and_(_preferred(enc), enc.res_acct_in_arn, listed),
+                and_(_preferred(enc), listed),
+                _preferred(enc),
+            ):
+                nicer = solve(
+                    and_(goal, preferred),
+                    dims,
+                    timeout=remaining,
+                    rlimit=NICER_RLIMIT,
+                    exclude=exclusions,
+                )
+                if nicer.status is Status.SAT:
+                    result = nicer
+                    break
+            assert result.assignment is not None
+            own = _own_service_dims(enc, dims, result.assignment)
+            again = solve(
+                and_(goal, _same_choices(enc, result.assignment)),
+                own,
+                timeout=remaining,
+                rlimit=NICER_RLIMIT,
+                exclude=exclusions,
+            )
+            if again.status is Status.SAT:
+                result = again
+        assert result.assignment is not None
+        request = decode_request(enc, result.assignment, result.strings)
+        ok, decisions = s.replay(request)
+        if not ok and enc.free:
+            request, ok, decisions = _realized(s, enc, result.assignment, request, decisions)
+        if ok:
+            if all(request != c.request for c in s.found):
+                s.found.append(
+                    Counterexample(request=request, decisions=decisions, key_names=enc.key_names)
+                )
+            if len(s.found) >= s.max_counterexamples:
+                return _answer(s, Verdict.REFUTED, "", start, approximations)
+            exclusions.append(_different(enc, result.assignment))
+            continue
+        if not enc.free:
+            raise InternalError(
+                "a counterexample failed concrete replay: "
+                f"{request_json(request)} gave {decisions}; the encoding and the evaluator disagree"
+            )
+        failed_replays += 1
+        if failed_replays > 3:
+            reasons = "; ".join(sorted({a.reason for a in approximations}))
+            return _answer(
+                s, Verdict.UNKNOWN, f"approximated constructs: {reasons}", start, approximations
+            )
+        exclusions.append(not_(and_(_same_choices(enc, result.assignment))))
+
+
+def _realized(
+    s: Question, enc: Encoder, a: Any, request: Request, decisions: dict[str, str]
+) -> tuple[Request, bool, dict[str, str]]:
+    """A failed replay under approximations: make the model's true policy-variable atoms
+    hold in the request, and replay that instead (the replay alone decides)."""
+    wanted = [
+        f.realize for f in enc.free if f.realize is not None and a.bools.get(f.var.name, False)
+    ]
+    changed = realize(request, list(dict.fromkeys(wanted))) if wanted else None
+    if changed is None or changed == request:
+        return request, False, decisions
+    ok, again = s.replay(changed)
+    return (changed, True, again) if ok else (request, False, decisions)
+
+
+def _answer(
+    s: Question, verdict: Verdict, reason: str, start: float, approx: tuple[Approximation, ...]
+) -> Answer:
+    return Answer(
+        verdict=verdict,
+        reason=reason,
+        counterexamples=tuple(s.found),
+        elapsed=time.monotonic() - start,
+        approximations=approx,
+    )
+
+
+def _own_service_dims(enc: Encoder, dims: list[Dimension], a: Any) -> list[Dimension]:
+    """The dimensions, with the resource preferring an ARN of the action's own service."""
+    service = enc.action.domain[a.enums.get(enc.action.name, 0)].partition(":")[0].lower()
+    own = (arn(f"arn:*:{service}:*:*:*"),)
+    return [
+        Dimension(d.name, d.active, d.atoms, d.guards, own + d.preferences)
+        if d.name == enc.resource.name
+        else d
+        for d in dims
+    ]
+
+
+def _preferred(enc: Encoder) -> Term:
+    """Readable values where the question allows: well-formed IPs, numbers, dates, Booleans,
+    and principals and resources of the policies' own accounts and the default partition."""
+    terms: list[Term] = []
+    for rep in enc.keys.values():
+        terms += [not_(EnumIs(v, 2)) for v in rep.ip_version]
+        terms += list(rep.valid)
+        terms += [or_(EnumIs(v, 0), EnumIs(v, 1)) for v in rep.bools]
+    terms.append(EnumIs(enc.partition, 0))
+    return and_(terms)
+
+
+def _same_choices(enc: Encoder, a: Any) -> list[Term]:
+    terms: list[Term] = []
+    for var in (enc.action, enc.kind, enc.paccount, enc.raccount, enc.partition):
+        terms.append(EnumIs(var, a.enums.get(var.name, 0)))
+    for flag in (enc.res_star, enc.res_acct_in_arn):
+        terms.append(flag if a.bools.get(flag.name, False) else not_(flag))
+    for dim in enc.dims:
+        for atom in dim.atoms.values():
+            terms.append(atom if a.bools.get(atom.name, False) else not_(atom))
+    for free in enc.free:
+        terms.append(free.var if a.bools.get(free.var.name, False) else not_(free.var))
+    return terms
+
+
+def _different(enc: Encoder, a: Any) -> Term:
+    """The next counterexample differs in action, caller kind or account, or resource."""
+    kind = a.enums.get(enc.kind.name, 0)
+    same: list[Term] = [EnumIs(enc.action, a.enums.get(enc.action.name, 0)), EnumIs(enc.kind, kind)]
+    if KINDS[kind] not in (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS):
+        same.append(EnumIs(enc.paccount, a.enums.get(enc.paccount.name, 0)))
+    star = a.bools.get(enc.res_star.name, False)
+    same.append(enc.res_star if star else not_(enc.res_star))
+    if not star:
+        same.append(EnumIs(enc.raccount, a.enums.get(enc.raccount.name, 0)))
+        same += [
+            atom if a.bools.get(atom.name, False) else not_(atom)
+            for atom in enc.resource.atoms.values()
+        ]
+    return not_(and_(same))
+
+
+def pin_principal(enc: Encoder, p: Principal) -> Term:
+    """Constraints that make the symbolic caller this principal (any session of a role)."""
+    kind = PrincipalKind.ASSUMED_ROLE if p.kind is PrincipalKind.ROLE else p.kind
+    terms: list[Term] = [EnumIs(enc.kind, KINDS.index(kind))]
+    if p.account is not None:
+        if p.account not in enc.paccount.domain:
+            raise InternalError(
+                f"account {p.account} is not in the request space: pass it in Question.accounts"
+            )
+        terms.append(enc.account_is(enc.paccount, p.account))
+    if p.principal_arn is not None:
+        terms.append(enc.principal_arn.member(literal(p.principal_arn)))
+    if kind is PrincipalKind.SERVICE:
+        terms.append(enc.service.member(literal(p.text)))
+    return and_(terms)
+
+
+def fix_request(enc: Encoder, request: Request) -> Term:
+    """Constraints that pin the symbolic request to one concrete request."""
+    p = request.principal
+    kind = PrincipalKind.ASSUMED_ROLE if p.kind is PrincipalKind.ROLE else p.kind
+    terms: list[Term] = [EnumIs(enc.kind, KINDS.index(kind))]
+    if request.action not in enc.action.domain:
+        return FALSE
+    terms.append(EnumIs(enc.action, enc.action.domain.index(request.action)))
+    if p.account is not None:
+        terms.append(enc.account_is(enc.paccount, p.account))
+        terms.append(
+            EnumIs(enc.partition, enc.partition.domain.index(p.partition))
+            if p.partition in enc.partition.domain
+            else FALSE
+        )
+    if p.principal_arn is not None:
+        terms.append(enc.principal_arn.member(literal(p.principal_arn)))
+    if p.session_name is not None:
+        terms.append(enc.session.member(literal(p.session_name)))
+    if kind is PrincipalKind.SERVICE:
+        terms.append(enc.service.member(literal(p.text)))
+    if request.resource == "*":
+        terms.append(enc.res_star)
+    else:
+        terms.append(not_(enc.res_star))
+        terms.append(enc.resource.member(literal(request.resource)))
+        from cksmodel.policy.patterns import split_arn
+
+        parts = split_arn(request.resource)
+        in_arn = parts is not None and bool(parts[4]) and request.resource_account is None
+        terms.append(enc.res_acct_in_arn if in_arn else not_(enc.res_acct_in_arn))
+        account = request.effective_resource_account()
+        terms.append(enc.res_no_account if account is None else not_(enc.res_no_account))
+        if account is not None:
+            terms.append(enc.account_is(enc.raccount, account))
+    unnamed = [
+        v
+        for k, v in request.context.items()
+        if k.startswith("kms:encryptioncontext:") and k not in enc.keys and isinstance(v, str)
+    ]
+    for key, rep in enc.keys.items():
+        value = request.context.get(key)
+        if key == EXTRA_EC_KEY and value is None and unnamed:
+            value = unnamed[0]
+        if value is None:
+            terms.append(not_(rep.present))
+            continue
+        terms.append(rep.present)
+        values = [value] if isinstance(value, str | bool | int | float) else list(value)
+        if not rep.multi and len(values) != 1:
+            return FALSE
+        if rep.multi:
+            terms += [
+                rep.used[i] if i < len(values) else not_(rep.used[i]) for i in range(rep.slots)
+            ]
+            if len(values) > rep.slots:
+                return FALSE
+        for i, v in enumerate(values):
+            terms.append(_fix_value(rep, i, v))
+    return and_(terms)
+
+
+def _fix_value(rep: KeyRep, slot: int, value: ContextValue) -> Term:
+    text = (
+        value
+        if isinstance(value, str)
+        else ("true" if value is True else "false" if value is False else str(value))
+    )
+    if rep.family == "String":
+        return rep.strings[slot].member(literal(text))
+    if rep.family == "Numeric":
+        number = parse_number(text)
+        if number is None:
+            return not_(rep.valid[slot])
+        return and_(rep.valid[slot], RealCmp(rep.reals[slot], "==", Fraction(number)))
+    if rep.family == "Date":
+        moment = parse_date(text)
+        if moment is None:
+            return not_(rep.valid[slot])
+        return and_(rep.valid[slot], RealCmp(rep.reals[slot], "==", date_fraction(moment)))
+    if rep.family == "Bool":
+        domain = rep.bools[slot].domain
+        lowered = text.lower()
+        return EnumIs(
+            rep.bools[slot], domain.index(lowered) if lowered in domain else len(domain) - 1
+        )
+    if rep.family == "Ip":
+        from cksmodel.symbolic.logic import BVRange
+
+        address = parse_address(text)
+        if address is None:
+            return EnumIs(rep.ip_version[slot], 2)
+        return and_(
+            EnumIs(rep.ip_version[slot], 0 if address.version == 4 else 1),
+            BVRange(rep.ip_addr[slot], int(address), int(address)),
+        )
+    return TRUE
+
+
+# ---------------------------------------------------------------------- public questions
+
+
+def _decide(ps: PolicySet) -> Callable[[Request], str]:
+    return lambda r: evaluate(r, ps).decision.value
+
+
+def can(
+    policies: PolicySet,
+    *,
+    constraint: Goal | None = None,
+    fixed: Request | None = None,
+    timeout: float = 30.0,
+    max_examples: int = 1,
+) -> Answer:
+    """Is some request allowed? REFUTED here means "yes, here is one" (PROVED: none is)."""
+    decide = _decide(policies)
+
+    def goal(enc: Encoder) -> Term:
+        allowed, _ = enc.decision(policies)
+        scope = enc.resource_scope(policies)
+        return and_(allowed, scope, constraint(enc) if constraint else TRUE)
+
+    def replay(r: Request) -> tuple[bool, dict[str, str]]:
+        word = decide(r)
+        return word == "allowed", {"policies": word}
+
+    return search(Question([policies], goal, replay, fixed, timeout, max_examples))
+
+
+def always_denies(policies: PolicySet, *, timeout: float = 30.0) -> Answer:
+    """PROVED when no request at all is allowed."""
+    return can(policies, timeout=timeout)
+
+
+def implies(a: PolicySet, b: PolicySet, *, timeout: float = 30.0, max_examples: int = 1) -> Answer:
+    """PROVED when every request ``a`` allows is allowed by ``b``."""
+    decide_a, decide_b = _decide(a), _decide(b)
+
+    def goal(enc: Encoder) -> Term:
+        scope = and_(enc.resource_scope(a), enc.resource_scope(b))
+        return and_(enc.decision(a)[0], not_(enc.decision(b)[0]), scope)
+
+    def replay(r: Request) -> tuple[bool, dict[str, str]]:
+        da, db = decide_a(r), decide_b(r)
+        return da == "allowed" and db != "allowed", {"a": da, "b": db}
+
+    return search(Question([a, b], goal, replay, None, timeout, max_examples))
+
+
+def equivalent(a: PolicySet, b: PolicySet, *, timeout: float = 30.0) -> Answer:
+    """PROVED when ``a`` and ``b`` allow exactly the same requests."""
+    forward = implies(a, b, timeout=timeout)
+    if forward.verdict is not Verdict.PROVED:
+        return forward
+    return implies(b, a, timeout=timeout)
+
+
+class Relation(StrEnum):
+    """How ``a`` relates to ``b`` in :func:`compare`."""
+
+    EQUIVALENT = "equivalent"
+    MORE_PERMISSIVE = "more-permissive"
+    LESS_PERMISSIVE = "less-permissive"
+    INCOMPARABLE = "incomparable"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Comparison:
+    """``a`` relative to ``b``, with witnesses for each difference."""
+
+    relation: Relation
+    only_a: Answer
+    only_b: Answer
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "result": self.relation.value,
+            "allowed_only_by_a": [c.to_json() for c in self.only_a.counterexamples],
+            "allowed_only_by_b": [c.to_json() for c in self.only_b.counterexamples],
+            "reason": "; ".join(r for r in (self.only_a.reason, self.only_b.reason) if r),
+        }
+
+    def _repr_html_(self) -> str:
+        """The relation of ``a`` to ``b`` and a witness for each direction in which they differ."""
+        parts = [line(Html("<strong>Comparison</strong>"), "a is", badge(self.relation), "b")]
+        parts += _answer_parts(self.only_a, "Allowed only by a")
+        parts += _answer_parts(self.only_b, "Allowed only by b")
+        return box(parts)
+
+
+def relation_of(only_a: Answer, only_b: Answer) -> Relation:
+    """The relation from the two directions' answers (PROVED = no request only on that side)."""
+    if Verdict.UNKNOWN in (only_a.verdict, only_b.verdict):
+        return Relation.UNKNOWN
+    a_extra = only_a.verdict is Verdict.REFUTED
+    b_extra = only_b.verdict is Verdict.REFUTED
+    if a_extra and b_extra:
+        return Relation.INCOMPARABLE
+    if a_extra:
+        return Relation.MORE_PERMISSIVE
+    if b_extra:
+        return Relation.LESS_PERMISSIVE
+    return Relation.EQUIVALENT
+
+
+def compare(
+    a: PolicySet, b: PolicySet, *, timeout: float = 30.0, max_examples: int = 1
+) -> Comparison:
+    """``a`` relative to ``b``: more-permissive means ``a`` allows all ``b`` does, and more."""
+    only_a = implies(a, b, timeout=timeout, max_examples=max_examples)
+    only_b = implies(b, a, timeout=timeout, max_examples=max_examples)
+    return Comparison(relation=relation_of(only_a, only_b), only_a=only_a, only_b=only_b)
+
+
+def symbolic_decision(
+    request: Request, policies: PolicySet, *, timeout: float = 30.0
+) -> str | None:
+    """The decision word the encoding gives one concrete request (``None``: undecided).
+
+    Used to cross-check the encoder against the evaluator.
+    """
+    answers = []
+    for pick in (0, 1):
+
+        def goal(enc: Encoder, pick: int = pick) -> Term:
+            return enc.decision(policies)[pick]
+
+        found = search(Question([policies], goal, lambda r: (True, {}), request, timeout, 1))
+        answers.append(found.verdict)
+        if found.approximations:
+            return None
+    if Verdict.UNKNOWN in answers:
+        return None
+    allowed, explicit = (v is Verdict.REFUTED for v in answers)
+    if allowed and explicit:
+        return None
+    if allowed:
+        return "allowed"
+    return "explicitDeny" if explicit else "implicitDeny"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FreeCheck:
+    """What the free encoding says of one scenario (see :func:`free_decision_check`)."""
+
+    own: str | None
+    """The request's own decision word, when a model of it was found."""
+    problems: tuple[str, ...]
+    approximations: tuple[str, ...]
+
+
+def free_decision_check(
+    request: Request, policies: PolicySet, *, timeout: float = 30.0
+) -> FreeCheck:
+    """Cross-check the free encoding (what can, implies and prove use) against the evaluator.
+
+    For each decision word up to two models are searched; each must replay to that word
+    (a mismatch without approximations is a problem), and the word the request itself
+    gets must not be proved impossible.
+    """
+    own_word = evaluate(request, policies).decision.value
+    problems: list[str] = []
+    approximated: set[str] = set()
+    own: str | None = None
+    for word in (w.value for w in DecisionWord):
+
+        def goal(enc: Encoder, word: str = word) -> Term:
+            allowed, explicit = enc.decision(policies)
+            if word == "allowed":
+                return allowed
+            if word == "explicitDeny":
+                return explicit
+            return and_(not_(allowed), not_(explicit))
+
+        def replay(r: Request, word: str = word) -> tuple[bool, dict[str, str]]:
+            got = evaluate(r, policies).decision.value
+            return got == word, {"evaluator": got}
+
+        try:
+            answer = search(Question([policies], goal, replay, None, timeout, 2))
+        except InternalError as exc:
+            problems.append(f"a model of {word} replays otherwise: {str(exc)[:300]}")
+            continue
+        approximated |= {a.reason for a in answer.approximations}
+        if word == own_word:
+            if answer.verdict is Verdict.PROVED:
+                problems.append(f"{word} proved impossible, but the request gets it")
+            elif answer.verdict is Verdict.REFUTED:
+                own = word
+    return FreeCheck(own=own, problems=tuple(problems), approximations=tuple(sorted(approximated)))
+
+
+# ---------------------------------------------------------------------- single-policy checks
+
+
+def holder(enc: Encoder, identity: bool) -> Term:
+    """Identity policies are held by an IAM user or role session; resource policies face anyone."""
+    if identity:
+        return enc.kind_in(PrincipalKind.USER, PrincipalKind.ASSUMED_ROLE)
+    return TRUE
+
+
+def _answer_parts(a: Answer, title: str) -> list[Html]:
+    """The verdict, reason and time, the counterexamples, and any approximations used."""
+    head: list[object] = [Html(f"<strong>{cell(title)}</strong>"), badge(a.verdict)]
+    if a.reason:
+        head.append(a.reason)
+    head.append(Html(f'<span style="{MUTED}">{cell(seconds(a.elapsed))}</span>'))
+    parts = [line(*head)]
+    parts += [example(c.to_json()) for c in a.counterexamples]
+    if a.approximations:
+        parts.append(heading("Approximations"))
+        parts.append(
+            table(("reason", "position"), ((x.reason, position(x.span)) for x in a.approximations))
+        )
+    return parts
