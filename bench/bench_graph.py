@@ -51,7 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic_account import FIXED_KEYS, FIXED_PRINCIPALS, generate
 
 from cksmodel.account.access import Target
-from cksmodel.account.bundle import Account, load_bundle
+from cksmodel.account.bundle import load_bundle
+from cksmodel.account.model import Account
 from cksmodel.graph import build_graph, who_can
 from cksmodel.graph.actors import principal_actor
 from cksmodel.graph.edges import Decider

@@ -55,7 +55,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic_account import generate, summary
 
-from cksmodel.account.bundle import Account, load_bundle
+from cksmodel.account.bundle import load_bundle
+from cksmodel.account.model import Account
 from cksmodel.invariants.prove import Prover, prove
 from cksmodel.invariants.results import InvariantResult
 from cksmodel.invariants.spec import Spec, load_spec

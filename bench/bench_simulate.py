@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import scenarios
 
-from cksmodel import build
 from cksmodel.concrete.evaluate import evaluate
 from cksmodel.concrete.scenario import load_scenario, simulate
+from cksmodel.policy import parse
 from cksmodel.policy.ir import PolicyType
 from cksmodel.policy.jsontext import parse_json
 
@@ -46,8 +46,8 @@ def median_time(fn: Callable[[], object], runs: int) -> float:
 
 
 def clear_caches() -> None:
-    build.policy_from_text.cache_clear()
-    build._policy_from_canonical.cache_clear()
+    parse.policy_from_text.cache_clear()
+    parse._policy_from_canonical.cache_clear()
 
 
 def main() -> None:
@@ -101,7 +101,7 @@ def main() -> None:
     grammar = median_time(lambda: [parse_json(t, "p") for t in policy_texts], args.runs)
     loads = median_time(lambda: [json.loads(t) for t in policy_texts], args.runs)
 
-    uncached = build.policy_from_text.__wrapped__
+    uncached = parse.policy_from_text.__wrapped__
 
     def from_text_cold() -> None:
         for t in policy_texts:
@@ -109,7 +109,7 @@ def main() -> None:
 
     def from_text_warm() -> None:
         for t in policy_texts:
-            build.policy_from_text(t, policy_type=PolicyType.IDENTITY, name="p")
+            parse.policy_from_text(t, policy_type=PolicyType.IDENTITY, name="p")
 
     cold = median_time(from_text_cold, args.runs)
     from_text_warm()

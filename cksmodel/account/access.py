@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from cksmodel.account.bundle import Account, IamPrincipal
+from cksmodel.account.model import Account, IamPrincipal
 from cksmodel.cks import model
 from cksmodel.concrete.decision import Decision, DecisionWord
 from cksmodel.concrete.evaluate import (

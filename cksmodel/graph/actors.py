@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from cksmodel.account.bundle import Account, IamPrincipal, Key
+from cksmodel.account.model import Account, IamPrincipal, Key
 from cksmodel.concrete.evaluate import principal_identity
 from cksmodel.policy.ir import Effect, Grant, Policy, PolicyType, one_statement
 

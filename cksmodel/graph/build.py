@@ -50,7 +50,7 @@ from dataclasses import dataclass, replace
 import networkx as nx
 
 from cksmodel.account.access import Target
-from cksmodel.account.bundle import Account, IamPrincipal, Key
+from cksmodel.account.model import Account, IamPrincipal, Key
 from cksmodel.graph.actors import (
     ALL_ACCESS,
     Actor,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from cksmodel.account.access import Access, Target, Tri, guess_context
-from cksmodel.account.bundle import Account, IamPrincipal, Key
+from cksmodel.account.model import Account, IamPrincipal, Key
 from cksmodel.concrete.decision import MatchedStatement
 from cksmodel.concrete.evaluate import caller_identities, evaluate, principal_identity
 from cksmodel.concrete.request import Principal, PrincipalKind, Request, parse_principal

@@ -19,7 +19,7 @@ from typing import Any
 import networkx as nx
 
 from cksmodel.account.access import Target
-from cksmodel.account.bundle import Account
+from cksmodel.account.model import Account
 from cksmodel.concrete.evaluate import TRUST_ACTIONS
 from cksmodel.errors import InputError
 from cksmodel.graph.build import ACT_AS, AccessGraph

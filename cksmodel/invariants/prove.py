@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cksmodel.account.access import ALLOW_ALL, Access, Target, Tri, all_of, any_of, negate
-from cksmodel.account.bundle import Account, IamPrincipal, Key
+from cksmodel.account.model import Account, IamPrincipal, Key
 from cksmodel.cks import lifecycle, model
 from cksmodel.cks.regions import supported
 from cksmodel.concrete.evaluate import evaluate

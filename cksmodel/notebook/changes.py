@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, TypeVar, cast
 
-from cksmodel.account.bundle import Account, IamPrincipal, Key, _GrantReader
+from cksmodel.account.kms import GrantReader
+from cksmodel.account.model import Account, IamPrincipal, Key
 from cksmodel.errors import InputError
 from cksmodel.policy.ir import Grant, Policy, PolicyType, Statement
 from cksmodel.policy.jsontext import parse_json
@@ -483,7 +484,7 @@ class AddGrant:
         text = step.text({"Grants": [raw]})
         grants = parse_json(text, step.source)["Grants"]
         try:
-            grant = _GrantReader(step.source).grant(grants[0], grants, 0)
+            grant = GrantReader(step.source).grant(grants[0], grants, 0)
         except InputError as exc:
             raise WhatIfError(exc.message, span=exc.span, code="E_WHATIF_GRANT") from None
         new = replace(key, grants=(*key.grants, replace(grant, index=len(key.grants))))

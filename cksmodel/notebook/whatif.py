@@ -1,6 +1,6 @@
 """What-if analysis: change an account's policies hypothetically and see what follows.
 
-A :class:`Model` wraps an :class:`~cksmodel.account.bundle.Account`; :meth:`Model.what_if`
+A :class:`Model` wraps an :class:`~cksmodel.account.model.Account`; :meth:`Model.what_if`
 returns a new model with some changes applied (the account it started from is
 never modified), which can be proved against specs and compared with the
 baseline (:meth:`Model.impact`, :func:`compare_reports`) or asked which
@@ -32,7 +32,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from cksmodel.account.bundle import Account, IamPrincipal, load_bundle
+from cksmodel.account.bundle import load_bundle
+from cksmodel.account.model import Account, IamPrincipal
 from cksmodel.errors import InputError
 from cksmodel.invariants.prove import Prover, prove
 from cksmodel.invariants.results import ProveReport

@@ -21,7 +21,8 @@ from cksmodel.policy.patterns import (
     substitute,
     substitute_literal,
 )
-from cksmodel.symbolic.encode import Encoder, KeyRep, Realize
+from cksmodel.symbolic.conditions import Realize
+from cksmodel.symbolic.encode import Encoder, KeyRep
 from cksmodel.symbolic.logic import Assignment, evaluate_term
 from cksmodel.symbolic.universe import DERIVED_KEYS, KINDS
 

@@ -1,5 +1,12 @@
 """Policies to logic terms over a symbolic request, mirroring :mod:`cksmodel.concrete.evaluate`.
 
+Owns the symbolic request (finite variables, string dimensions, context-key
+representations, free atoms) and what is assembled from it: statements, grants and
+a policy set's decision in the evaluator's order (explicit denies, SCPs and RCPs,
+boundaries and sessions, key and trust policies, grants). Conditions are encoded in
+:mod:`cksmodel.symbolic.conditions`, principals and resources in
+:mod:`cksmodel.symbolic.matching`.
+
 Each function here has a counterpart in the evaluator and must agree with it
 on every concrete request (the differential tests check this). Anything the
 encoding cannot represent exactly becomes a *free* Boolean, recorded with its
@@ -11,8 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from fractions import Fraction
 
 from cksmodel.concrete.evaluate import (
     _EC_OPERATIONS,
@@ -23,37 +28,19 @@ from cksmodel.concrete.evaluate import (
     principal_identity,
 )
 from cksmodel.concrete.request import PrincipalKind
-from cksmodel.policy.conditions import (
-    NEGATED,
-    evaluate_condition,
-    parse_date,
-    parse_network,
-    parse_number,
-)
 from cksmodel.policy.ir import (
-    Condition,
     Effect,
     Grant,
     Policy,
     PolicySet,
     PolicyType,
-    PrincipalSet,
-    Qualifier,
     Statement,
     Value,
 )
 from cksmodel.policy.parse import OPERATOR_FAMILIES
-from cksmodel.policy.patterns import (
-    ContextValue,
-    arn_match,
-    has_variables,
-    required_variables,
-    split_arn,
-    substitute,
-    substitute_literal,
-    without_variables,
-)
+from cksmodel.policy.patterns import ContextValue, compile_glob, split_arn
 from cksmodel.source import Span
+from cksmodel.symbolic.conditions import Realize, condition
 from cksmodel.symbolic.logic import (
     FALSE,
     TRUE,
@@ -62,7 +49,6 @@ from cksmodel.symbolic.logic import (
     BVVar,
     EnumIs,
     EnumVar,
-    RealCmp,
     RealVar,
     Term,
     and_,
@@ -71,47 +57,34 @@ from cksmodel.symbolic.logic import (
     not_,
     or_,
 )
+from cksmodel.symbolic.matching import (
+    PRINCIPAL_ARN_PREFERENCES,
+    RESOURCE_PREFERENCES,
+    SERVICE_NAME,
+    SERVICE_PREFERENCES,
+    SESSION_NAME,
+    SESSION_PREFERENCES,
+    Levels,
+    excluded,
+    identity_terms,
+    principal_arn_shapes,
+    principal_levels,
+    resource_arn_shapes,
+    resource_matches,
+    service_is,
+)
 from cksmodel.symbolic.strings import (
-    ANY,
     NOT_COLON,
-    CharClass,
     Pattern,
-    Token,
     arn,
-    casefold_literal,
     concat,
     glob,
     lit_tokens,
     literal,
     star,
 )
-from cksmodel.symbolic.universe import DERIVED_KEYS, KINDS, Universe, all_policies
+from cksmodel.symbolic.universe import KINDS, Universe, all_policies, resource_shape
 
-_POSITIVE = {
-    "StringNotEquals": "StringEquals",
-    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
-    "StringNotLike": "StringLike",
-    "NumericNotEquals": "NumericEquals",
-    "DateNotEquals": "DateEquals",
-    "NotIpAddress": "IpAddress",
-    "ArnNotEquals": "ArnEquals",
-    "ArnNotLike": "ArnLike",
-}
-_REL = {
-    "Equals": "==",
-    "LessThan": "<",
-    "LessThanEquals": "<=",
-    "GreaterThan": ">",
-    "GreaterThanEquals": ">=",
-}
-_SERVICE_CHARS = CharClass(frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-"))
-_NAME_CHARS = CharClass(
-    frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@_-")
-)
-"""Characters IAM allows in user, role and session names."""
-_PATH_CHARS = CharClass(frozenset(chr(c) for c in range(0x21, 0x7F)))
-"""Characters IAM allows in paths (printable ASCII)."""
-_NAME_CHAR = Token(_NAME_CHARS)
 KEY_RESOURCE = arn("arn:*:kms:*:*:key/*")
 ROLE_RESOURCE = arn("arn:*:iam:*:*:role/*")
 SLR_ROLE = arn("arn:*:iam::*:role/aws-service-role/*")
@@ -135,18 +108,6 @@ class StringDim:
             atom = BoolVar(f"in[{self.name}][{len(self.atoms)}]")
             self.atoms[pattern] = atom
         return atom
-
-
-@dataclass(frozen=True, slots=True)
-class Realize:
-    """How to make a request satisfy a free atom over a policy variable: give ``target``
-    (the resource, or a context key in lower case) the value ``text`` takes once its
-    variables are expanded from the request (``base`` is the comparison operator, or
-    ``"Resource"``)."""
-
-    target: str
-    base: str
-    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,15 +137,6 @@ class KeyRep:
     bools: tuple[EnumVar, ...] = ()
     ip_version: tuple[EnumVar, ...] = ()
     ip_addr: tuple[BVVar, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Levels:
-    """How the best allow of some policies named the caller (cf. evaluate.Match)."""
-
-    direct: Term
-    role: Term
-    any: Term
 
 
 def _key_names(policies: Iterable[Policy]) -> dict[str, str]:
@@ -274,34 +226,26 @@ class Encoder:
                 PrincipalKind.FEDERATED_USER,
                 PrincipalKind.ROOT,
             ),
+            guards=principal_arn_shapes(self),
+            preferences=PRINCIPAL_ARN_PREFERENCES,
         )
-        self.session = StringDim("session", self.kind_is(PrincipalKind.ASSUMED_ROLE))
-        self.service = StringDim("service", self.kind_is(PrincipalKind.SERVICE))
-        self.resource = StringDim("resource", not_(self.res_star))
-        self.principal_arn.preferences = tuple(
-            arn(g)
-            for g in (
-                "arn:*:iam::*:user/alice",
-                "arn:*:iam::*:user/*/alice",
-                "arn:*:iam::*:role/app-role",
-                "arn:*:iam::*:role/*/app-role",
-                "arn:*:sts::*:federated-user/bob",
-            )
+        self.session = StringDim(
+            "session",
+            self.kind_is(PrincipalKind.ASSUMED_ROLE),
+            guards=[(TRUE, SESSION_NAME)],
+            preferences=SESSION_PREFERENCES,
         )
-        self.session.preferences = (literal("session-1"),)
-        self.service.preferences = (literal("ec2.amazonaws.com"), glob("*service.amazonaws.com"))
-        self.resource.preferences = tuple(
-            arn(g)
-            for g in (
-                "arn:*:kms:*:*:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-                "arn:*:kms:*:*:key/0987dcba-09fe-87dc-65ba-ab0987654321",
-                "arn:*:kms:*:*:key/?*",
-                "arn:*:iam::*:role/app-role",
-                "arn:*:s3:::example-bucket/*?",
-                "arn:*:*:us-east-1:*:*",
-                "arn:*:*:eu-west-1:*:*",
-                "arn:*:*:*:*:?*",
-            )
+        self.service = StringDim(
+            "service",
+            self.kind_is(PrincipalKind.SERVICE),
+            guards=[(TRUE, SERVICE_NAME)],
+            preferences=SERVICE_PREFERENCES,
+        )
+        self.resource = StringDim(
+            "resource",
+            not_(self.res_star),
+            guards=resource_arn_shapes(self),
+            preferences=RESOURCE_PREFERENCES,
         )
         self.dims: list[StringDim] = [self.principal_arn, self.session, self.service, self.resource]
         self.well_formed: list[Term] = [
@@ -310,7 +254,6 @@ class Encoder:
                 and_(not_(self.res_star), not_(self.res_acct_in_arn), not_(self.is_aws_identity())),
             )
         ]
-        self._shapes()
 
     # ------------------------------------------------------------------ request shape
 
@@ -323,81 +266,9 @@ class Encoder:
     def is_aws_identity(self) -> Term:
         return not_(self.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS))
 
-    def _shapes(self) -> None:
-        """Tie the string dimensions to the finite ones (kind, partition, accounts)."""
-        one_plus_name = [_NAME_CHAR, *star(_NAME_CHARS)]
-        for pi, part in enumerate(self.partition.domain):
-            on_part = EnumIs(self.partition, pi)
-            for ai, acct in enumerate(self.paccount.domain):
-                on = and_(on_part, EnumIs(self.paccount, ai))
-                head = f"arn:{part}:"
-                self.principal_arn.guards += [
-                    (
-                        and_(on, self.kind_is(PrincipalKind.USER)),
-                        concat(
-                            f"user-arn {acct}",
-                            lit_tokens(f"{head}iam::{acct}:user/"),
-                            star(_PATH_CHARS),
-                            one_plus_name,
-                        ),
-                    ),
-                    (
-                        and_(on, self.kind_is(PrincipalKind.ASSUMED_ROLE)),
-                        concat(
-                            f"role-arn {acct}",
-                            lit_tokens(f"{head}iam::{acct}:role/"),
-                            star(_PATH_CHARS),
-                            one_plus_name,
-                        ),
-                    ),
-                    (
-                        and_(on, self.kind_is(PrincipalKind.FEDERATED_USER)),
-                        concat(
-                            f"federated-arn {acct}",
-                            lit_tokens(f"{head}sts::{acct}:federated-user/"),
-                            one_plus_name,
-                        ),
-                    ),
-                    (
-                        and_(on, self.kind_is(PrincipalKind.ROOT)),
-                        literal(f"{head}iam::{acct}:root"),
-                    ),
-                ]
-                for in_arn in (True, False):
-                    flag = self.res_acct_in_arn if in_arn else not_(self.res_acct_in_arn)
-                    shown = acct if in_arn else ""
-                    self.resource.guards.append(
-                        (
-                            and_(on_part, EnumIs(self.raccount, ai), flag),
-                            concat(
-                                f"resource-arn {part} {shown}",
-                                lit_tokens(f"arn:{part}:"),
-                                star(NOT_COLON),
-                                lit_tokens(":"),
-                                star(NOT_COLON),
-                                lit_tokens(f":{shown}:"),
-                                star(ANY),
-                            ),
-                        )
-                    )
-        self.session.guards.append((TRUE, concat("session-name", one_plus_name)))
-        self.service.guards.append(
-            (
-                TRUE,
-                concat(
-                    "service-name",
-                    [Token(_SERVICE_CHARS)],
-                    star(_SERVICE_CHARS),
-                    lit_tokens(".amazonaws.com"),
-                ),
-            )
-        )
-
     def realistic(self) -> Term:
         """Requests as AWS makes them: actions without a resource type name ``*``,
         actions on typed resources name an ARN."""
-        from cksmodel.symbolic.universe import resource_shape
-
         shapes = [resource_shape(a) for a in self.action.domain]
         star_only = enum_in(self.action, (i for i, s in enumerate(shapes) if s == "star"))
         typed = enum_in(self.action, (i for i, s in enumerate(shapes) if s == "arn"))
@@ -432,25 +303,9 @@ class Encoder:
         self.free.append(FreeAtom(var=var, reason=reason, span=span, realize=realize))
         return var
 
-    def resolvable(self, text: str) -> Term:
-        """A necessary condition for the text's policy variables to expand (one that does
-        not makes the text match nothing): its keys are present, ``aws:username`` only for
-        users. Keys the encoding does not track add nothing."""
-        terms: list[Term] = []
-        for key in required_variables(text):
-            if key == "aws:username":
-                terms.append(self.kind_is(PrincipalKind.USER))
-            elif key not in DERIVED_KEYS:
-                rep = self.key_rep(key)
-                if rep.family != "free":
-                    terms.append(rep.present)
-        return and_(terms)
-
-    # ------------------------------------------------------------------ actions, resources
+    # ------------------------------------------------------------------ actions, accounts
 
     def action_in(self, patterns: Iterable[Value]) -> Term:
-        from cksmodel.policy.patterns import compile_glob
-
         globs = [compile_glob(v.text, True) for v in patterns]
         return enum_in(
             self.action,
@@ -462,207 +317,10 @@ class Encoder:
             self.action, (i for i, a in enumerate(self.action.domain) if predicate(a.lower()))
         )
 
-    def resource_matches(self, v: Value, variables: bool) -> Term:
-        from cksmodel.policy.patterns import compile_glob
-
-        text = v.text
-        if text == "*":
-            return TRUE
-        parts = split_arn(text)
-        variable_part = parts[5] if parts is not None else text
-        if self.bindings is not None:
-            lookup = self.bindings.get if variables else None
-            on_star: Term = TRUE if arn_match(text, "*", lookup) else FALSE
-        elif variables and has_variables(text):
-            # Expanded, the text matches the resource "*" only if nothing but wildcards
-            # stays outside its variables.
-            on_star = (
-                FALSE
-                if without_variables(text).strip("*?")
-                else and_(
-                    self.free_atom(
-                        "policy variable in a resource with a symbolic context", v.span, ("*", text)
-                    ),
-                    self.resolvable(text),
-                )
-            )
-        else:
-            on_star = TRUE if compile_glob(text).match("*") and parts is None else FALSE
-        if variables and has_variables(variable_part):
-            if self.bindings is None:
-                return or_(
-                    and_(self.res_star, on_star),
-                    and_(
-                        not_(self.res_star),
-                        self.free_atom(
-                            "policy variable in a resource with a symbolic context",
-                            v.span,
-                            text,
-                            Realize(target="resource", base="Resource", text=text),
-                        ),
-                        self.resolvable(variable_part),
-                    ),
-                )
-            pattern = _arn_expanded(text, self.bindings)
-            if pattern is None:
-                return FALSE
-        else:
-            pattern = arn(text)
-        return or_(
-            and_(self.res_star, on_star),
-            and_(not_(self.res_star), self.resource.member(pattern)),
-        )
-
-    # ------------------------------------------------------------------ principals
-
-    def _role_name(self, acct: str, name: str) -> Term:
-        return or_(
-            self.principal_arn.member(
-                concat(
-                    f"role {acct} {name}",
-                    lit_tokens("arn:"),
-                    star(NOT_COLON),
-                    lit_tokens(f":iam::{acct}:role/"),
-                    lit_tokens(name, ignore_case=True),
-                )
-            ),
-            self.principal_arn.member(
-                concat(
-                    f"role {acct} */{name}",
-                    lit_tokens("arn:"),
-                    star(NOT_COLON),
-                    lit_tokens(f":iam::{acct}:role/"),
-                    star(ANY),
-                    lit_tokens("/"),
-                    lit_tokens(name, ignore_case=True),
-                )
-            ),
-        )
-
-    def _user_name(self, acct: str, name: str) -> Term:
-        return or_(
-            self.principal_arn.member(
-                concat(
-                    f"user {acct} {name}",
-                    lit_tokens("arn:"),
-                    star(NOT_COLON),
-                    lit_tokens(f":iam::{acct}:user/"),
-                    lit_tokens(name, ignore_case=True),
-                )
-            ),
-            self.principal_arn.member(
-                concat(
-                    f"user {acct} */{name}",
-                    lit_tokens("arn:"),
-                    star(NOT_COLON),
-                    lit_tokens(f":iam::{acct}:user/"),
-                    star(ANY),
-                    lit_tokens("/"),
-                    lit_tokens(name, ignore_case=True),
-                )
-            ),
-        )
-
     def account_is(self, var: EnumVar, acct: str) -> Term:
         return EnumIs(var, var.domain.index(acct)) if acct in var.domain else FALSE
 
-    def identity_terms(self, text: str) -> tuple[Term, Term, Term]:
-        """(direct, role, account) terms for one AWS principal value (cf. caller_identities)."""
-        identity = principal_identity(text)
-        if identity is None:
-            return FALSE, FALSE, FALSE
-        if identity == ("*",):
-            return TRUE, FALSE, FALSE
-        kind, acct = identity[0], identity[1]
-        on_acct = self.account_is(self.paccount, acct)
-        if kind == "account":
-            member = self.kind_in(
-                PrincipalKind.USER, PrincipalKind.ASSUMED_ROLE, PrincipalKind.FEDERATED_USER
-            )
-            return and_(self.kind_is(PrincipalKind.ROOT), on_acct), FALSE, and_(member, on_acct)
-        if kind == "user":
-            return (
-                and_(self.kind_is(PrincipalKind.USER), on_acct, self._user_name(acct, identity[2])),
-                FALSE,
-                FALSE,
-            )
-        if kind == "role":
-            name_names = all(ch != "/" for ch in identity[2])
-            role = (
-                and_(
-                    self.kind_is(PrincipalKind.ASSUMED_ROLE),
-                    on_acct,
-                    self._role_name(acct, identity[2]),
-                )
-                if name_names
-                else FALSE
-            )
-            return FALSE, role, FALSE
-        if kind == "session":
-            return (
-                and_(
-                    self.kind_is(PrincipalKind.ASSUMED_ROLE),
-                    on_acct,
-                    self._role_name(acct, identity[2]),
-                    self.session.member(literal(identity[3])),
-                ),
-                FALSE,
-                FALSE,
-            )
-        fed = concat(
-            f"federated {acct} {identity[2]}",
-            lit_tokens("arn:"),
-            star(NOT_COLON),
-            lit_tokens(f":sts::{acct}:federated-user/{identity[2]}"),
-        )
-        return (
-            and_(
-                self.kind_is(PrincipalKind.FEDERATED_USER), on_acct, self.principal_arn.member(fed)
-            ),
-            FALSE,
-            FALSE,
-        )
-
-    def service_is(self, name: str) -> Term:
-        return and_(self.kind_is(PrincipalKind.SERVICE), self.service.member(literal(name.lower())))
-
-    def principal_levels(self, pset: PrincipalSet) -> Levels:
-        """cf. evaluate.match_principal: how the element names the caller."""
-        if pset.wildcard or any(v.text == "*" for v in pset.aws):
-            return Levels(TRUE, TRUE, TRUE)
-        terms = [self.identity_terms(v.text) for v in pset.aws]
-        direct = or_([t[0] for t in terms], [self.service_is(v.text) for v in pset.service])
-        if pset.federated or pset.canonical_user:
-            # Web-identity, SAML and canonical-user callers are outside the request space.
-            listed = (
-                tuple(v.text for v in pset.federated),
-                tuple(v.text for v in pset.canonical_user),
-            )
-            direct = or_(
-                direct, self.free_atom("Federated or CanonicalUser principal", pset.span, listed)
-            )
-        role = or_(direct, [t[1] for t in terms])
-        return Levels(direct, role, or_(role, [t[2] for t in terms]))
-
-    def excluded(self, pset: PrincipalSet) -> Term:
-        """cf. evaluate.excluded_by_not_principal: every identity of the caller is listed."""
-        if pset.wildcard or any(v.text == "*" for v in pset.aws):
-            return TRUE
-        user = or_(self.identity_terms(v.text)[0] for v in pset.aws)
-        account = or_(self.identity_terms(v.text)[2] for v in pset.aws)
-        root = and_(
-            self.kind_is(PrincipalKind.ROOT), or_(self.identity_terms(v.text)[0] for v in pset.aws)
-        )
-        role = or_(self.identity_terms(v.text)[1] for v in pset.aws)
-        session = and_(self.kind_is(PrincipalKind.ASSUMED_ROLE), user)
-        return or_(
-            and_(self.kind_in(PrincipalKind.USER, PrincipalKind.FEDERATED_USER), user, account),
-            and_(session, role, account),
-            root,
-            or_(self.service_is(v.text) for v in pset.service),
-        )
-
-    # ------------------------------------------------------------------ conditions
+    # ------------------------------------------------------------------ context keys
 
     def key_rep(self, key: str) -> KeyRep:
         rep = self.keys.get(key)
@@ -707,276 +365,6 @@ class Encoder:
         self.keys[key] = rep
         return rep
 
-    def positive(
-        self, base: str, v: Value, rep: KeyRep, slot: int, variables: bool, span: Span | None
-    ) -> Term:
-        """cf. conditions.positive_match for one policy value and one request value slot."""
-        family = OPERATOR_FAMILIES[base]
-        text = v.text
-        if variables and has_variables(text) and family in ("String", "Arn"):
-            if self.bindings is None:
-                atom = self.free_atom(
-                    f"policy variable in {base} with a symbolic context",
-                    span,
-                    (rep.key, slot, text),
-                    Realize(target=rep.key, base=base, text=text) if slot == 0 else None,
-                )
-                arn_parts = split_arn(text) if family == "Arn" else None
-                return and_(atom, self.resolvable(text if arn_parts is None else arn_parts[5]))
-            if base in ("StringEquals", "StringEqualsIgnoreCase"):
-                resolved = substitute_literal(text, self.bindings.get)
-                if resolved is None:
-                    return FALSE
-                return self._string_atom(base, resolved, rep, slot, span, literal_text=True)
-            if family == "Arn":
-                pattern = _arn_expanded(text, self.bindings)
-                return FALSE if pattern is None else self._dim_atom(rep, slot, pattern, span)
-            parts = substitute(text, self.bindings.get)
-            if parts is None:
-                return FALSE
-            return self._dim_atom(rep, slot, _glob_from_parts(parts, text), span)
-        return self._string_atom(base, text, rep, slot, span, literal_text=False)
-
-    def _dim_atom(self, rep: KeyRep, slot: int, pattern: Pattern, span: Span | None) -> Term:
-        if rep.family != "String":
-            return self.free_atom(
-                f"condition key {rep.key} compared as several types", span, (slot, pattern.text)
-            )
-        return rep.strings[slot].member(pattern)
-
-    def _string_atom(
-        self, base: str, text: str, rep: KeyRep, slot: int, span: Span | None, *, literal_text: bool
-    ) -> Term:
-        family = OPERATOR_FAMILIES[base]
-        if family in ("String", "Arn"):
-            if base == "StringEquals":
-                return self._dim_atom(rep, slot, literal(text), span)
-            if base == "StringEqualsIgnoreCase":
-                return self._dim_atom(rep, slot, casefold_literal(text), span)
-            if base == "StringLike":
-                return self._dim_atom(rep, slot, glob(text), span)
-            return self._dim_atom(rep, slot, arn(text), span)
-        if rep.family != family:
-            return self.free_atom(
-                f"condition key {rep.key} compared as several types", span, (slot, base, text)
-            )
-        if family in ("Numeric", "Date"):
-            bound = _number(text) if family == "Numeric" else _date(text)
-            if bound is None:
-                return FALSE
-            rel = _REL[base[len(family) :]]
-            return and_(rep.valid[slot], RealCmp(rep.reals[slot], rel, bound))
-        if family == "Bool":
-            domain = rep.bools[slot].domain
-            lowered = text.lower()
-            return EnumIs(rep.bools[slot], domain.index(lowered)) if lowered in domain else FALSE
-        if family == "Ip":
-            network = parse_network(text)
-            if network is None:
-                return FALSE
-            low, high = int(network.network_address), int(network.broadcast_address)
-            return and_(
-                EnumIs(rep.ip_version[slot], 0 if network.version == 4 else 1),
-                BVRange(rep.ip_addr[slot], low, high),
-            )
-        return self.free_atom(f"{base} on {rep.key}", span, (slot, text))
-
-    def condition(self, cond: Condition, variables: bool) -> Term:
-        """cf. conditions.evaluate_condition."""
-        key = cond.key_lower
-        if key in DERIVED_KEYS:
-            return self.derived_condition(cond, variables)
-        rep = self.key_rep(key)
-        if rep.family == "free":
-            return self.free_atom(
-                f"condition key {cond.key} compared as several types",
-                cond.span,
-                _content(cond, variables),
-            )
-        nonempty = or_(rep.used)
-        if cond.base == "Null":
-            texts = {v.text.lower() for v in cond.values}
-            return or_(
-                nonempty if "false" in texts else FALSE,
-                not_(nonempty) if "true" in texts else FALSE,
-            )
-        negated = cond.base in NEGATED
-        base = _POSITIVE.get(cond.base, cond.base)
-        if cond.if_exists or cond.qualifier is Qualifier.FOR_ALL_VALUES:
-            missing: Term = TRUE
-        elif cond.qualifier is Qualifier.FOR_ANY_VALUE:
-            missing = FALSE
-        else:
-            missing = TRUE if negated else FALSE
-
-        def hit(slot: int) -> Term:
-            return or_(self.positive(base, v, rep, slot, variables, cond.span) for v in cond.values)
-
-        def holds(slot: int) -> Term:
-            return not_(hit(slot)) if negated else hit(slot)
-
-        slots = range(rep.slots)
-        if cond.qualifier is Qualifier.FOR_ALL_VALUES:
-            present_result = and_(implies(rep.used[i], holds(i)) for i in slots)
-        elif cond.qualifier is Qualifier.FOR_ANY_VALUE:
-            present_result = or_(and_(rep.used[i], holds(i)) for i in slots)
-        else:
-            any_hit = or_(and_(rep.used[i], hit(i)) for i in slots)
-            present_result = not_(any_hit) if negated else any_hit
-        return or_(and_(rep.present, present_result), and_(not_(rep.present), missing))
-
-    def derived_condition(self, cond: Condition, variables: bool) -> Term:
-        """Conditions on keys AWS derives from the caller or the resource."""
-        key = cond.key_lower
-        if self.bindings is not None:
-            held = evaluate_condition(cond, self.bindings.get, variables, set())
-            return TRUE if held else FALSE
-        if variables and any(has_variables(v.text) for v in cond.values):
-            return self.free_atom(
-                "policy variable compared with a derived key", cond.span, _content(cond, variables)
-            )
-        if key in ("aws:principalarn", "aws:username", "aws:principalservicename"):
-            return self._derived_string(cond, variables)
-        cases: list[tuple[Term, str | None]] = []
-        if key == "aws:principaltype":
-            types = {
-                "user": "User",
-                "assumed_role": "AssumedRole",
-                "federated_user": "FederatedUser",
-                "root": "Account",
-                "anonymous": "Anonymous",
-            }
-            cases = [(self.kind_is(k), types.get(k.value)) for k in KINDS]
-        elif key == "aws:principalisawsservice":
-            cases = [
-                (self.kind_is(k), "true" if k is PrincipalKind.SERVICE else "false") for k in KINDS
-            ]
-        elif key in ("aws:principalaccount", "kms:calleraccount"):
-            has_account = self.is_aws_identity()
-            if key == "kms:calleraccount":
-                has_account = and_(has_account, self.action_where(lambda a: a.startswith("kms:")))
-            cases = [
-                (and_(has_account, EnumIs(self.paccount, i)), acct)
-                for i, acct in enumerate(self.paccount.domain)
-            ]
-            cases.append((not_(has_account), None))
-        elif key == "aws:resourceaccount":
-            cases = [
-                (
-                    and_(not_(self.res_star), not_(self.res_no_account), EnumIs(self.raccount, i)),
-                    acct,
-                )
-                for i, acct in enumerate(self.raccount.domain)
-            ]
-            cases.append((or_(self.res_star, self.res_no_account), None))
-        elif key == "aws:userid":
-            cases = [
-                (and_(self.kind_is(PrincipalKind.ROOT), EnumIs(self.paccount, i)), acct)
-                for i, acct in enumerate(self.paccount.domain)
-            ]
-            cases.append((self.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS), None))
-            cases.append(
-                (
-                    self.kind_in(
-                        PrincipalKind.USER, PrincipalKind.ASSUMED_ROLE, PrincipalKind.FEDERATED_USER
-                    ),
-                    "__free__",
-                )
-            )
-        out = []
-        for guard, value in cases:
-            if value == "__free__":
-                reason = "aws:userid of an IAM user, role session or federated user (a unique id)"
-                realize = (
-                    Realize(target=key, base=cond.base, text=cond.values[0].text)
-                    if cond.base in ("StringEquals", "StringEqualsIgnoreCase", "StringLike")
-                    and cond.qualifier is Qualifier.NONE
-                    and cond.values
-                    else None
-                )
-                atom = self.free_atom(reason, cond.span, _content(cond, variables), realize)
-                out.append(and_(guard, atom))
-                continue
-            context: dict[str, ContextValue] = {} if value is None else {key: value}
-            lookup = dict(self.bindings or {})
-            lookup.update(context)
-            result = evaluate_condition(
-                cond, lookup.get if variables else context.get, variables, set()
-            )
-            out.append(and_(guard, TRUE if result else FALSE))
-        return or_(out)
-
-    def _derived_string(self, cond: Condition, variables: bool) -> Term:
-        key = cond.key_lower
-        if key == "aws:principalarn":
-            present, dim, transform = self.principal_arn.active, self.principal_arn, None
-        elif key == "aws:username":
-            present, dim, transform = (
-                self.kind_is(PrincipalKind.USER),
-                self.principal_arn,
-                _username_patterns,
-            )
-        else:
-            present, dim, transform = self.service.active, self.service, None
-        family = OPERATOR_FAMILIES[cond.base]
-        if family == "Null":
-            texts = {v.text.lower() for v in cond.values}
-            return or_(
-                present if "false" in texts else FALSE, not_(present) if "true" in texts else FALSE
-            )
-        if family not in ("String", "Arn"):
-            return self.free_atom(
-                f"{cond.base} on {cond.key}", cond.span, _content(cond, variables)
-            )
-        negated = cond.base in NEGATED
-        base = _POSITIVE.get(cond.base, cond.base)
-        atoms: list[Term] = []
-        for v in cond.values:
-            text = v.text
-            if variables and has_variables(text):
-                assert self.bindings is not None
-                resolved = (
-                    substitute_literal(text, self.bindings.get)
-                    if base in ("StringEquals", "StringEqualsIgnoreCase")
-                    else None
-                )
-                if resolved is None:
-                    if base in ("StringEquals", "StringEqualsIgnoreCase"):
-                        atoms.append(FALSE)
-                        continue
-                    return self.free_atom(
-                        f"policy variable in {cond.base} on {cond.key}",
-                        cond.span,
-                        _content(cond, variables),
-                    )
-                text = resolved
-            if base == "StringEquals":
-                pats = [literal(text)]
-            elif base == "StringEqualsIgnoreCase":
-                pats = [casefold_literal(text)]
-            elif base == "StringLike":
-                pats = [glob(text)]
-            elif transform is not None:
-                return self.free_atom(
-                    f"{cond.base} on {cond.key}", cond.span, _content(cond, variables)
-                )
-            else:
-                pats = [arn(text)]
-            if transform is not None:
-                pats = [q for p in pats for q in transform(p)]
-            atoms.extend(dim.member(p) for p in pats)
-        hit = or_(atoms)
-        if cond.qualifier is Qualifier.FOR_ALL_VALUES:
-            return or_(not_(present), not_(hit) if negated else hit)
-        if cond.if_exists:
-            return or_(not_(present), not_(hit) if negated else hit)
-        if cond.qualifier is Qualifier.FOR_ANY_VALUE:
-            return and_(present, not_(hit) if negated else hit)
-        return or_(
-            and_(present, not_(hit) if negated else hit),
-            and_(not_(present), TRUE if negated else FALSE),
-        )
-
     # ------------------------------------------------------------------ statements and decisions
 
     def statement(self, stmt: Statement, policy: Policy, has_boundary: Term) -> tuple[Term, Levels]:
@@ -987,24 +375,24 @@ class Encoder:
         else:
             action = self.action_in(stmt.actions)
         if stmt.not_resources is not None:
-            resource = not_(or_(self.resource_matches(v, variables) for v in stmt.not_resources))
+            resource = not_(or_(resource_matches(self, v, variables) for v in stmt.not_resources))
         elif stmt.resources is not None:
-            resource = or_(self.resource_matches(v, variables) for v in stmt.resources)
+            resource = or_(resource_matches(self, v, variables) for v in stmt.resources)
         else:
             resource = TRUE
         if stmt.principal is not None:
-            levels = self.principal_levels(stmt.principal)
+            levels = principal_levels(self, stmt.principal)
         elif stmt.not_principal is not None:
             forced = (
                 TRUE
                 if stmt.effect is Effect.DENY and policy.policy_type not in _IDENTITY_SIDE
                 else FALSE
             )
-            applies_np = or_(and_(forced, has_boundary), not_(self.excluded(stmt.not_principal)))
+            applies_np = or_(and_(forced, has_boundary), not_(excluded(self, stmt.not_principal)))
             levels = Levels(applies_np, applies_np, applies_np)
         else:
             levels = Levels(TRUE, TRUE, TRUE)
-        conditions = and_(self.condition(c, variables) for c in stmt.conditions)
+        conditions = and_(condition(self, c, variables) for c in stmt.conditions)
         applies = and_(action, resource, levels.any, conditions)
         return applies, Levels(and_(applies, levels.direct), and_(applies, levels.role), applies)
 
@@ -1052,11 +440,11 @@ class Encoder:
         )
         identity = principal_identity(g.grantee)
         if identity is None:
-            grantee = self.service_is(g.grantee) if "." in g.grantee else FALSE
+            grantee = service_is(self, g.grantee) if "." in g.grantee else FALSE
         elif identity == ("*",):
             grantee = FALSE
         else:
-            direct, role, _ = self.identity_terms(g.grantee)
+            direct, role, _ = identity_terms(self, g.grantee)
             grantee = or_(direct, role)
         rep = self.key_rep("kms:grantoperations")
         creategrant = self.action_where(lambda a: a == "kms:creategrant")
@@ -1261,95 +649,10 @@ _IDENTITY_SIDE = frozenset(
 )
 
 
-def _number(text: str) -> Fraction | None:
-    value = parse_number(text)
-    return None if value is None else Fraction(value)
-
-
-def _date(text: str) -> Fraction | None:
-    value = parse_date(text)
-    return None if value is None else date_fraction(value)
-
-
-def date_fraction(value: datetime) -> Fraction:
-    """Exact epoch seconds of an aware datetime."""
-    from datetime import UTC
-
-    delta = value - datetime(1970, 1, 1, tzinfo=UTC)
-    return Fraction(delta.days * 86400 + delta.seconds) + Fraction(delta.microseconds, 1_000_000)
-
-
 def _grant_key_id(text: str) -> str:
     parts = split_arn(text)
     resource = parts[5] if parts is not None else text
     return resource.removeprefix("key/")
-
-
-def _glob_from_parts(parts: list[str], text: str) -> Pattern:
-    from cksmodel.policy.patterns import QMARK, STAR
-
-    tokens: list[Token] = []
-    for p in parts:
-        if p == STAR:
-            tokens.append(Token(ANY, star=True))
-        elif p == QMARK:
-            tokens.append(Token(ANY))
-        else:
-            tokens.extend(lit_tokens(p))
-    return Pattern("glob-expanded:" + text + ":" + "".join(parts), tuple(tokens))
-
-
-def _content(cond: Condition, variables: bool) -> Hashable:
-    """A condition without its positions (what makes two occurrences the same construct)."""
-    return (cond.operator, cond.key_lower, tuple(v.text for v in cond.values), variables)
-
-
-def _arn_expanded(text: str, bindings: dict[str, ContextValue]) -> Pattern | None:
-    """cf. patterns.arn_match with a lookup: variables expand in the resource part only
-    (or in the whole text when it is not an ARN); ``None`` when one is unresolved."""
-    parts = split_arn(text)
-    if parts is not None and not has_variables(parts[5]):
-        return arn(text)
-    expanded = substitute(parts[5] if parts is not None else text, bindings.get)
-    if expanded is None:
-        return None
-    if parts is None:
-        return _glob_from_parts(expanded, text)
-    head = arn(":".join(parts[:5]) + ":")
-    return concat(
-        "arn-expanded:" + text + ":" + "".join(expanded),
-        head.tokens,
-        _glob_from_parts(expanded, text),
-    )
-
-
-def _username_patterns(p: Pattern) -> list[Pattern]:
-    """A pattern on ``aws:username`` as patterns on the user's ARN (name = last segment)."""
-    name_tokens: list[Token] = []
-    for tok in p.tokens:
-        if tok.star:
-            name_tokens.append(Token(_without_slash(tok.cls), star=True))
-        elif tok.cls.has("/") and not tok.cls.negated and tok.cls.chars == frozenset("/"):
-            return []
-        else:
-            name_tokens.append(Token(_without_slash(tok.cls)))
-    prefix = (
-        lit_tokens("arn:")
-        + star(NOT_COLON)
-        + lit_tokens(":iam::")
-        + star(NOT_COLON)
-        + lit_tokens(":user/")
-    )
-    return [
-        concat("username " + p.text, prefix, name_tokens),
-        concat("username */" + p.text, prefix, star(ANY), lit_tokens("/"), name_tokens),
-    ]
-
-
-def _without_slash(cls: CharClass) -> CharClass:
-    if cls.negated:
-        return CharClass(cls.chars | {"/"}, negated=True)
-    return CharClass(cls.chars - {"/"})
 
 
 def policy_allows(enc: Encoder, policy: Policy) -> Term:

@@ -38,8 +38,9 @@ from cksmodel.policy.conditions import parse_address, parse_date, parse_number
 from cksmodel.policy.ir import PolicySet
 from cksmodel.policy.patterns import ContextValue
 from cksmodel.source import Span
+from cksmodel.symbolic.conditions import date_fraction
 from cksmodel.symbolic.decode import decode_request, realize, request_json
-from cksmodel.symbolic.encode import EXTRA_EC_KEY, Encoder, KeyRep, date_fraction
+from cksmodel.symbolic.encode import EXTRA_EC_KEY, Encoder, KeyRep
 from cksmodel.symbolic.logic import (
     FALSE,
     TRUE,

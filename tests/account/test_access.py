@@ -9,7 +9,7 @@ import pytest
 
 import cksmodel.account.access as access_module
 from cksmodel.account.access import Access, Target, specialize
-from cksmodel.account.bundle import Account, IamPrincipal
+from cksmodel.account.model import Account, IamPrincipal
 from cksmodel.policy.ir import Grant, PolicyType
 from cksmodel.policy.parse import load_policy
 

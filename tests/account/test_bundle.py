@@ -15,14 +15,8 @@ from typing import Any
 
 import pytest
 
-from cksmodel.account.bundle import (
-    Account,
-    BundleError,
-    Cluster,
-    CustomKeyStore,
-    IamPrincipal,
-    load_bundle,
-)
+from cksmodel.account.bundle import load_bundle
+from cksmodel.account.model import Account, BundleError, Cluster, CustomKeyStore, IamPrincipal
 from cksmodel.concrete.request import PrincipalKind
 from cksmodel.errors import InputError
 from cksmodel.policy.ir import Effect, Policy, PolicyType

@@ -11,7 +11,8 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from cksmodel.account.bundle import Account, IamPrincipal, load_bundle
+from cksmodel.account.bundle import load_bundle
+from cksmodel.account.model import Account, IamPrincipal
 from cksmodel.graph import AccessGraph, build_graph, can, paths, who_can
 from cksmodel.graph.query import QueryError, add_action
 from cksmodel.graph.render import focus, to_graphml

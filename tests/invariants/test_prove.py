@@ -21,7 +21,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from cksmodel.account.bundle import Account, load_bundle
+from cksmodel.account.bundle import load_bundle
+from cksmodel.account.model import Account
 from cksmodel.cks import model
 from cksmodel.concrete.evaluate import evaluate, policy_allows, policy_statements
 from cksmodel.concrete.request import Request, parse_principal

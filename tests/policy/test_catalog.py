@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cksmodel import catalog
+from cksmodel.policy import catalog
 from cksmodel.policy.catalog import (
     GLOBAL_CONDITION_KEYS,
     AccessLevel,

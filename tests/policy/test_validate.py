@@ -20,7 +20,10 @@ from hypothesis import strategies as st
 from cksmodel.concrete.evaluate import TRUST_ACTIONS
 from cksmodel.policy.findings import Finding, Severity
 from cksmodel.policy.ir import PolicyType
-from cksmodel.policy.validate import _TRUST_ACTIONS, FINDING_CODES, MAX_VALUE_LENGTH, validate_text
+from cksmodel.policy.validate import validate_text
+from cksmodel.policy.validation.actions import _TRUST_ACTIONS
+from cksmodel.policy.validation.codes import FINDING_CODES
+from cksmodel.policy.validation.limits import MAX_VALUE_LENGTH
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "validate"
 
