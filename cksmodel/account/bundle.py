@@ -154,9 +154,9 @@ def load_bundle(path: str | Path) -> Account:
     else:
         warn(
             f"{root / 'kms'} is missing: the bundle has no KMS keys or custom key stores, so "
-            "questions about keys, grants and stores cannot be answered"
+            "invariants about keys and grants are UNKNOWN"
         )
-        stores, keys = None, ()
+        stores, keys = None, None
     clusters = read_clusters(root, warn)
     if stores is not None and clusters is not None:
         known = {c.id for c in clusters}
@@ -177,7 +177,8 @@ def load_bundle(path: str | Path) -> Account:
         principals=iam.principals,
         groups=iam.groups,
         managed_policies=iam.managed_policies,
-        keys=keys,
+        keys=keys or (),
+        keys_known=keys is not None,
         stores=stores or (),
         clusters=clusters or (),
         scps=scps,

@@ -18,7 +18,7 @@ from cksmodel.errors import InputError
 from cksmodel.policy.ir import Policy, PolicyType
 from cksmodel.policy.jsontext import MAX_DOCUMENT_BYTES, PDict, PList, decode_document, parse_json
 from cksmodel.policy.parse import load_policy
-from cksmodel.source import Span
+from cksmodel.source import Span, read_regular_file
 
 MAX_BUNDLE_FILE_BYTES = 256 * 1024 * 1024
 """Largest bundle file read; IAM details of large accounts run to tens of MB."""
@@ -197,7 +197,7 @@ def read_file(path: Path) -> BundleFile:
     """Read and parse one bundle file; every problem becomes a :class:`BundleError`."""
     source = str(path)
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, limit=MAX_BUNDLE_FILE_BYTES)
     except FileNotFoundError:
         raise BundleError(f"{source} is missing", span=file_start(source)) from None
     except OSError as exc:

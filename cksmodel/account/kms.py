@@ -9,6 +9,7 @@ bundle and for what-if grants alike.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,9 @@ from cksmodel.account.files import file_start, missing_file, read_file
 from cksmodel.account.model import BundleError, CustomKeyStore, Key
 from cksmodel.errors import ScenarioError
 from cksmodel.policy.ir import Grant, PolicyType
+
+KEY_ID = re.compile(r"mrk-[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+"""A KMS key id: a UUID, or ``mrk-`` and 32 hex digits for a multi-Region key."""
 
 STORE_STATES = ("CONNECTED", "CONNECTING", "DISCONNECTED", "DISCONNECTING", "FAILED")
 """Values of a custom key store's ``ConnectionState``."""
@@ -44,8 +48,8 @@ def read_stores(root: Path, warn: Callable[[str], None]) -> tuple[CustomKeyStore
     if not path.exists():
         warn(
             f"{path} is missing: the custom key stores and their connection states are "
-            "unknown, so store lifecycle questions (connect, disconnect, delete, create a "
-            "key in a store) cannot be answered and keys' CustomKeyStoreId are not checked"
+            "unknown, so keys' CustomKeyStoreId are not checked against them (the lifecycle "
+            "invariants are about any store and do not need the list)"
         )
         return None
     doc = read_file(path)
@@ -88,19 +92,25 @@ def read_keys(
     account_id: str,
     regions: tuple[str, ...],
     stores: tuple[CustomKeyStore, ...] | None,
-) -> tuple[Key, ...]:
-    """The keys of ``kms/keys/`` sorted by ARN; ``stores`` None leaves store ids unchecked."""
+) -> tuple[Key, ...] | None:
+    """The keys of ``kms/keys/`` sorted by ARN, or None (with a warning) when the bundle has no
+    key folder; ``stores`` None leaves store ids unchecked. A folder whose name is not a key id
+    is skipped with a warning, never silently."""
     keys_dir = root / "kms" / "keys"
     if not keys_dir.is_dir():
         warn(
-            f"{keys_dir} is missing: the bundle has no KMS keys, so questions about keys "
-            "(key policies, grants, keys in custom key stores) cannot be answered"
+            f"{keys_dir} is missing: which KMS keys exist is unknown, so invariants about keys "
+            "(key policies, grants, keys in custom key stores) are UNKNOWN"
         )
-        return ()
+        return None
     out = []
     store_ids = None if stores is None else {s.id for s in stores}
     for folder in sorted(keys_dir.iterdir()):
-        if folder.name.startswith("."):
+        if not KEY_ID.fullmatch(folder.name):
+            warn(
+                f"{folder} is skipped: its name is not a key id (a key folder is named after "
+                "the KeyId, e.g. 1234abcd-12ab-34cd-56ef-1234567890ab or mrk-…)"
+            )
             continue
         if not folder.is_dir():
             raise BundleError(

@@ -153,6 +153,8 @@ class Account:
     groups: tuple[Group, ...] = ()
     managed_policies: dict[str, Policy] = field(default_factory=dict, hash=False)
     keys: tuple[Key, ...] = ()
+    keys_known: bool = True
+    """False when the bundle has no ``kms/keys/``: ``keys`` is then empty but not known to be."""
     stores: tuple[CustomKeyStore, ...] = ()
     clusters: tuple[Cluster, ...] = ()
     scps: tuple[tuple[Policy, ...], ...] = ()

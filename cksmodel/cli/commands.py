@@ -1,8 +1,9 @@
 """The ``cksmodel`` command line.
 
-Exit status: 0 success (a decision was made, or no ERROR finding); 1 ERROR
-findings (``validate``); 2 invalid input or usage; 70 internal error. Heavy
-modules are imported inside the commands so that start-up stays fast.
+Exit statuses are listed once, in :data:`EXIT_CODES` (``--help`` prints them; the README's
+table says the same). Heavy modules are imported inside the commands so that start-up stays
+fast. Every failure ends in one line on stderr and a documented status, never a traceback
+unless ``--debug`` asks for it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,36 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
+EXIT_UNKNOWN = 3
 EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = (
+    (
+        EXIT_OK,
+        "success: `simulate` made a decision (whatever it is); `validate` found no ERROR; "
+        "a check PASSed; `prove`: every invariant PROVED; `who-can`: every answer decided; "
+        "`can`: the principal can",
+    ),
+    (
+        EXIT_FINDINGS,
+        "`validate` found at least one ERROR (a syntax error is an ERROR finding); a check "
+        "FAILed; `prove`: some invariant REFUTED; `can`: the principal cannot",
+    ),
+    (
+        EXIT_INPUT,
+        "invalid input or usage: unreadable file, malformed JSON, scenario, spec or bundle, "
+        "unknown option, an output path that is not a regular file, a failed write",
+    ),
+    (
+        EXIT_UNKNOWN,
+        "a check or comparison is UNKNOWN (timeout, solver unknown, approximation); `prove`: "
+        "some invariant UNKNOWN and none REFUTED; `who-can`/`can`: some path is undecided",
+    ),
+    (EXIT_INTERNAL, "internal error (a bug: please report it with the command and its input)"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+)
+"""Every exit status and its meaning: printed by ``--help``, and the README's table."""
 
 POLICY_TYPES = (
     "identity",
@@ -42,11 +72,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from cksmodel.cli.output import findings_json, findings_text, write_output
     from cksmodel.policy.findings import Severity
     from cksmodel.policy.ir import PolicyType
+    from cksmodel.policy.jsontext import MAX_DOCUMENT_BYTES
     from cksmodel.policy.validate import validate_text
+    from cksmodel.source import read_regular_file
 
     path = Path(args.file)
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, limit=MAX_DOCUMENT_BYTES)
     except OSError as exc:
         print(f"cksmodel validate: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return EXIT_INPUT
@@ -66,9 +98,6 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     render = decision_json if args.format == "json" else decision_text
     write_output(render(decision), args.output)
     return EXIT_OK
-
-
-EXIT_UNKNOWN = 3
 
 
 def _policy_type(args: argparse.Namespace) -> tuple[PolicyType, bool]:
@@ -179,7 +208,47 @@ def _shipped(name: str) -> str:
     return str(Path(__file__).resolve().parents[2] / name)
 
 
+EXAMPLE_BUNDLE = "examples/cks-account"
+
+
+def _bundle(args: argparse.Namespace) -> tuple[str, str, bool]:
+    """The bundle to read, how outputs name it, and whether it is the bundled example.
+
+    Leaving ``--account`` out checks the example (the Quick start relies on it), and every
+    output says so; an empty ``--account`` (an unset variable in a pipeline) is an input error.
+    """
+    from cksmodel.errors import InputError
+
+    if args.account is None:
+        return _shipped(EXAMPLE_BUNDLE), EXAMPLE_BUNDLE, True
+    if not args.account.strip():
+        raise InputError(
+            "--account is empty: give an account bundle directory, or leave the option out "
+            "to check the bundled example",
+            code="E_USAGE",
+        )
+    return args.account, args.account, False
+
+
+def _account_fields(args: argparse.Namespace, account_id: str) -> dict[str, object]:
+    """What JSON outputs say about the account checked."""
+    _, label, bundled = _bundle(args)
+    return {"account": label, "account_id": account_id, "bundled_example": bundled}
+
+
+def _account_line(args: argparse.Namespace, account_id: str) -> str:
+    """What text outputs say first: the account checked."""
+    _, label, bundled = _bundle(args)
+    if bundled:
+        return (
+            f"account {account_id}: the bundled example ({label}); "
+            "give --account BUNDLE to check yours"
+        )
+    return f"account {account_id}: bundle {label}"
+
+
 def _cmd_prove(args: argparse.Namespace) -> int:
+    from dataclasses import replace
     from pathlib import Path
 
     from cksmodel.account.bundle import load_bundle
@@ -199,9 +268,18 @@ def _cmd_prove(args: argparse.Namespace) -> int:
         else:
             paths.append(path)
     specs = [load_spec(p) for p in paths]
-    account = load_bundle(Path(args.account or _shipped("examples/cks-account")))
-    report = prove(
-        specs, account, timeout=args.timeout, max_counterexamples=args.max_counterexamples
+    if not any(spec.invariants for spec in specs):
+        raise SpecError(
+            f"no invariant in {', '.join(str(p) for p in paths)}: a spec with nothing to prove "
+            "would pass by accident",
+            code="E_SPEC_EMPTY",
+        )
+    where, label, bundled = _bundle(args)
+    account = load_bundle(Path(where))
+    report = replace(
+        prove(specs, account, timeout=args.timeout, max_counterexamples=args.max_counterexamples),
+        account=label,
+        bundled_example=bundled,
     )
     if args.format == "json":
         import json
@@ -227,7 +305,7 @@ def _load_graph(args: argparse.Namespace) -> AccessGraph:
 
     if getattr(args, "action", None):
         check_action(args.action)
-    account = load_bundle(Path(args.account or _shipped("examples/cks-account")))
+    account = load_bundle(Path(_bundle(args)[0]))
     if getattr(args, "principal", None):
         check_principal(account, args.principal)
     for warning in account.warnings:
@@ -282,9 +360,10 @@ def _cmd_who_can(args: argparse.Namespace) -> int:
         max_hops=args.max_hops,
     )
     if args.format == "json":
-        text = json.dumps(answer.to_json(), indent=2) + "\n"
+        payload = {**_account_fields(args, g.account.account_id), **answer.to_json()}
+        text = json.dumps(payload, indent=2) + "\n"
     else:
-        text = _who_can_text(answer)
+        text = _account_line(args, g.account.account_id) + "\n" + _who_can_text(answer)
     write_output(text, args.output)
     return EXIT_UNKNOWN if any(not r.decided for r in answer.principals) else EXIT_OK
 
@@ -299,6 +378,7 @@ def _cmd_can(args: argparse.Namespace) -> int:
     reach = can(g, args.principal, args.action, args.resource)
     if args.format == "json":
         payload: dict[str, object] = {
+            **_account_fields(args, g.account.account_id),
             "can": reach is not None and reach.decided,
             "undecided": bool(reach and not reach.decided),
         }
@@ -314,6 +394,8 @@ def _cmd_can(args: argparse.Namespace) -> int:
             )
             + "\n"
         )
+    if args.format != "json":
+        text = _account_line(args, g.account.account_id) + "\n" + text
     write_output(text, args.output)
     if reach is None:
         return EXIT_FINDINGS
@@ -328,6 +410,11 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     from cksmodel.graph.render import focus, to_dot, to_graphml, to_html, to_json
 
     g = _load_graph(args)
+    _, label, bundled = _bundle(args)
+    where = f"the bundled example {label}" if bundled else f"bundle {label}"
+    g.graph.graph["title"] = f"{g.graph.graph['title']} ({where})"
+    g.graph.graph["bundle"] = label
+    g.graph.graph["bundled_example"] = bundled
     graph = g.graph
     if args.focus:
         if ":" in args.focus and not args.focus.startswith("arn:"):
@@ -369,8 +456,8 @@ def _count(text: str) -> int:
     return value
 
 
-def _symbolic_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("text", "json"), default="text")
+def _symbolic_options(p: argparse.ArgumentParser, *, examples: str) -> None:
+    p.add_argument("--format", choices=("text", "json"), default="text", help=FORMAT_HELP)
     p.add_argument("--output", metavar="FILE", help="write the result here instead of stdout")
     p.add_argument(
         "--timeout",
@@ -384,26 +471,44 @@ def _symbolic_options(p: argparse.ArgumentParser) -> None:
         type=_count,
         default=1,
         metavar="N",
-        help="how many distinct replayed counterexamples to report on FAIL (default 1)",
+        help=f"how many distinct replayed {examples} to report (default 1)",
     )
 
 
 POLICY_ARG_HELP = "a path, '-' for stdin, file://path, or inline JSON"
+FORMAT_HELP = "output format (default: %(default)s)"
+DEBUG_HELP = "on an internal error, print the traceback too"
+
+
+def exit_codes_text() -> str:
+    """The exit statuses as ``--help`` prints them."""
+    import textwrap
+
+    rows = [
+        textwrap.fill(text, 90, initial_indent=f"  {code:>3}  ", subsequent_indent=" " * 7)
+        for code, text in EXIT_CODES
+    ]
+    return "exit status:\n" + "\n".join(rows)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cksmodel",
         description=(
-            "Formal authorization model and policy simulator for AWS KMS custom key stores. "
-            "Exit status: 0 success, 1 findings/refutation, 2 invalid input, 70 internal error."
+            "Formal authorization model and policy simulator for AWS KMS custom key stores."
         ),
+        epilog=exit_codes_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"cksmodel {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     validate = sub.add_parser(
         "validate",
+        parents=[common],
         help="check a policy document for errors and risky patterns",
         description=(
             "Report findings (ERROR, SECURITY_WARNING, WARNING, SUGGESTION) with stable codes "
@@ -415,7 +520,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--policy-type", required=True, choices=POLICY_TYPES, help="where the policy is attached"
     )
-    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.add_argument("--format", choices=("text", "json"), default="text", help=FORMAT_HELP)
     validate.add_argument(
         "--output", metavar="FILE", help="write the report here instead of stdout"
     )
@@ -423,6 +528,7 @@ def _parser() -> argparse.ArgumentParser:
 
     simulate = sub.add_parser(
         "simulate",
+        parents=[common],
         help="decide one request exactly as AWS would, and explain why",
         description=(
             "Evaluate the request of a scenario file against its policies. Prints the decision "
@@ -432,7 +538,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     simulate.add_argument("scenario", metavar="SCENARIO", help="scenario file (JSON)")
-    simulate.add_argument("--format", choices=("text", "json"), default="text")
+    simulate.add_argument("--format", choices=("text", "json"), default="text", help=FORMAT_HELP)
     simulate.add_argument(
         "--output", metavar="FILE", help="write the result here instead of stdout"
     )
@@ -441,6 +547,7 @@ def _parser() -> argparse.ArgumentParser:
     checks_epilog = "Exit status: 0 PASS, 1 FAIL, 3 UNKNOWN, 2 invalid input."
     nna = sub.add_parser(
         "check-no-new-access",
+        parents=[common],
         help="does a new policy grant anything the existing one does not?",
         description=(
             "PASS when every request the new policy allows is allowed by the existing policy; "
@@ -451,11 +558,12 @@ def _parser() -> argparse.ArgumentParser:
     nna.add_argument("--existing-policy-document", required=True, metavar="P", help=POLICY_ARG_HELP)
     nna.add_argument("--new-policy-document", required=True, metavar="P", help=POLICY_ARG_HELP)
     nna.add_argument("--policy-type", required=True, choices=("IDENTITY_POLICY", "RESOURCE_POLICY"))
-    _symbolic_options(nna)
+    _symbolic_options(nna, examples="counterexamples")
     nna.set_defaults(run=_cmd_no_new_access)
 
     ang = sub.add_parser(
         "check-access-not-granted",
+        parents=[common],
         help="does a policy grant none of the listed actions/resources?",
         description=(
             "PASS when the policy allows no request for the listed actions on the listed resources."
@@ -470,13 +578,14 @@ def _parser() -> argparse.ArgumentParser:
         help='e.g. \'{"actions": ["kms:Decrypt"], "resources": ["arn:aws:kms:..."]}\'',
     )
     ang.add_argument("--policy-type", required=True, choices=("IDENTITY_POLICY", "RESOURCE_POLICY"))
-    _symbolic_options(ang)
+    _symbolic_options(ang, examples="counterexamples")
     ang.set_defaults(run=_cmd_access_not_granted)
 
     from cksmodel.symbolic.checks import RESOURCE_TYPES
 
     npa = sub.add_parser(
         "check-no-public-access",
+        parents=[common],
         help="does a resource policy grant access to anonymous callers or unnamed accounts?",
         description=(
             "PASS when no anonymous caller and no principal of an account the policy does not "
@@ -487,11 +596,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     npa.add_argument("--policy-document", required=True, metavar="P", help=POLICY_ARG_HELP)
     npa.add_argument("--resource-type", required=True, choices=sorted(RESOURCE_TYPES))
-    _symbolic_options(npa)
+    _symbolic_options(npa, examples="counterexamples")
     npa.set_defaults(run=_cmd_no_public_access)
 
     cmp_ = sub.add_parser(
         "compare",
+        parents=[common],
         help="how policy A relates to policy B: equivalent, more-, less-permissive, incomparable",
         description=(
             "A relative to B: more-permissive means A allows every request B allows, and more. "
@@ -504,11 +614,12 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument(
         "--policy-type", required=True, choices=("IDENTITY_POLICY", "RESOURCE_POLICY")
     )
-    _symbolic_options(cmp_)
+    _symbolic_options(cmp_, examples="witnesses per direction in which A and B differ")
     cmp_.set_defaults(run=_cmd_compare)
 
     prove = sub.add_parser(
         "prove",
+        parents=[common],
         help="prove spec invariants about an account bundle (CI: exit codes, SARIF, JUnit)",
         description=(
             "Prove every invariant of the spec files against an account bundle. With no "
@@ -519,7 +630,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     prove.add_argument("specs", nargs="*", metavar="SPEC", help="spec files or directories")
     prove.add_argument("--account", metavar="BUNDLE", help="account bundle directory")
-    prove.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
+    prove.add_argument(
+        "--format", choices=("text", "json", "sarif", "junit"), default="text", help=FORMAT_HELP
+    )
     prove.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
     prove.add_argument(
         "--timeout", type=_seconds, default=30.0, metavar="S", help="seconds per solver query"
@@ -537,7 +650,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--account", metavar="BUNDLE", help="account bundle directory (default: the example)"
         )
-        p.add_argument("--format", choices=formats, default=formats[0])
+        p.add_argument("--format", choices=formats, default=formats[0], help=FORMAT_HELP)
         p.add_argument("--output", metavar="FILE", help="write the result here instead of stdout")
         p.add_argument(
             "--timeout", type=_seconds, default=30.0, metavar="S", help="seconds per solver query"
@@ -545,6 +658,7 @@ def _parser() -> argparse.ArgumentParser:
 
     who = sub.add_parser(
         "who-can",
+        parents=[common],
         help="every principal that can call an action, directly or through escalation",
         description=(
             "Every principal of the account bundle (and outside it) that can call the action "
@@ -561,6 +675,7 @@ def _parser() -> argparse.ArgumentParser:
 
     can_ = sub.add_parser(
         "can",
+        parents=[common],
         help="can one principal call an action, directly or through escalation?",
         description=(
             "Can the principal (ARN, user/NAME, role/NAME or name) call the action on the "
@@ -576,6 +691,7 @@ def _parser() -> argparse.ArgumentParser:
 
     graph = sub.add_parser(
         "graph",
+        parents=[common],
         help="the reachability graph: DOT, GraphML, JSON or an interactive HTML page",
         description=(
             "Who can act as whom in the account, every edge with the statement that allows it. "
@@ -592,20 +708,37 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    from cksmodel.errors import CksError, InputError
+    from cksmodel.cli.output import check_output
+    from cksmodel.errors import InputError
 
     try:
+        check_output(getattr(args, "output", None))
         status: int = args.run(args)
     except InputError as exc:
         print(f"cksmodel {args.command}: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except CksError as exc:
-        print(f"cksmodel {args.command}: internal error: {exc}", file=sys.stderr)
-        return EXIT_INTERNAL
     except KeyboardInterrupt:
         print(f"cksmodel {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if getattr(args, "debug", False):
+            import traceback
+
+            traceback.print_exc()
+        hint = "" if getattr(args, "debug", False) else "; rerun with --debug for the traceback"
+        print(
+            f"cksmodel {args.command}: internal error: {type(exc).__name__}: "
+            f"{_first_line(str(exc))} (a bug: please report it with the command and its "
+            f"input{hint})",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
     return status
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0][:300] if lines else ""
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -71,12 +73,64 @@ def findings_json(findings: Sequence[Finding], source: str) -> str:
     )
 
 
-def write_output(text: str, output: str | None) -> None:
-    """Print, or write the file atomically so a failure never leaves half a file."""
+def check_output(output: str | None) -> None:
+    """Refuse, before any work, a destination that is not a writable path for a regular file.
+
+    A symlink, directory, FIFO, socket or device at the path is refused (nothing there is ever
+    replaced), and so is a folder that cannot take a new file. ``None`` and ``-`` are stdout.
+    """
     if output is None or output == "-":
-        print(text, end="")
         return
+    if not output.strip():
+        raise InputError("--output is empty: give a file path, or - for stdout", code="E_USAGE")
     target = Path(output)
+    try:
+        mode = target.lstat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise InputError(f"cannot write {output!r}: {exc.strerror}", code="E_IO") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = "a symbolic link" if stat.S_ISLNK(mode) else _kind(mode)
+        raise InputError(
+            f"--output {output!r} is {kind}; give the path of a regular file (or - for stdout)",
+            code="E_OUTPUT",
+        )
+    try:
+        fd, probe = tempfile.mkstemp(dir=target.parent, prefix=".cksmodel-")
+    except OSError as exc:
+        raise InputError(f"cannot write {output!r}: {exc.strerror}", code="E_IO") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Print, or write the file atomically so a failure never leaves half a file.
+
+    An existing file keeps its permission bits; a new one gets those the umask allows, as any
+    file a program creates. Only a regular file is ever replaced (:func:`check_output`).
+    """
+    if output is None or output == "-":
+        _to_stdout(text)
+        return
+    check_output(output)
+    target = Path(output)
+    try:
+        existing: int | None = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        existing = None
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".cksmodel-")
     except OSError as exc:
@@ -84,6 +138,7 @@ def write_output(text: str, output: str | None) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(tmp, existing if existing is not None else 0o666 & ~_umask())
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -91,3 +146,22 @@ def write_output(text: str, output: str | None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it; it is set back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _to_stdout(text: str) -> None:
+    """Print and flush, so a full disk or a closed pipe is an input/output error here."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        raise InputError(f"cannot write to standard output: {exc.strerror}", code="E_IO") from None

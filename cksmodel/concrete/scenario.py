@@ -11,10 +11,10 @@ from cksmodel.concrete.evaluate import evaluate, resource_kind
 from cksmodel.concrete.request import Request, parse_principal
 from cksmodel.errors import ScenarioError
 from cksmodel.policy.ir import GRANT_OPERATIONS, Grant, Policy, PolicySet, PolicyType
-from cksmodel.policy.jsontext import PDict, PList, decode_document, parse_json
+from cksmodel.policy.jsontext import MAX_DOCUMENT_BYTES, PDict, PList, decode_document, parse_json
 from cksmodel.policy.parse import load_policy, scalar_text
 from cksmodel.policy.patterns import ContextValue
-from cksmodel.source import Span
+from cksmodel.source import Span, read_regular_file
 
 SCENARIO_KEYS = (
     "request",
@@ -256,7 +256,7 @@ def load_scenario(scenario: Mapping[str, Any] | str | Path) -> tuple[Request, Po
     ):
         path = Path(scenario)
         try:
-            data = path.read_bytes()
+            data = read_regular_file(path, limit=MAX_DOCUMENT_BYTES)
         except OSError as exc:
             raise ScenarioError(
                 f"cannot read scenario file {str(path)!r}: {exc.strerror}",

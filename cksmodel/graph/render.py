@@ -156,6 +156,8 @@ def to_json(graph: nx.DiGraph[str]) -> dict[str, Any]:
     warnings = str(graph.graph.get("warnings", ""))
     return {
         "account": str(graph.graph.get("account", "")),
+        "bundle": str(graph.graph.get("bundle", "")),
+        "bundled_example": bool(graph.graph.get("bundled_example", False)),
         "title": str(graph.graph.get("title", "")),
         "warnings": [line for line in warnings.split("\n") if line],
         "nodes": nodes,

@@ -46,6 +46,10 @@ if TYPE_CHECKING:
     from cksmodel.graph import AccessGraph
 
 
+UNLISTED_REGION = "a region account.json does not list"
+KEYS_UNKNOWN = "the bundle has no kms/keys/, so which KMS keys exist is unknown"
+
+
 class Prover(Access):
     """Evaluates one spec against one account."""
 
@@ -93,6 +97,12 @@ class Prover(Access):
             return model.LEAST_PRIVILEGE[a.least_privilege]
         return a.names
 
+    def keys_unknown(self, ref: ResourceRef) -> Tri | None:
+        """UNKNOWN for a question about every key when the bundle does not say which exist."""
+        if ref.kind == "any_key" and not self.account.keys_known:
+            return Tri(None, reason=KEYS_UNKNOWN)
+        return None
+
     def targets(self, ref: ResourceRef, span: Span | None) -> list[Target]:
         if ref.kind in ("any_store",) or (ref.kind == "text" and ref.text == "*"):
             return [Target("*", "*", True)]
@@ -129,6 +139,9 @@ class Prover(Access):
         *,
         readable: bool = True,
     ) -> Tri:
+        unknown = self.keys_unknown(ref)
+        if unknown is not None:
+            return unknown
         key = (principal.arn, tuple(actions), ref, tuple(context))
         cached = self.can_cache.get(key)
         if cached is None:
@@ -245,6 +258,9 @@ class Prover(Access):
             raise SpecError(
                 "can*() needs a principal of the bundle", span=f.span, code="E_SPEC_TYPE"
             )
+        unknown = self.keys_unknown(f.resource)
+        if unknown is not None:
+            return unknown
         names = [n for a in self.actions(f.actions) for n in self.expand(a)]
         targets = self.targets(f.resource, f.span)
         if any(not t.literal_arn for t in targets):
@@ -289,6 +305,8 @@ class Prover(Access):
         body = f.args[0]
         forall = f.op == "forall"
         if f.binder == "key_of":
+            if not self.account.keys_known:
+                return Tri(None, reason=KEYS_UNKNOWN)
             keys = [
                 k for k in self.account.keys if f.key_set == "all_keys" or k.in_custom_key_store
             ]
@@ -343,6 +361,9 @@ class Prover(Access):
         targets: list[Target | None] = [None]
         if atom is not None:
             assert atom.actions is not None and atom.resource is not None
+            unknown = self.keys_unknown(atom.resource)
+            if unknown is not None:
+                return unknown
             actions = self.actions(atom.actions)
             targets = list(self.targets(atom.resource, atom.span))
         account = self.account.account_id
@@ -613,16 +634,20 @@ class Prover(Access):
         else:
             zone_options = [0, 1, 2]
         guard = _guard(inv.guard)
+        if self.account.regions:
+            region_cases = [(r, supported(r)) for r in self.account.regions]
+        else:
+            region_cases = [(UNLISTED_REGION, True), (UNLISTED_REGION, False)]
         results = []
-        for region in self.account.regions or ("us-east-1",):
+        for region, region_supported in region_cases:
             outcomes = []
             for zones in zone_options:
 
                 def run(
-                    allowed: frozenset[str], zones: int = zones, region: str = region
+                    allowed: frozenset[str], zones: int = zones, ok: bool = region_supported
                 ) -> lifecycle.Trace | None:
                     env = lifecycle.Environment(
-                        region_supported=supported(region), active_hsm_zones=zones, allowed=allowed
+                        region_supported=ok, active_hsm_zones=zones, allowed=allowed
                     )
                     return lifecycle.check(inv.event, guard, steps=inv.steps, env=env)
 
@@ -644,6 +669,8 @@ class Prover(Access):
                     )
             else:
                 results.append(all_of(outcomes))
+        if not self.account.regions and len({r.value for r in results}) > 1:
+            return Tri(None, reason="account.json lists no regions, and the answer depends on them")
         return all_of(results)
 
     def anyone_can(self, action: str) -> bool | None:
@@ -779,6 +806,7 @@ def prove(
     return ProveReport(
         results=tuple(results),
         account=str(account.root),
+        account_id=account.account_id,
         specs=tuple(s.source for s in specs),
         warnings=account.warnings,
     )

@@ -145,6 +145,17 @@ def _counts(report: ProveReport) -> dict[Verdict, int]:
     return counts
 
 
+def account_line(report: ProveReport) -> str:
+    """Which account was checked, and whether it is the bundled example rather than yours."""
+    account_id, bundle = _one_line(report.account_id), _one_line(report.account)
+    if report.bundled_example:
+        return (
+            f"account {account_id}: the bundled example ({bundle}); "
+            "give --account BUNDLE to check yours"
+        )
+    return f"account {account_id}: bundle {bundle}"
+
+
 def _summary_line(report: ProveReport) -> str:
     counts = _counts(report)
     return (
@@ -300,6 +311,8 @@ def to_sarif(report: ProveReport, *, include_proved: bool = True) -> dict[str, A
         "results": results,
         "properties": {
             "account": report.account,
+            "accountId": report.account_id,
+            "bundledExample": report.bundled_example,
             "specs": list(report.specs),
             "warnings": list(report.warnings),
         },
@@ -342,6 +355,12 @@ def _junit_message(result: InvariantResult) -> str:
     return _xml_text(message)
 
 
+def junit_suite_name(report: ProveReport) -> str:
+    """The suite is the account checked, so a CI dashboard shows which one passed."""
+    example = ", the bundled example" if report.bundled_example else ""
+    return f"{JUNIT_SUITE_NAME}: account {report.account_id} ({report.account}{example})"
+
+
 def to_junit(report: ProveReport) -> str:
     """The report as JUnit XML: REFUTED is a ``<failure>``, UNKNOWN an ``<error>``."""
     counts = _counts(report)
@@ -353,7 +372,9 @@ def to_junit(report: ProveReport) -> str:
     }
     root = ET.Element("testsuites", {"name": TOOL_NAME, **tallies, "time": total})
     suite = ET.SubElement(
-        root, "testsuite", {"name": JUNIT_SUITE_NAME, **tallies, "skipped": "0", "time": total}
+        root,
+        "testsuite",
+        {"name": _xml_text(junit_suite_name(report)), **tallies, "skipped": "0", "time": total},
     )
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", {"name": "account", "value": _xml_text(report.account)})
@@ -392,12 +413,67 @@ def to_junit(report: ProveReport) -> str:
 
 def _detail(result: InvariantResult) -> str:
     if result.verdict is Verdict.REFUTED and result.counterexamples:
-        return _first_counterexample(result, SUMMARY_WIDTH)
-    return _truncate(_one_line(result.reason), SUMMARY_WIDTH) or "-"
+        count = len(result.counterexamples)
+        return f"{count} counterexample{'' if count == 1 else 's'}, below"
+    reason = _one_line(result.reason)
+    return reason if len(reason) <= SUMMARY_WIDTH else "see below"
+
+
+def counterexample_lines(counterexample: Mapping[str, Any]) -> list[str]:
+    """A counterexample in full, one field a line: nothing is cut, long values wrap as is."""
+    request = counterexample.get("request")
+    lines = [
+        f"for {key}: {_scalar(value)}"
+        for key, value in counterexample.items()
+        if key not in ("request", "decisions", "trace", "path")
+    ]
+    if isinstance(request, Mapping):
+        for key in ("principal", "principal_role_arn", "action", "resource", "resource_account"):
+            if key in request:
+                lines.append(f"{key.replace('_', ' ')}: {_scalar(request[key])}")
+        context = request.get("context")
+        if isinstance(context, Mapping):
+            lines.extend(f"context {k} = {_scalar(context[k])}" for k in sorted(context))
+    decisions = counterexample.get("decisions")
+    if isinstance(decisions, Mapping):
+        lines.extend(f"decision of {k}: {_scalar(decisions[k])}" for k in sorted(decisions))
+    path = counterexample.get("path")
+    if isinstance(path, list):
+        for hop in path:
+            if isinstance(hop, Mapping):
+                policy = hop.get("policy")
+                where = f" ({policy}, line {hop.get('line')})" if policy else ""
+                lines.append(
+                    f"step: {hop.get('from')} -> {hop.get('to')} via {hop.get('via')}{where}"
+                )
+    trace = counterexample.get("trace")
+    if isinstance(trace, list):
+        lines.extend(f"step: {_scalar(step)}" for step in trace)
+    return [_one_line(line) for line in lines] or [_one_line(_canonical(counterexample))]
+
+
+def _details_lines(report: ProveReport) -> list[str]:
+    """Every counterexample of every REFUTED invariant, and every reason the table cut."""
+    lines: list[str] = []
+    for result in report.results:
+        reason = _one_line(result.reason)
+        cut = len(reason) > SUMMARY_WIDTH and result.verdict is not Verdict.REFUTED
+        if not (result.verdict is Verdict.REFUTED and result.counterexamples) and not cut:
+            continue
+        name, title = _one_line(result.name), _one_line(result.title)
+        lines.append(f"{name} ({result.verdict.value}): {title}")
+        if cut:
+            lines.append(f"  reason: {reason}")
+        for n, counterexample in enumerate(result.counterexamples, 1):
+            fields = counterexample_lines(counterexample)
+            lines.append(f"  {n}. {fields[0]}")
+            lines.extend(f"     {field}" for field in fields[1:])
+    return lines
 
 
 def to_text(report: ProveReport) -> str:
-    """A table for people: invariant, verdict, time, counterexample or reason; then warnings."""
+    """The account, a table for people (invariant, verdict, time, summary), then every
+    counterexample and long reason in full, then warnings."""
     header = ("invariant", "verdict", "time", "counterexample / reason")
     rows = [
         (
@@ -409,11 +485,14 @@ def to_text(report: ProveReport) -> str:
         for result in report.results
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
-    lines = []
+    lines = [account_line(report), ""]
     for name, verdict, seconds, detail in [header, *rows]:
         lines.append(
             f"{name:<{widths[0]}}  {verdict:<{widths[1]}}  {seconds:>{widths[2]}}  {detail}"
         )
+    details = _details_lines(report)
+    if details:
+        lines += ["", "counterexamples and reasons:", *(f"  {line}" for line in details)]
     if report.warnings:
         lines.append("")
         lines.append("warnings:")

@@ -57,8 +57,12 @@ class ProveReport:
 
     results: tuple[InvariantResult, ...]
     account: str
+    """The bundle checked, as the user named it."""
     specs: tuple[str, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    account_id: str = ""
+    bundled_example: bool = False
+    """True when no bundle was named and the example shipped with cksmodel was checked."""
 
     @property
     def exit_code(self) -> int:
@@ -73,6 +77,8 @@ class ProveReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "account": self.account,
+            "account_id": self.account_id,
+            "bundled_example": self.bundled_example,
             "specs": list(self.specs),
             "warnings": list(self.warnings),
             "results": [r.to_json() for r in self.results],
@@ -96,7 +102,15 @@ def prove_report_html(r: ProveReport) -> Html:
     summary = [Html(f"{badge(v)} {counts[v]}") for v in Verdict]
     parts = [
         line(Html("<strong>Prove report</strong>"), *summary),
-        line("account", code(r.account), "\u00b7 specs", Html(", ".join(code(s) for s in r.specs))),
+        line(
+            "account",
+            code(r.account_id),
+            "bundle",
+            code(r.account),
+            "(the bundled example)" if r.bundled_example else "",
+            "\u00b7 specs",
+            Html(", ".join(code(s) for s in r.specs)),
+        ),
         _invariants(r.results),
     ]
     parts += [_details(result) for result in r.results if result.verdict is Verdict.REFUTED]

@@ -17,8 +17,8 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from cksmodel.errors import InputError
-from cksmodel.policy.jsontext import decode_document, grammar_text
-from cksmodel.source import Span
+from cksmodel.policy.jsontext import MAX_DOCUMENT_BYTES, decode_document, grammar_text
+from cksmodel.source import Span, read_regular_file
 
 BUILTIN_PERSONAS = ("store_manager", "cluster_admin", "key_manager", "key_user")
 
@@ -444,7 +444,7 @@ def _terminal_text(name: str) -> str:
 
 def load_spec(path: Path) -> Spec:
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, limit=MAX_DOCUMENT_BYTES)
     except OSError as exc:
         raise SpecError(f"cannot read spec {str(path)!r}: {exc.strerror}", code="E_IO") from None
     return parse_spec(decode_document(data, str(path)), str(path))

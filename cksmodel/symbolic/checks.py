@@ -20,9 +20,10 @@ from cksmodel.concrete.evaluate import policy_allows as concrete_allows
 from cksmodel.concrete.request import PrincipalKind, Request
 from cksmodel.errors import InputError
 from cksmodel.policy.ir import Policy, PolicySet, PolicyType, Value, one_statement
-from cksmodel.policy.jsontext import decode_document, parse_json
+from cksmodel.policy.jsontext import MAX_DOCUMENT_BYTES, decode_document, parse_json
 from cksmodel.policy.parse import load_policy
 from cksmodel.policy.patterns import arn_match, compile_glob
+from cksmodel.source import read_regular_file
 from cksmodel.symbolic.encode import Encoder, policy_allows
 from cksmodel.symbolic.logic import TRUE, Term, and_, not_, or_
 from cksmodel.symbolic.query import (
@@ -81,7 +82,7 @@ def read_policy_argument(arg: str, *, policy_type: PolicyType, name: str) -> Pol
     else:
         path = Path(arg.removeprefix("file://"))
         try:
-            data = path.read_bytes()
+            data = read_regular_file(path, limit=MAX_DOCUMENT_BYTES)
         except OSError as exc:
             raise InputError(
                 f"cannot read {name} {str(path)!r}: {exc.strerror}", code="E_IO"

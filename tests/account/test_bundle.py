@@ -999,9 +999,9 @@ ERROR_CASES: list[tuple[str, Mutation, str, str | None, str, str]] = [
         "describe-key",
     ),
     (
-        "stray file in kms/keys",
-        replace_file("kms/keys/notes.txt", "keys"),
-        "kms/keys/notes.txt",
+        "file named like a key id in kms/keys",
+        replace_file("kms/keys/0987dcba-09fe-87dc-65ba-ab0987654321", "keys"),
+        "kms/keys/0987dcba-09fe-87dc-65ba-ab0987654321",
         None,
         "E_BUNDLE",
         "one folder per key",
@@ -1253,7 +1253,7 @@ WARNING_CASES: list[tuple[str, Mutation, list[str]]] = [
     (
         "no keys folder",
         drop("kms/keys/"),
-        ["keys is missing: the bundle has no KMS keys, so questions about keys"],
+        ["keys is missing: which KMS keys exist is unknown, so invariants about keys"],
     ),
     (
         "no custom-key-stores.json",
@@ -1305,6 +1305,18 @@ WARNING_CASES: list[tuple[str, Mutation, list[str]]] = [
         "key outside the listed regions",
         set_path("account.json", "regions", value=["eu-west-1"]),
         ["is in region us-east-1, which account.json does not list"],
+    ),
+    (
+        "stray file in kms/keys",
+        replace_file("kms/keys/notes.txt", "keys"),
+        ["notes.txt is skipped: its name is not a key id"],
+    ),
+    (
+        "key folder hidden by a leading dot",
+        replace_file(
+            "kms/keys/.0987dcba-09fe-87dc-65ba-ab0987654321/describe-key.json", {"KeyMetadata": {}}
+        ),
+        [".0987dcba-09fe-87dc-65ba-ab0987654321 is skipped: its name is not a key id"],
     ),
     (
         "IAM details collected with --filter",

@@ -70,7 +70,7 @@ def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) 
     run(["--help"])
     out = capsys.readouterr().out
     assert "simulate" in out and "validate" in out
-    assert "Exit status" in out
+    assert "exit status:" in out
 
 
 @pytest.mark.parametrize(

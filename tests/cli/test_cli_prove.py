@@ -73,7 +73,8 @@ def test_exit_0_when_everything_is_proved(capsys: pytest.CaptureFixture[str]) ->
     captured = capsys.readouterr()
     assert captured.err == ""
     lines = captured.out.splitlines()
-    assert lines[1].split()[:2] == ["store_manager_within", "PROVED"]
+    assert lines[0] == f"account 111122223333: bundle {COMPLIANT}"
+    assert lines[3].split()[:2] == ["store_manager_within", "PROVED"]
     assert lines[-1] == "1 proved, 0 refuted, 0 unknown"
 
 
@@ -325,11 +326,19 @@ def test_format_junit(capsys: pytest.CaptureFixture[str]) -> None:
 def test_format_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert run([STORE_MANAGER, "--account", BROKEN, "--format", "text"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split()[:3] == ["invariant", "verdict", "time"]
-    name, verdict, seconds, detail = lines[1].split(maxsplit=3)
+    assert lines[0] == f"account 111122223333: bundle {BROKEN}"
+    assert lines[2].split()[:3] == ["invariant", "verdict", "time"]
+    name, verdict, seconds, detail = lines[3].split(maxsplit=3)
     assert (name, verdict) == ("store_manager_within", "REFUTED")
     assert seconds.endswith("s")
-    assert detail.startswith("arn:aws:sts::111122223333:assumed-role/cks-store-manager/")
+    assert detail == "1 counterexample, below"
+    below = lines[lines.index("counterexamples and reasons:") + 1 :]
+    assert below[0].startswith("  store_manager_within (REFUTED): ")
+    assert below[1] == "    1. for principal: arn:aws:iam::111122223333:role/cks-store-manager"
+    assert below[2].startswith(
+        "       principal: arn:aws:sts::111122223333:assumed-role/cks-store-manager/"
+    )
+    assert "..." not in "\n".join(lines)
     assert lines[-1] == "0 proved, 1 refuted, 0 unknown"
 
 
@@ -410,7 +419,7 @@ def test_output_onto_a_directory_is_an_input_error(
     except Exception as exc:  # exit 1 from a traceback would read as REFUTED in CI
         pytest.fail(f"--output DIRECTORY raised {type(exc).__name__}: {exc}")
     assert status == 2
-    assert "E_IO" in capsys.readouterr().err
+    assert "E_OUTPUT" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["reports"]
     assert list(target.iterdir()) == []
 

@@ -277,6 +277,8 @@ def test_json_is_the_same_whatever_the_insertion_order() -> None:
 def test_json_of_a_graph_without_attributes_has_empty_account_and_warnings() -> None:
     assert to_json(nx.DiGraph()) == {
         "account": "",
+        "bundle": "",
+        "bundled_example": False,
         "title": "",
         "warnings": [],
         "nodes": [],

@@ -516,7 +516,13 @@ def test_sarif_validates_and_has_one_rule_and_result_per_invariant(
         assert ("relatedLocations" in r) == (
             refuted and any(loc.role == "policy" for loc in result.locations)
         )
-    assert run["properties"] == {"account": proved.report.account, "specs": [SPEC], "warnings": []}
+    assert run["properties"] == {
+        "account": proved.report.account,
+        "accountId": "111122223333",
+        "bundledExample": False,
+        "specs": [SPEC],
+        "warnings": [],
+    }
 
 
 def test_sarif_for_upload_leaves_out_the_proved(broken: Proved) -> None:
@@ -572,8 +578,16 @@ def test_junit_of_the_compliant_report_has_no_failures(compliant: Proved) -> Non
 
 def test_json_report(broken: Proved) -> None:
     data = json.loads(json.dumps(broken.report.to_json()))
-    assert set(data) == {"account", "specs", "warnings", "results"}
+    assert set(data) == {
+        "account",
+        "account_id",
+        "bundled_example",
+        "specs",
+        "warnings",
+        "results",
+    }
     assert (data["account"], data["specs"], data["warnings"]) == (BROKEN, [SPEC], [])
+    assert (data["account_id"], data["bundled_example"]) == ("111122223333", False)
     assert [r["name"] for r in data["results"]] == list(INVARIANTS)
     for r in data["results"]:
         assert set(r) == {
@@ -595,14 +609,16 @@ def test_json_report(broken: Proved) -> None:
 def test_text_report(broken: Proved) -> None:
     text = to_text(broken.report)
     lines = text.splitlines()
-    assert lines[0].split() == ["invariant", "verdict", "time", "counterexample", "/", "reason"]
-    rows = lines[1 : 1 + len(INVARIANTS)]
+    assert lines[0] == f"account 111122223333: bundle {BROKEN}"
+    assert lines[2].split() == ["invariant", "verdict", "time", "counterexample", "/", "reason"]
+    rows = lines[3 : 3 + len(INVARIANTS)]
     for row, result in zip(rows, broken.report.results, strict=True):
         name, verdict, *_ = row.split()
         assert (name, verdict) == (result.name, result.verdict.value)
         if result.verdict is Verdict.REFUTED:
             principal = result.counterexamples[0]["request"]["principal"]
-            assert principal in row
+            assert row.endswith("counterexample, below")
+            assert f"principal: {principal}" in text
     assert lines[-1] == "18 proved, 6 refuted, 0 unknown"
     assert to_text(broken.report).endswith("\n")
 

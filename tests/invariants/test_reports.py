@@ -116,7 +116,8 @@ UNKNOWN = InvariantResult(
 WARNING = "grant 'g-1' names key 'abcd' that is not in the bundle"
 REPORT = ProveReport(
     results=(PROVED, REFUTED, UNKNOWN),
-    account="111122223333",
+    account="bundles/prod",
+    account_id="111122223333",
     specs=(SPEC,),
     warnings=(WARNING,),
 )
@@ -196,7 +197,13 @@ def test_sarif_log_run_and_tool() -> None:
             "toolExecutionNotifications": [{"level": "warning", "message": {"text": WARNING}}],
         }
     ]
-    assert run["properties"] == {"account": "111122223333", "specs": [SPEC], "warnings": [WARNING]}
+    assert run["properties"] == {
+        "account": "bundles/prod",
+        "accountId": "111122223333",
+        "bundledExample": False,
+        "specs": [SPEC],
+        "warnings": [WARNING],
+    }
 
 
 def test_sarif_rules_one_per_invariant() -> None:
@@ -438,7 +445,7 @@ def test_junit_counts_and_attributes() -> None:
     [suite] = list(root)
     assert suite.tag == "testsuite"
     assert suite.attrib == {
-        "name": "cksmodel prove",
+        "name": "cksmodel prove: account 111122223333 (bundles/prod)",
         "tests": "3",
         "failures": "1",
         "errors": "1",
@@ -459,7 +466,7 @@ def test_junit_properties_carry_the_warnings() -> None:
     suite = ET.fromstring(to_junit(REPORT)).find("testsuite")
     assert suite is not None
     props = [(p.get("name"), p.get("value")) for p in suite.findall("properties/property")]
-    assert props == [("account", "111122223333"), ("spec", SPEC), ("warning", WARNING)]
+    assert props == [("account", "bundles/prod"), ("spec", SPEC), ("warning", WARNING)]
 
 
 def test_junit_refuted_is_a_failure_with_the_counterexamples() -> None:
@@ -514,22 +521,43 @@ def test_junit_is_valid_against_the_jenkins_xsd() -> None:
     schema.validate(to_junit(REPORT))
     schema.validate(to_junit(dataclasses.replace(REPORT, results=(), warnings=())))
     with pytest.raises(xmlschema.XMLSchemaValidationError):  # the check is not vacuous
-        schema.validate(to_junit(REPORT).replace(' name="cksmodel prove"', ""))
+        schema.validate(
+            to_junit(REPORT).replace(
+                ' name="cksmodel prove: account 111122223333 (bundles/prod)"', ""
+            )
+        )
 
 
 # --------------------------------------------------------------------------- #
 # text
 
 
-def test_text_table() -> None:
+def test_text_table_names_the_account_and_shows_every_counterexample_in_full() -> None:
     assert to_text(REPORT) == (
+        "account 111122223333: bundle bundles/prod\n"
+        "\n"
         "invariant                 verdict     time  counterexample / reason\n"
         "slr-trust-only-cks        PROVED    0.012s  no request satisfies the negation\n"
-        "store-manager-no-crypto   REFUTED   1.235s  "
-        "arn:aws:iam::111122223333:role/store-manager kms:Decrypt on arn:aws:kms:us-east-1:"
-        "11112... (+1 more)\n"
+        "store-manager-no-crypto   REFUTED   1.235s  2 counterexamples, below\n"
         "key-user-least-privilege  UNKNOWN  30.000s  solver timeout after 30 s\n"
         "\n"
+        "counterexamples and reasons:\n"
+        f"  store-manager-no-crypto (REFUTED): {REFUTED.title}\n"
+        f"    1. principal: {MANAGER}\n"
+        "       action: kms:Decrypt\n"
+        f"       resource: {CE1['request']['resource']}\n"
+        + "".join(
+            f"       context {k} = {v}\n" for k, v in sorted(CE1["request"]["context"].items())
+        )
+        + "".join(f"       decision of {k}: {v}\n" for k, v in sorted(CE1["decisions"].items()))
+        + f"    2. principal: {CE2['request']['principal']}\n"
+        + f"       action: {CE2['request']['action']}\n"
+        + f"       resource: {CE2['request']['resource']}\n"
+        + "".join(
+            f"       context {k} = {v}\n" for k, v in sorted(CE2["request"]["context"].items())
+        )
+        + "".join(f"       decision of {k}: {v}\n" for k, v in sorted(CE2["decisions"].items()))
+        + "\n"
         "warnings:\n"
         f"  - {WARNING}\n"
         "\n"
@@ -543,18 +571,18 @@ def test_text_lines_stay_on_one_line() -> None:
     )
     text = to_text(dataclasses.replace(REPORT, results=(odd,), warnings=("a\nb",)))
     lines = text.splitlines()
-    assert lines[1].startswith("multi line  UNKNOWN")
-    assert "first line second line \\x1b[2J" in lines[1]
-    assert lines[1].endswith("...")
-    assert len(lines[1]) < 160
+    assert lines[3].startswith("multi line  UNKNOWN")
+    assert lines[3].endswith("see below")
+    assert "    reason: first line second line \\x1b[2J" + "x" * 300 in lines
     assert "  - a b" in lines
     assert "\x1b" not in text
     assert lines[-1] == "0 proved, 0 refuted, 1 unknown"
 
 
 def test_text_of_an_empty_report() -> None:
-    empty = ProveReport(results=(), account="111122223333", specs=())
+    empty = ProveReport(results=(), account="b", account_id="111122223333", specs=())
     assert to_text(empty) == (
+        "account 111122223333: bundle b\n\n"
         "invariant  verdict  time  counterexample / reason\n\n0 proved, 0 refuted, 0 unknown\n"
     )
     assert schema_errors(to_sarif(empty)) == []
@@ -635,8 +663,9 @@ def test_any_report_renders_valid_deterministic_output(report: ProveReport) -> N
     assert root.get("tests") == str(len(report.results))
     assert len(root.findall("testsuite/testcase")) == len(report.results)
     xml.encode("utf-8")  # writable as UTF-8, no lone surrogate
-    text = to_text(report)
-    assert (
-        len(text.splitlines())
-        == 1 + len(report.results) + (2 + len(report.warnings) if report.warnings else 0) + 2
-    )
+    lines = to_text(report).splitlines()
+    assert lines[0].startswith("account ") and lines[1] == ""
+    table = lines[3 : lines.index("", 2)]
+    assert len(table) == len(report.results)  # one line per invariant, whatever its text
+    assert not re.search("[\x00-\x1f\x7f-\x9f]", "".join(lines))  # control characters escaped
+    assert lines[-1].endswith(" unknown")
