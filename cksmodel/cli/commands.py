@@ -313,6 +313,62 @@ def _load_graph(args: argparse.Namespace) -> AccessGraph:
     return build_graph(account, timeout=args.timeout)
 
 
+_CONDITION_WORDS = {
+    "stringequals": "=",
+    "stringequalsignorecase": "= (ignoring case)",
+    "numericequals": "=",
+    "dateequals": "=",
+    "bool": "=",
+    "binaryequals": "=",
+    "arnequals": "=",
+    "stringnotequals": "!=",
+    "stringnotequalsignorecase": "!= (ignoring case)",
+    "numericnotequals": "!=",
+    "datenotequals": "!=",
+    "arnnotequals": "!=",
+    "stringlike": "like",
+    "arnlike": "like",
+    "stringnotlike": "not like",
+    "arnnotlike": "not like",
+    "numericlessthan": "<",
+    "numericlessthanequals": "<=",
+    "numericgreaterthan": ">",
+    "numericgreaterthanequals": ">=",
+    "datelessthan": "before",
+    "datelessthanequals": "at or before",
+    "dategreaterthan": "after",
+    "dategreaterthanequals": "at or after",
+    "ipaddress": "in",
+    "notipaddress": "not in",
+}
+
+
+def condition_text(conditions: str) -> str:
+    """A hop's conditions (JSON rows) as the policy reads them, e.g.
+    ``aws:MultiFactorAuthPresent = true``; values are alternatives, conditions all hold."""
+    import json
+
+    parts = []
+    for row in json.loads(conditions):
+        operator = str(row["operator"])
+        qualifier, _, base = operator.rpartition(":")
+        if_exists = base.endswith("IfExists")
+        base = base.removesuffix("IfExists")
+        values = [str(v) for v in row["values"]]
+        negated = base.lower().startswith(("stringnot", "numericnot", "datenot", "arnnot", "not"))
+        alternatives = "any of" if negated else "one of"
+        shown = values[0] if len(values) == 1 else f"{alternatives} [" + ", ".join(values) + "]"
+        if base == "Null":
+            text = f"{row['key']} is {'absent' if shown == 'true' else 'present'}"
+        else:
+            word = _CONDITION_WORDS.get(base.lower(), base)
+            text = f"{row['key']} {word} {shown}"
+        if qualifier:
+            text = f"{qualifier} {text}"
+        parts.append(text + (" (if present)" if if_exists else ""))
+    return " and ".join(parts)
+
+
 def _path_lines(reach: Reach) -> list[str]:
     lines = []
     for n, hop in enumerate(reach.path, 1):
@@ -323,7 +379,7 @@ def _path_lines(reach: Reach) -> list[str]:
         if statement:
             lines.append(f"       {statement}{sid}{where}")
         if hop.condition:
-            lines.append(f"       when {hop.condition}")
+            lines.append(f"       when {condition_text(hop.condition)}")
         if hop.reason:
             lines.append(f"       note: {hop.reason}")
     return lines

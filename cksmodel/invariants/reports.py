@@ -115,7 +115,13 @@ def summarize_counterexample(counterexample: Mapping[str, Any]) -> str:
     resource = request.get("resource")
     if principal is None and action is None and resource is None:
         return _one_line(_canonical(counterexample))
-    text = f"{principal or '?'} {action or '?'} on {resource or '?'}"
+    text = f"{principal or '?'} {action or '?'}"
+    path = counterexample.get("path")
+    if resource is None and isinstance(path, list):
+        steps = [str(h.get("to")) for h in path if isinstance(h, Mapping)]
+        text += f" through {len(steps)} step(s): " + " -> ".join(steps)
+    else:
+        text += f" on {resource or '?'}"
     context = request.get("context")
     if isinstance(context, Mapping) and context:
         pairs = ", ".join(f"{key}={_scalar(context[key])}" for key in sorted(context))

@@ -364,3 +364,35 @@ def test_console_script_simulate() -> None:
     assert done.stderr == ""
     assert done.stdout.startswith("decision: allowed\n")
     assert f"{EXAMPLE}:15:9" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (
+            [{"key": "aws:MultiFactorAuthPresent", "operator": "Bool", "values": ["true"]}],
+            "aws:MultiFactorAuthPresent = true",
+        ),
+        (
+            [{"key": "aws:SourceIp", "operator": "NotIpAddressIfExists", "values": ["10.0.0.0/8",
+              "192.0.2.0/24"]}],
+            "aws:SourceIp not in any of [10.0.0.0/8, 192.0.2.0/24] (if present)",
+        ),
+        (
+            [{"key": "aws:TagKeys", "operator": "ForAllValues:StringLike", "values": ["app*"]},
+             {"key": "kms:GrantIsForAWSResource", "operator": "Null", "values": ["false"]}],
+            "ForAllValues aws:TagKeys like app* and kms:GrantIsForAWSResource is present",
+        ),
+        (
+            [{"key": "sts:ExternalId", "operator": "StringEquals", "values": ["a", "b"]}],
+            "sts:ExternalId = one of [a, b]",
+        ),
+    ],
+    ids=["bool", "negated-with-if-exists", "set-operator-and-null", "alternatives"],
+)  # fmt: skip
+def test_who_can_text_shows_conditions_as_the_policy_reads(
+    rows: list[dict[str, object]], expected: str
+) -> None:
+    from cksmodel.cli.commands import condition_text
+
+    assert condition_text(json.dumps(rows)) == expected

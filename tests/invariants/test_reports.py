@@ -599,6 +599,10 @@ def test_counterexample_summaries() -> None:
     listy = counterexample(MANAGER, "kms:Decrypt", **{"kms:EncryptionContextKeys": ["app", "env"]})
     assert "with kms:EncryptionContextKeys=[app, env]" in summarize_counterexample(listy)
     assert summarize_counterexample({"z": 1, "a": [2]}) == '{"a":[2],"z":1}'
+    reach = {"principal": MANAGER, "action": "kms:Decrypt", "path": [{"to": "role/a"}, {"to": "x"}]}
+    assert summarize_counterexample(reach) == (
+        f"{MANAGER} kms:Decrypt through 2 step(s): role/a -> x"
+    )
 
 
 # --------------------------------------------------------------------------- #
