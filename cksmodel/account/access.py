@@ -41,7 +41,15 @@ from cksmodel.policy.patterns import ContextValue, arn_match, compile_glob
 from cksmodel.source import Location
 from cksmodel.symbolic.encode import Encoder
 from cksmodel.symbolic.logic import TRUE, Term, and_, not_
-from cksmodel.symbolic.query import Answer, Counterexample, Question, Verdict, pin_principal, search
+from cksmodel.symbolic.query import (
+    Answer,
+    Counterexample,
+    Question,
+    Verdict,
+    fix_key,
+    pin_principal,
+    search,
+)
 from cksmodel.symbolic.strings import arn, literal
 from cksmodel.symbolic.universe import DERIVED_KEYS
 
@@ -420,10 +428,7 @@ class Access:
             terms += [not_(enc.res_star), enc.resource.member(literal(target.pattern))]
         else:
             terms += [not_(enc.res_star), enc.resource.member(arn(target.pattern))]
-        for key, value in context:
-            rep = enc.key_rep(key.lower())
-            if rep.family == "String" and not rep.multi:
-                terms += [rep.present, rep.strings[0].member(literal(value))]
+        terms += [fix_key(enc.key_rep(key.lower()), value) for key, value in context]
         return and_(terms)
 
     def principal_context(self, enc: Encoder, principal: IamPrincipal) -> Term:

@@ -422,7 +422,7 @@ def _detail(result: InvariantResult) -> str:
         count = len(result.counterexamples)
         return f"{count} counterexample{'' if count == 1 else 's'}, below"
     reason = _one_line(result.reason)
-    return reason if len(reason) <= SUMMARY_WIDTH else "see below"
+    return (reason or "-") if len(reason) <= SUMMARY_WIDTH else "see below"
 
 
 def counterexample_lines(counterexample: Mapping[str, Any]) -> list[str]:

@@ -402,21 +402,19 @@ def fix_request(enc: Encoder, request: Request) -> Term:
         value = request.context.get(key)
         if key == EXTRA_EC_KEY and value is None and unnamed:
             value = unnamed[0]
-        if value is None:
-            terms.append(not_(rep.present))
-            continue
-        terms.append(rep.present)
-        values = [value] if isinstance(value, str | bool | int | float) else list(value)
-        if not rep.multi and len(values) != 1:
-            return FALSE
-        if rep.multi:
-            terms += [
-                rep.used[i] if i < len(values) else not_(rep.used[i]) for i in range(rep.slots)
-            ]
-            if len(values) > rep.slots:
-                return FALSE
-        for i, v in enumerate(values):
-            terms.append(_fix_value(rep, i, v))
+        terms.append(not_(rep.present) if value is None else fix_key(rep, value))
+    return and_(terms)
+
+
+def fix_key(rep: KeyRep, value: ContextValue) -> Term:
+    """Constraints that give one context key exactly this value (every value of a list)."""
+    values = [value] if isinstance(value, str | bool | int | float) else list(value)
+    if (not rep.multi and len(values) != 1) or len(values) > rep.slots:
+        return FALSE
+    terms: list[Term] = [rep.present]
+    if rep.multi:
+        terms += [rep.used[i] if i < len(values) else not_(rep.used[i]) for i in range(rep.slots)]
+    terms += [_fix_value(rep, i, v) for i, v in enumerate(values)]
     return and_(terms)
 
 
