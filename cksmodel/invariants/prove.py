@@ -50,6 +50,23 @@ UNLISTED_REGION = "a region account.json does not list"
 KEYS_UNKNOWN = "the bundle has no kms/keys/, so which KMS keys exist is unknown"
 
 
+
+def every_cause(parts: Sequence[Tri]) -> Tri:
+    """``all_of`` for a quantifier: when several instances fail, the evidence of each (one
+    counterexample per principal or key that breaks the invariant, shortest path first), so a
+    reviewer who fixes one cause is shown the others too."""
+    false = [p for p in parts if p.value is False]
+    if len(false) < 2:
+        return all_of(parts)
+    false.sort(key=lambda p: min((len(e.get("path", ())) for e in p.evidence), default=0))
+    return Tri(
+        False,
+        [e for p in false for e in p.evidence],
+        [loc for p in false for loc in p.locations],
+        false[0].reason,
+    )
+
+
 class Prover(Access):
     """Evaluates one spec against one account."""
 
@@ -311,7 +328,7 @@ class Prover(Access):
                 k for k in self.account.keys if f.key_set == "all_keys" or k.in_custom_key_store
             ]
             results = [self.key_formula(body, k) for k in keys]
-            return all_of(results) if forall else any_of(results)
+            return every_cause(results) if forall else any_of(results)
         if f.binder == "member_of":
             assert f.members is not None
             candidates = self.members(f.members)
@@ -335,7 +352,7 @@ class Prover(Access):
         if f.binder == "any_principal":
             results.append(self.outsiders(f, env))
         if forall:
-            return all_of(results) if results else Tri(True)
+            return every_cause(results) if results else Tri(True)
         return any_of(results) if results else Tri(False)
 
     def outsiders(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
