@@ -19,6 +19,11 @@ TRUST_EDITOR = {
 }
 
 
+def with_second_trust_editor() -> Model:
+    editor = AddStatement(principal="payments-app", statement=TRUST_EDITOR)
+    return Model.load(BROKEN).what_if(editor)
+
+
 def tamper_proof(model: Model, limit: int) -> tuple[Verdict, list[str]]:
     report = prove([SPEC], model.account, timeout=30, max_counterexamples=limit)
     (result,) = [r for r in report.results if r.name == "store_manager_role_is_tamper_proof"]
@@ -26,7 +31,7 @@ def tamper_proof(model: Model, limit: int) -> tuple[Verdict, list[str]]:
 
 
 def test_every_principal_that_can_rewrite_the_store_manager_role_is_listed() -> None:
-    model = Model.load(BROKEN).what_if(AddStatement(principal="payments-app", statement=TRUST_EDITOR))
+    model = with_second_trust_editor()
     verdict, principals = tamper_proof(model, 5)
     assert verdict is Verdict.REFUTED
     assert sorted(principals) == [
@@ -36,7 +41,7 @@ def test_every_principal_that_can_rewrite_the_store_manager_role_is_listed() -> 
 
 
 def test_the_limit_caps_the_causes_shown() -> None:
-    model = Model.load(BROKEN).what_if(AddStatement(principal="payments-app", statement=TRUST_EDITOR))
+    model = with_second_trust_editor()
     verdict, principals = tamper_proof(model, 1)
     assert verdict is Verdict.REFUTED
     assert len(principals) == 1
