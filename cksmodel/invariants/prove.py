@@ -50,7 +50,6 @@ UNLISTED_REGION = "a region account.json does not list"
 KEYS_UNKNOWN = "the bundle has no kms/keys/, so which KMS keys exist is unknown"
 
 
-
 def every_cause(parts: Sequence[Tri]) -> Tri:
     """``all_of`` for a quantifier: when several instances fail, the evidence of each (one
     counterexample per principal or key that breaks the invariant, shortest path first), so a
