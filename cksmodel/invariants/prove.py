@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cksmodel.account.access import ALLOW_ALL, Access, Target, Tri, all_of, any_of, negate
@@ -50,6 +51,10 @@ UNLISTED_REGION = "a region account.json does not list"
 KEYS_UNKNOWN = "the bundle has no kms/keys/, so which KMS keys exist is unknown"
 
 
+class NotApplicable(Exception):
+    """The invariant is about something the account does not have; nothing was checked."""
+
+
 def every_cause(parts: Sequence[Tri]) -> Tri:
     """``all_of`` for a quantifier: when several instances fail, the evidence of each (one
     counterexample per principal or key that breaks the invariant, shortest path first), so a
@@ -83,6 +88,11 @@ class Prover(Access):
 
     def role(self, name: str, span: Span | None) -> IamPrincipal:
         found = self.account.principal(f"role/{name}")
+        if found is None and name == model.SLR_NAME:
+            raise NotApplicable(
+                f"the account has no role {name}: AWS KMS creates it with the first custom key "
+                "store, so no store was ever created here"
+            )
         if found is None:
             raise SpecError(
                 f"role {name!r} is not in the account bundle {str(self.account.root)!r}",
@@ -112,6 +122,21 @@ class Prover(Access):
         if a.least_privilege is not None:
             return model.LEAST_PRIVILEGE[a.least_privilege]
         return a.names
+
+    def acting_on(self, a: Actions, kind: str) -> Actions:
+        """The listed actions that take an IAM ``user`` or ``role`` as their resource, per the
+        catalog (``iam:PutUserPolicy`` is no request on a role); a built-in set is kept."""
+        if a.least_privilege is not None or a.mode == "all":
+            return a
+        from cksmodel.policy.catalog import get_catalog
+
+        catalog = get_catalog()
+        kept = []
+        for name in a.names:
+            info = catalog.action(name)
+            if info is None or kind in info.resource_types:
+                kept.append(name)
+        return replace(a, names=tuple(kept))
 
     def keys_unknown(self, ref: ResourceRef) -> Tri | None:
         """UNKNOWN for a question about every key when the bundle does not say which exist."""
@@ -252,7 +277,18 @@ class Prover(Access):
                     span=f.span,
                     code="E_SPEC_TYPE",
                 )
-            return self.can_actions(who, f.actions, f.resource, f.context, f.span)
+            actions, resource = f.actions, f.resource
+            if resource.kind == "var":
+                entity = env[resource.text]
+                actions = self.acting_on(actions, entity.kind)
+                if not actions.names and actions.least_privilege is None:
+                    return Tri(False)
+                resource = (
+                    ResourceRef(kind="role", text=entity.name)
+                    if entity.kind == "role"
+                    else ResourceRef(kind="text", text=entity.arn)
+                )
+            return self.can_actions(who, actions, resource, f.context, f.span)
         if f.op == "can_star":
             return self.can_star(f, env)
         if f.op == "same":
@@ -326,6 +362,11 @@ class Prover(Access):
             keys = [
                 k for k in self.account.keys if f.key_set == "all_keys" or k.in_custom_key_store
             ]
+            if not keys:
+                raise NotApplicable(
+                    "the account has no KMS key"
+                    + ("" if f.key_set == "all_keys" else " in a custom key store")
+                )
             results = [self.key_formula(body, k) for k in keys]
             return every_cause(results) if forall else any_of(results)
         if f.binder == "member_of":
@@ -717,10 +758,20 @@ class Prover(Access):
 
     def invariant(self, inv: Invariant) -> InvariantResult:
         start = time.monotonic()
-        if isinstance(inv.body, Lifecycle):
-            outcome = self.lifecycle(inv.body)
-        else:
-            outcome = self.formula(inv.body, {})
+        try:
+            if isinstance(inv.body, Lifecycle):
+                outcome = self.lifecycle(inv.body)
+            else:
+                outcome = self.formula(inv.body, {})
+        except NotApplicable as exc:
+            return InvariantResult(
+                name=inv.name,
+                title=inv.title,
+                verdict=Verdict.NOT_APPLICABLE,
+                reason=str(exc),
+                time_s=time.monotonic() - start,
+                locations=(Location(role="spec", span=inv.span, description=inv.title),),
+            )
         verdict = {True: Verdict.PROVED, False: Verdict.REFUTED, None: Verdict.UNKNOWN}[
             outcome.value
         ]

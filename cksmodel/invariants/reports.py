@@ -57,6 +57,7 @@ _KIND_LEVEL: dict[Verdict, tuple[str, str]] = {
     Verdict.REFUTED: ("fail", "error"),
     Verdict.UNKNOWN: ("fail", "warning"),
     Verdict.PROVED: ("pass", "none"),
+    Verdict.NOT_APPLICABLE: ("notApplicable", "none"),
 }
 
 # Characters XML 1.0 cannot carry at all (not even escaped), and terminal
@@ -167,6 +168,11 @@ def _summary_line(report: ProveReport) -> str:
     return (
         f"{counts[Verdict.PROVED]} proved, {counts[Verdict.REFUTED]} refuted, "
         f"{counts[Verdict.UNKNOWN]} unknown"
+        + (
+            f", {counts[Verdict.NOT_APPLICABLE]} not applicable"
+            if counts[Verdict.NOT_APPLICABLE]
+            else ""
+        )
     )
 
 
@@ -380,7 +386,12 @@ def to_junit(report: ProveReport) -> str:
     suite = ET.SubElement(
         root,
         "testsuite",
-        {"name": _xml_text(junit_suite_name(report)), **tallies, "skipped": "0", "time": total},
+        {
+            "name": _xml_text(junit_suite_name(report)),
+            **tallies,
+            "skipped": str(counts[Verdict.NOT_APPLICABLE]),
+            "time": total,
+        },
     )
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", {"name": "account", "value": _xml_text(report.account)})
@@ -408,6 +419,8 @@ def to_junit(report: ProveReport) -> str:
                 case, "error", {"message": _junit_message(result), "type": "UNKNOWN"}
             )
             error.text = _xml_text(result.reason)
+        elif result.verdict is Verdict.NOT_APPLICABLE:
+            ET.SubElement(case, "skipped", {"message": _xml_text(_one_line(result.reason))})
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"

@@ -52,8 +52,9 @@ class Actions:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ResourceRef:
-    """``kind`` text (``*`` or an ARN pattern), role, key, any_key, any_store or
-    anything (each action on whatever resource it takes)."""
+    """``kind`` text (``*`` or an ARN pattern), role, key, any_key, any_store, anything
+    (each action on whatever resource it takes), or var (a bound principal's own user or role,
+    ``text`` naming the variable)."""
 
     kind: str
     text: str = ""
@@ -333,6 +334,8 @@ class _Builder:
             return ResourceRef(kind=str(t.data))
         tok = t.children[0]
         assert isinstance(tok, Token)
+        if t.data == "principal_resource":
+            return ResourceRef(kind="var", text=str(tok))
         kind = {"resource_text": "text", "role_resource": "role", "key_resource": "key"}[
             str(t.data)
         ]
@@ -559,6 +562,21 @@ def _check_formula(
         _check_formula(spec, a, principals=principals, keys=keys, symbolic=symbolic)
     _check_principal(f.principal, principals, keys)
     _check_principal(f.other, principals, keys)
+    if f.resource is not None and f.resource.kind == "var":
+        if f.resource.text not in principals:
+            raise SpecError(
+                f"unknown principal {f.resource.text!r} as a resource; bind it with "
+                f"'forall {f.resource.text} in …' first",
+                span=f.span,
+                code="E_SPEC_NAME",
+            )
+        if symbolic:
+            raise SpecError(
+                "a principal as a resource needs 'forall p in …' over the bundle, "
+                "not 'forall principal'",
+                span=f.span,
+                code="E_SPEC_TYPE",
+            )
     if f.op == "permissions" and f.persona:
         _check_set(spec, SetExpr(op="persona", name=f.persona, span=f.span))
     if f.op == "key_policy":

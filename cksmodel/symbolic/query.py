@@ -62,11 +62,16 @@ looking for a more readable counterexample before keeping the first one."""
 
 
 class Verdict(StrEnum):
-    """Three-valued: a timeout, an approximation or a solver ``unknown`` is never PROVED."""
+    """Three-valued: a timeout, an approximation or a solver ``unknown`` is never PROVED.
+
+    ``NOT_APPLICABLE`` is only ever an invariant's: it is about something the account does not
+    have (no custom key store service-linked role, no key in a store), so nothing was checked.
+    """
 
     PROVED = "PROVED"
     REFUTED = "REFUTED"
     UNKNOWN = "UNKNOWN"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -43,7 +43,7 @@ ACCOUNT_ID = "111122223333"
 SLR = "AWSServiceRoleForKeyManagementServiceCustomKeyStores"
 SETTLEMENT_KEY = "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
 
-INVARIANTS = (
+BUILTIN_INVARIANTS = (
     "slr_trust",
     "slr_permissions_scope",
     "slr_cannot_manage_cloudhsm",
@@ -51,10 +51,9 @@ INVARIANTS = (
     "slr_not_created_directly",
     "first_store_needs_slr_permission",
     "slr_used_only_while_store_active",
-    "store_manager_least_privilege",
     "key_user_no_store_management",
     "key_user_cannot_delete_store",
-    "store_manager_role_is_tamper_proof",
+    "store_manager_roles_are_tamper_proof",
     "key_users_cannot_administer_keys",
     "key_users_cannot_regrant",
     "key_manager_needs_nothing_extra",
@@ -66,12 +65,19 @@ INVARIANTS = (
     "disconnect_refused_while_disconnecting_or_disconnected",
     "connect_refused_while_disconnecting_or_failed",
     "stores_only_in_supported_regions",
+)
+APP_INVARIANTS = (
+    "store_manager_least_privilege",
+    "store_manager_role_is_tamper_proof",
     "payments_app_least_privilege",
     "ledger_app_least_privilege",
 )
+"""The examples' own invariants (``app.spec`` beside each bundle): they name its roles."""
+INVARIANTS = BUILTIN_INVARIANTS + APP_INVARIANTS
 REFUTED_ON_BROKEN = frozenset(
     {
         "slr_trust",
+        "store_manager_roles_are_tamper_proof",
         "store_manager_least_privilege",
         "store_manager_role_is_tamper_proof",
         "key_users_cannot_regrant",
@@ -87,7 +93,8 @@ def role_arn(name: str) -> str:
 
 @dataclass(frozen=True)
 class Proved:
-    spec: Spec
+    bundle: str
+    specs: tuple[Spec, ...]
     account: Account
     report: ProveReport
 
@@ -100,10 +107,19 @@ def _prove(bundle: str) -> Iterator[Proved]:
     # from the checkout, so every source in the report is a relative path
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(REPO)
-        spec = load_spec(Path(SPEC))
+        specs = (load_spec(Path(SPEC)), load_spec(Path(app_spec(bundle))))
         account = load_bundle(Path(bundle))
-        report = prove([spec], account)
-    yield Proved(spec, account, report)
+        report = prove(specs, account)
+    yield Proved(bundle, specs, account, report)
+
+
+def app_spec(bundle: str) -> str:
+    return f"{bundle}/app.spec"
+
+
+def spec_of(name: str, bundle: str) -> str:
+    """The spec file that states an invariant."""
+    return SPEC if name in BUILTIN_INVARIANTS else app_spec(bundle)
 
 
 @pytest.fixture(scope="module")
@@ -236,6 +252,13 @@ EXPECTED_COUNTEREXAMPLES: dict[str, dict[str, Any]] = {
         "action": lambda a: not matches(model.LEAST_PRIVILEGE["store_manager"], a),
         "resource": None,
     },
+    "store_manager_roles_are_tamper_proof": {
+        "principal": role_arn("ci-deployer"),
+        "caller_account": ACCOUNT_ID,
+        "decision": "decision",
+        "action": lambda a: matches(SPEC_LISTS["store_manager_role_is_tamper_proof"], a),
+        "resource": role_arn("cks-store-manager"),
+    },
     "store_manager_role_is_tamper_proof": {
         "principal": role_arn("ci-deployer"),
         "caller_account": ACCOUNT_ID,
@@ -295,8 +318,8 @@ def value_at(source: str, line: int, column: int) -> Any:
     return value
 
 
-def spec_line(name: str) -> int:
-    lines = (REPO / SPEC).read_text(encoding="utf-8").splitlines()
+def spec_line(name: str, bundle: str) -> int:
+    lines = (REPO / spec_of(name, bundle)).read_text(encoding="utf-8").splitlines()
     (found,) = [i + 1 for i, x in enumerate(lines) if x.startswith(f"invariant {name} ")]
     return found
 
@@ -312,14 +335,14 @@ def _as_list(value: Any) -> list[str]:
 def test_compliant_every_invariant_is_proved(compliant: Proved) -> None:
     report = compliant.report
     assert [r.name for r in report.results] == list(INVARIANTS)
-    assert [i.name for i in compliant.spec.invariants] == list(INVARIANTS)
+    assert [i.name for s in compliant.specs for i in s.invariants] == list(INVARIANTS)
     assert {r.name: r.verdict for r in report.results} == dict.fromkeys(INVARIANTS, Verdict.PROVED)
     for r in report.results:
         assert r.counterexamples == () and r.reason == "", r.name
         assert r.time_s >= 0
     assert report.exit_code == 0
     assert report.account == COMPLIANT
-    assert report.specs == (SPEC,)
+    assert report.specs == (SPEC, app_spec(COMPLIANT))
     assert report.warnings == ()
 
 
@@ -328,14 +351,15 @@ def test_every_result_locates_its_invariant_in_the_spec(
     which: str, request: pytest.FixtureRequest
 ) -> None:
     proved: Proved = request.getfixturevalue(which)
-    for r, inv in zip(proved.report.results, proved.spec.invariants, strict=True):
+    invariants = [i for s in proved.specs for i in s.invariants]
+    for r, inv in zip(proved.report.results, invariants, strict=True):
         spec_locations = [loc for loc in r.locations if loc.role == "spec"]
         assert len(spec_locations) == 1, r.name
         loc = spec_locations[0]
         assert r.locations[0] is loc, "the invariant itself comes first"
         assert (loc.span.source, loc.span.line, loc.span.column) == (
-            SPEC,
-            spec_line(r.name),
+            spec_of(r.name, proved.bundle),
+            spec_line(r.name, proved.bundle),
             1,
         )
         assert loc.span == inv.span
@@ -398,7 +422,12 @@ def test_broken_counterexamples_replay_through_the_evaluator(broken: Proved, nam
 
 def test_the_replays_are_not_vacuous(compliant: Proved, broken: Proved) -> None:
     """The same counterexample requests are refused in the compliant account."""
-    for name in ("slr_trust", "store_manager_role_is_tamper_proof", "key_users_cannot_regrant"):
+    for name in (
+        "slr_trust",
+        "store_manager_roles_are_tamper_proof",
+        "store_manager_role_is_tamper_proof",
+        "key_users_cannot_regrant",
+    ):
         for example in broken.result(name).counterexamples:
             request = request_of(example)
             decision = evaluate(request, policy_set_for(compliant.account, request))
@@ -415,6 +444,10 @@ MISTAKES = {
         lambda v: "arn:aws:iam::444455556666:root" in json.dumps(v.get("Principal")),
     ),
     "store_manager_role_is_tamper_proof": (
+        f"{BROKEN}/iam/account-authorization-details.json",
+        lambda v: v.get("Sid") == "ManageServiceRoles",
+    ),
+    "store_manager_roles_are_tamper_proof": (
         f"{BROKEN}/iam/account-authorization-details.json",
         lambda v: v.get("Sid") == "ManageServiceRoles",
     ),
@@ -510,8 +543,11 @@ def test_sarif_validates_and_has_one_rule_and_result_per_invariant(
         assert r["partialFingerprints"] == {"cksmodel/v1": fingerprint(result)}
         (location,) = r["locations"]
         physical = location["physicalLocation"]
-        assert physical["artifactLocation"]["uri"] == SPEC
-        assert physical["region"] == {"startLine": spec_line(result.name), "startColumn": 1}
+        assert physical["artifactLocation"]["uri"] == spec_of(result.name, proved.bundle)
+        assert physical["region"] == {
+            "startLine": spec_line(result.name, proved.bundle),
+            "startColumn": 1,
+        }
         assert r["message"]["text"].startswith(f"{result.verdict.value}: ")
         assert ("relatedLocations" in r) == (
             refuted and any(loc.role == "policy" for loc in result.locations)
@@ -520,7 +556,7 @@ def test_sarif_validates_and_has_one_rule_and_result_per_invariant(
         "account": proved.report.account,
         "accountId": "111122223333",
         "bundledExample": False,
-        "specs": [SPEC],
+        "specs": [SPEC, app_spec(proved.bundle)],
         "warnings": [],
     }
 
@@ -551,11 +587,11 @@ def test_junit_has_one_testcase_per_invariant_and_fails_the_refuted(broken: Prov
     root = ET.fromstring(xml)
     suite = root.find("testsuite")
     assert suite is not None
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("24", "6", "0")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("25", "7", "0")
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == list(INVARIANTS)
     for case, result in zip(cases, broken.report.results, strict=True):
-        assert case.get("classname") == SPEC
+        assert case.get("classname") == spec_of(result.name, BROKEN)
         failure = case.find("failure")
         assert case.find("error") is None
         if result.name in REFUTED_ON_BROKEN:
@@ -566,13 +602,13 @@ def test_junit_has_one_testcase_per_invariant_and_fails_the_refuted(broken: Prov
         else:
             assert failure is None, result.name
     props = {(p.get("name"), p.get("value")) for p in suite.iter("property")}
-    assert props == {("account", BROKEN), ("spec", SPEC)}
+    assert props == {("account", BROKEN), ("spec", SPEC), ("spec", app_spec(BROKEN))}
 
 
 def test_junit_of_the_compliant_report_has_no_failures(compliant: Proved) -> None:
     suite = ET.fromstring(to_junit(compliant.report)).find("testsuite")
     assert suite is not None
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("24", "0", "0")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("25", "0", "0")
     assert not list(suite.iter("failure")) and not list(suite.iter("error"))
 
 
@@ -586,7 +622,11 @@ def test_json_report(broken: Proved) -> None:
         "warnings",
         "results",
     }
-    assert (data["account"], data["specs"], data["warnings"]) == (BROKEN, [SPEC], [])
+    assert (data["account"], data["specs"], data["warnings"]) == (
+        BROKEN,
+        [SPEC, app_spec(BROKEN)],
+        [],
+    )
     assert (data["account_id"], data["bundled_example"]) == ("111122223333", False)
     assert [r["name"] for r in data["results"]] == list(INVARIANTS)
     for r in data["results"]:
@@ -601,7 +641,7 @@ def test_json_report(broken: Proved) -> None:
         }
         assert r["verdict"] == ("REFUTED" if r["name"] in REFUTED_ON_BROKEN else "PROVED")
         assert r["locations"][0]["role"] == "spec"
-        assert r["locations"][0]["source"] == SPEC
+        assert r["locations"][0]["source"] == spec_of(r["name"], BROKEN)
         for example in r["counterexamples"]:
             request_of(example)  # every counterexample is a readable request
 
@@ -619,7 +659,7 @@ def test_text_report(broken: Proved) -> None:
             principal = result.counterexamples[0]["request"]["principal"]
             assert row.endswith("counterexample, below")
             assert f"principal: {principal}" in text
-    assert lines[-1] == "18 proved, 6 refuted, 0 unknown"
+    assert lines[-1] == "18 proved, 7 refuted, 0 unknown"
     assert to_text(broken.report).endswith("\n")
 
 

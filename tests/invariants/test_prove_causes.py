@@ -26,7 +26,7 @@ def with_second_trust_editor() -> Model:
 
 def tamper_proof(model: Model, limit: int) -> tuple[Verdict, list[str]]:
     report = prove([SPEC], model.account, timeout=30, max_counterexamples=limit)
-    (result,) = [r for r in report.results if r.name == "store_manager_role_is_tamper_proof"]
+    (result,) = [r for r in report.results if r.name == "store_manager_roles_are_tamper_proof"]
     return result.verdict, [str(c["principal"]) for c in result.counterexamples]
 
 

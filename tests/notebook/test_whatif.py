@@ -16,7 +16,7 @@ import pytest
 from cksmodel.account.bundle import load_bundle
 from cksmodel.errors import InputError
 from cksmodel.invariants.results import ProveReport
-from cksmodel.invariants.spec import Spec
+from cksmodel.invariants.spec import Spec, load_spec
 from cksmodel.notebook.whatif import (
     AddGrant,
     AddStatement,
@@ -81,19 +81,24 @@ def model() -> Model:
 
 @pytest.fixture(scope="module")
 def baseline(model: Model) -> ProveReport:
-    return model.prove()
+    """The shipped invariants and the example's own (``app.spec``)."""
+    return model.prove((*default_specs(), load_spec(EXAMPLE / "app.spec")))
 
 
 def only(*names: str) -> tuple[Spec, ...]:
-    """The shipped spec cut down to the named invariants (its personas kept)."""
-    spec = default_specs()[0]
-    kept = tuple(i for i in spec.invariants if i.name in names)
-    assert len(kept) == len(names), f"not in the shipped spec: {names}"
-    return (replace(spec, invariants=kept),)
+    """The shipped spec and the example's own (``app.spec``) cut down to the named invariants."""
+    specs = (*default_specs(), load_spec(EXAMPLE / "app.spec"))
+    cut = tuple(
+        replace(spec, invariants=tuple(i for i in spec.invariants if i.name in names))
+        for spec in specs
+    )
+    found = [i.name for spec in cut for i in spec.invariants]
+    assert sorted(found) == sorted(names), f"not in the shipped or example spec: {names}"
+    return tuple(spec for spec in cut if spec.invariants)
 
 
 def test_baseline_proves_every_shipped_invariant(baseline: ProveReport) -> None:
-    assert len(baseline.results) == 24
+    assert len(baseline.results) == 21 + 4
     assert {r.verdict for r in baseline.results} == {Verdict.PROVED}
 
 
@@ -595,7 +600,7 @@ def test_report_json_lists_every_invariant_and_the_flipped_ones(
     report = model.impact(WIDE, specs=only("payments_app_least_privilege"), baseline=baseline)
     data = json.loads(json.dumps(report.to_json()))
     assert data["flipped"] == ["payments_app_least_privilege"]
-    assert len(data["invariants"]) == 24
+    assert len(data["invariants"]) == 25
     row = next(r for r in data["invariants"] if r["flipped"])
     assert (row["before"], row["after"]) == ("PROVED", "REFUTED")
     assert row["counterexamples"] and row["locations"]
