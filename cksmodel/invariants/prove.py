@@ -34,6 +34,7 @@ from cksmodel.invariants.spec import (
     SetExpr,
     Spec,
     SpecError,
+    persona_refs,
 )
 from cksmodel.policy.ir import Policy, PolicySet, Value
 from cksmodel.source import Location, Span
@@ -145,44 +146,48 @@ class Prover(Access):
         if s.op == "account":
             return [(p, Tri(True)) for p in self.account.principals]
         if s.op == "persona":
-            cached = self.persona_cache.get(s.name)
-            if cached is None:
-                persona = self.spec.personas.get(s.name)
-                if persona is not None:
-                    cached = self.members(persona.members)
-                else:
-                    mode, names, resource = model.PERSONA_SIGNATURES[s.name]
-                    ref = (
-                        ResourceRef(kind="any_key")
-                        if resource == model.ALL_KEYS
-                        else ResourceRef(kind="text", text=resource)
-                    )
-                    cached = self.members(
-                        SetExpr(
-                            op="that_can", actions=Actions(mode=mode, names=names), resource=ref
-                        )
-                    )
-                self.persona_cache[s.name] = cached
-            return cached
+            self.settle_personas(s.name)
+            return self.persona_cache[s.name]
         if s.op == "that_can":
             assert s.actions is not None and s.resource is not None
             return [
                 (p, self.can_actions(p, s.actions, s.resource, (), s.span, readable=False))
                 for p in self.account.principals
             ]
-        assert s.left is not None and s.right is not None
-        left = self.members(s.left)
-        right = {p.arn: t for p, t in self.members(s.right)}
-        out = []
-        for p, t in left:
-            r = right.get(p.arn, Tri(False))
-            if s.op == "minus":
-                out.append((p, all_of([t, negate(r)])))
-            elif s.op == "union":
-                out.append((p, any_of([t, r])))
-            else:
-                out.append((p, all_of([t, r])))
+        out = self.members(s.args[0])
+        for arg in s.args[1:]:
+            right = {p.arn: t for p, t in self.members(arg)}
+            out = [(p, _combine(s.op, t, right.get(p.arn, Tri(False)))) for p, t in out]
         return out
+
+    def settle_personas(self, name: str) -> None:
+        """Cache a persona's members after those of the personas it names, without
+        recursing along a chain of personas."""
+        pending = [name]
+        while pending:
+            top = pending[-1]
+            if top in self.persona_cache:
+                pending.pop()
+                continue
+            persona = self.spec.personas.get(top)
+            if persona is None:
+                mode, names, resource = model.PERSONA_SIGNATURES[top]
+                ref = (
+                    ResourceRef(kind="any_key")
+                    if resource == model.ALL_KEYS
+                    else ResourceRef(kind="text", text=resource)
+                )
+                members = SetExpr(
+                    op="that_can", actions=Actions(mode=mode, names=names), resource=ref
+                )
+            else:
+                members = persona.members
+                missing = [r for r in persona_refs(members) if r not in self.persona_cache]
+                if missing:
+                    pending.extend(missing)
+                    continue
+            pending.pop()
+            self.persona_cache[top] = self.members(members)
 
     def can_actions(
         self,
@@ -702,6 +707,15 @@ class Prover(Access):
             counterexamples=tuple(evidence),
             locations=tuple(locations),
         )
+
+
+def _combine(op: str, left: Tri, right: Tri) -> Tri:
+    """Membership in ``left op right`` for one principal."""
+    if op == "minus":
+        return all_of([left, negate(right)])
+    if op == "union":
+        return any_of([left, right])
+    return all_of([left, right])
 
 
 def _identity_locations(policies: Sequence[Policy], request: Request) -> list[Location]:

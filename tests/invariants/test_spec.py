@@ -15,6 +15,7 @@ import pytest
 from cksmodel.errors import InputError
 from cksmodel.invariants.spec import (
     BUILTIN_PERSONAS,
+    MAX_NESTING,
     Actions,
     Formula,
     Guard,
@@ -27,6 +28,7 @@ from cksmodel.invariants.spec import (
     SpecError,
     load_spec,
     parse_spec,
+    persona_order,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,7 +73,7 @@ def sx_set(s: SetExpr | None) -> str:
     if s.op == "that_can":
         return f"(that_can {sx_actions(s.actions)} {sx_resource(s.resource)})"
     sign = {"minus": "-", "union": "|", "intersect": "&"}[s.op]
-    return f"({sign} {sx_set(s.left)} {sx_set(s.right)})"
+    return f"({sign} {' '.join(sx_set(a) for a in s.args)})"
 
 
 def sx(f: Formula | Lifecycle) -> str:
@@ -293,15 +295,24 @@ CAN_SLR = f'can(p, "sts:AssumeRole", role "{SLR}")'
             "(implies true (implies false true))",
             id="implies-right-associative",
         ),
+        pytest.param("true and false and true", "(and true false true)", id="and-chain-is-flat"),
+        pytest.param("true or false or true", "(or true false true)", id="or-chain-is-flat"),
         pytest.param(
-            "true and false and true",
-            "(and (and true false) true)",
-            id="and-left-associative",
+            "true and (false and (true and false))",
+            "(and true false true false)",
+            id="nested-and-is-flat",
         ),
         pytest.param(
-            "true or false or true", "(or (or true false) true)", id="or-left-associative"
+            "(true or false) or (true or false)",
+            "(or true false true false)",
+            id="nested-or-is-flat",
         ),
-        pytest.param("not not false", "(not (not false))", id="double-not"),
+        pytest.param(
+            "true or (false and true)", "(or true (and false true))", id="other-operator-nests"
+        ),
+        pytest.param("not not false", "false", id="double-not-cancels"),
+        pytest.param("not not not false", "(not false)", id="triple-not-is-one-not"),
+        pytest.param("not (not (not false))", "(not false)", id="parenthesized-nots-cancel"),
         pytest.param("not (true or false)", "(not (or true false))", id="parenthesized"),
         pytest.param(
             "forall p in account: true implies false",
@@ -601,6 +612,123 @@ def test_variables_shadow_by_kind() -> None:
     assert got == "(forall p in account: (forall key p in all_keys: (key_policy p within)))"
     got = body('forall key k in keys: forall k in account: can(k, "kms:Decrypt", key *)')
     assert got == "(forall key k in all_keys: (forall k in account: (can k kms:Decrypt key*)))"
+
+
+# --------------------------------------------------------------------------- #
+# long chains are flat; deep nesting and huge numbers are positioned errors
+
+N = 10_000
+ROLES = " or ".join(f'p == role "r{i}"' for i in range(N))
+LONG = 2_000
+"""Beyond the interpreter's recursion limit (1,000), so a recursive walk would fail."""
+DEEP = 3 * MAX_NESTING
+
+
+@pytest.mark.parametrize(
+    ("text", "op", "size"),
+    [
+        pytest.param(f"forall p in account: {ROLES}", "or", N, id="allow-list-of-10000-roles"),
+        pytest.param(" and ".join(["true"] * LONG), "and", LONG, id="long-and-chain"),
+        pytest.param("not " * LONG + "false", "false", 0, id="even-run-of-nots-cancels"),
+        pytest.param("not " * (LONG + 1) + "false", "not", 1, id="odd-run-of-nots-is-one-not"),
+        pytest.param(
+            "(" * LONG + "true or false" + ")" * LONG, "or", 2, id="many-parentheses-around-a-term"
+        ),
+    ],
+)
+def test_long_formula_chains_are_one_node(text: str, op: str, size: int) -> None:
+    f = one(f'invariant i "t":\n  {text}\n').body
+    assert isinstance(f, Formula)
+    if f.op == "forall":
+        f = f.args[0]
+    assert (f.op, len(f.args)) == (op, size)
+
+
+@pytest.mark.parametrize(
+    ("text", "op", "size"),
+    [
+        pytest.param(" | ".join(["account"] * N), "union", N, id="10000-unions"),
+        pytest.param(" & ".join(["account"] * LONG), "intersect", LONG, id="long-intersection"),
+        pytest.param(" - ".join(["account"] * LONG), "minus", LONG, id="long-difference"),
+        pytest.param(
+            "account | (account | (account | account))", "union", 4, id="nested-unions-are-flat"
+        ),
+        pytest.param(
+            "account - (account - account)", "minus", 2, id="a-nested-difference-stays-nested"
+        ),
+    ],
+)
+def test_long_set_chains_are_one_node(text: str, op: str, size: int) -> None:
+    members = parse_spec(f"persona x = {text}\n", SRC).personas["x"].members
+    assert (members.op, len(members.args)) == (op, size)
+
+
+def test_long_guard_chains_are_one_node() -> None:
+    guard = " or ".join(["keys == 0"] * LONG)
+    got = one(
+        f'invariant i "t":\n  lifecycle within 3 steps: DeleteCustomKeyStore requires {guard}\n'
+    ).body
+    assert isinstance(got, Lifecycle)
+    assert (got.guard.op, len(got.guard.args)) == ("or", LONG)
+
+
+def test_a_long_chain_of_personas_is_ordered_without_recursion() -> None:
+    lines = ["persona p0 = account"] + [f"persona p{i} = persona p{i - 1}" for i in range(1, LONG)]
+    spec = parse_spec("\n".join(reversed(lines)) + "\n", SRC)
+    assert persona_order(spec) == [f"p{i}" for i in range(LONG)]
+
+
+def test_nesting_up_to_the_limit_parses() -> None:
+    depth = MAX_NESTING - 2  # the invariant and the innermost term are levels too
+    assert body("not (" * depth + "true" + ")" * depth) == "true"
+
+
+LIMITS = {
+    # id: (spec text, "line:column", part of the message)
+    "nested-nots-in-parentheses": (
+        'invariant i "t":\n  ' + "not (" * DEEP + "true" + ")" * DEEP + "\n",
+        f"2:{3 + 5 * (MAX_NESTING - 1)}",
+        f"nested more than {MAX_NESTING} levels deep",
+    ),
+    "alternating-operators": (
+        'invariant i "t":\n  ' + "true and (false or " * DEEP + "true" + ")" * DEEP + "\n",
+        f"2:{3 + 19 * (MAX_NESTING // 2 - 1) + 10}",
+        "chains of one operator need no parentheses",
+    ),
+    "implies-chain": (
+        'invariant i "t":\n  ' + "true implies " * DEEP + "true\n",
+        f"2:{3 + 13 * (MAX_NESTING - 1)}",
+        "nested more than",
+    ),
+    "alternating-set-operators": (
+        "persona x = " + "account - (account | " * DEEP + "account" + ")" * DEEP + "\n",
+        f"1:{13 + 21 * (MAX_NESTING - 2) + 11}",
+        "nested more than",
+    ),
+    "steps-beyond-the-digit-limit": (
+        'invariant i "t":\n  lifecycle within ' + "9" * 5000 + " steps: "
+        "DeleteCustomKeyStore requires keys == 0\n",
+        "2:20",
+        "a number of 5,000 digits is too large",
+    ),
+    "guard-number-beyond-the-digit-limit": (
+        'invariant i "t":\n  lifecycle within 3 steps: DeleteCustomKeyStore requires\n'
+        "    keys >= " + "1" * 4301 + "\n",
+        "3:13",
+        "a number of 4,301 digits is too large",
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "where", "message"), list(LIMITS.values()), ids=list(LIMITS))
+def test_deep_nesting_and_huge_numbers_are_positioned_limit_errors(
+    text: str, where: str, message: str
+) -> None:
+    exc = error(text)
+    assert exc.code == "E_SPEC_LIMIT"
+    assert exc.span is not None
+    assert f"{exc.span.line}:{exc.span.column}" == where
+    assert message in exc.message
 
 
 # --------------------------------------------------------------------------- #
