@@ -140,6 +140,8 @@ class _Reader:
                     raise self.fail(f"context key {key!r} has a non-scalar value", raw, key)
                 out[key.lower()] = tuple(t for t in texts if t is not None)
             elif isinstance(value, bool | int | float | str):
+                if scalar_text(value) is None:
+                    raise self.fail(f"context key {key!r} has too many digits to read", raw, key)
                 out[key.lower()] = value
             else:
                 raise self.fail(
