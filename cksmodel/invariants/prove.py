@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from cksmodel.account.access import ALLOW_ALL, Access, Target, Tri, all_of, any_of, negate
+from cksmodel.account.bundle import as_account
 from cksmodel.account.model import Account, IamPrincipal, Key
+from cksmodel.arguments import ArgumentTypeError, check_count, check_path, check_seconds, shown
 from cksmodel.cks import lifecycle, model
 from cksmodel.cks.regions import supported
 from cksmodel.concrete.evaluate import evaluate
@@ -34,6 +37,7 @@ from cksmodel.invariants.spec import (
     SetExpr,
     Spec,
     SpecError,
+    load_spec,
     persona_refs,
 )
 from cksmodel.policy.ir import Policy, PolicySet, Value
@@ -782,17 +786,52 @@ def _guard(g: Guard) -> lifecycle.Guard:
     return lambda s, e: not parts[0](s, e)
 
 
+SpecSource = Spec | str | PathLike[str]
+"""A spec, or the path of a spec file to load."""
+
+
 def prove(
-    specs: Sequence[Spec], account: Account, *, timeout: float = 30.0, max_counterexamples: int = 1
+    specs: SpecSource | Sequence[SpecSource],
+    account: Account | str | PathLike[str],
+    *,
+    timeout: float = 30.0,
+    max_counterexamples: int = 1,
 ) -> ProveReport:
-    """Every invariant of every spec, against one account."""
+    """Every invariant of every spec, against one account.
+
+    ``specs`` is one spec or a sequence of them, each a :class:`Spec` or a spec file
+    path; ``account`` is an :class:`Account` or an account bundle path.
+    """
+    checked = [_spec_argument(f"specs[{n}]", s) for n, s in enumerate(_spec_list(specs))]
+    account = as_account("account", account)
+    timeout = check_seconds("timeout", timeout)
+    max_counterexamples = check_count("max_counterexamples", max_counterexamples)
     results: list[InvariantResult] = []
-    for spec in specs:
+    for spec in checked:
         prover = Prover(spec, account, timeout=timeout, max_counterexamples=max_counterexamples)
         results.extend(prover.invariant(inv) for inv in spec.invariants)
     return ProveReport(
         results=tuple(results),
         account=str(account.root),
-        specs=tuple(s.source for s in specs),
+        specs=tuple(s.source for s in checked),
         warnings=account.warnings,
     )
+
+
+_SPEC_FORMS = "a Spec or the path of a spec file"
+
+
+def _spec_list(specs: object) -> list[object]:
+    if isinstance(specs, Spec | str | PathLike):
+        return [specs]
+    if not isinstance(specs, Sequence):
+        raise ArgumentTypeError(
+            f"specs: expected {_SPEC_FORMS}, or a sequence of them, not {shown(specs)}"
+        )
+    return list(specs)
+
+
+def _spec_argument(name: str, value: object) -> Spec:
+    if isinstance(value, Spec):
+        return value
+    return load_spec(check_path(name, value, _SPEC_FORMS))
