@@ -190,6 +190,13 @@ class _Builder:
             assert isinstance(name_tok, Token)
             name = str(name_tok)
             if item.data == "persona_def":
+                if name in BUILTIN_PERSONAS:
+                    raise SpecError(
+                        f"persona {name!r} is built in and cannot be redefined; choose another "
+                        f"name (built-in personas: {', '.join(BUILTIN_PERSONAS)})",
+                        span=self.span(name_tok),
+                        code="E_SPEC_NAME",
+                    )
                 if name in personas:
                     raise SpecError(
                         f"persona {name!r} is defined twice",
@@ -330,11 +337,19 @@ class _Builder:
             return PrincipalRef(kind="var", name=str(tok), span=span)
         return PrincipalRef(kind=str(t.data), name=self.string(tok), span=span)
 
+    def action(self, tok: Token) -> str:
+        name = self.string(tok)
+        if not name.strip():
+            raise SpecError(
+                "an action cannot be empty; expected service:Action or a pattern such as kms:*",
+                span=self.span(tok),
+                code="E_SPEC_ACTION",
+            )
+        return name
+
     def actions(self, t: Tree[Token]) -> Actions:
         if t.data == "one_action":
-            tok = t.children[0]
-            assert isinstance(tok, Token)
-            return Actions(mode="one", names=(self.string(tok),))
+            return Actions(mode="one", names=(self.action(_token(t.children[0])),))
         mode, action_list = t.children
         return self.action_list(_tree(action_list), str(mode))
 
@@ -349,7 +364,7 @@ class _Builder:
                     code="E_SPEC_NAME",
                 )
             return Actions(mode=mode, least_privilege=name)
-        return Actions(mode=mode, names=tuple(self.string(k) for k in t.children))  # type: ignore[arg-type]
+        return Actions(mode=mode, names=tuple(self.action(_token(k)) for k in t.children))
 
     def resource(self, t: Tree[Token]) -> ResourceRef:
         if t.data in ("any_key", "any_store", "anything"):
