@@ -644,7 +644,7 @@ def test_long_formula_chains_are_one_node(text: str, op: str, size: int) -> None
 @pytest.mark.parametrize(
     ("text", "op", "size"),
     [
-        pytest.param(" | ".join(["account"] * N), "union", N, id="10000-unions"),
+        pytest.param(" | ".join(["account"] * LONG), "union", LONG, id="long-union"),
         pytest.param(" & ".join(["account"] * LONG), "intersect", LONG, id="long-intersection"),
         pytest.param(" - ".join(["account"] * LONG), "minus", LONG, id="long-difference"),
         pytest.param(
