@@ -36,7 +36,12 @@ from cksmodel.markup import (
     seconds,
     table,
 )
-from cksmodel.policy.conditions import parse_address, parse_date, parse_number
+from cksmodel.policy.conditions import (
+    MAX_REQUEST_NUMBER_DIGITS,
+    parse_address,
+    parse_date,
+    parse_number,
+)
 from cksmodel.policy.ir import PolicySet
 from cksmodel.policy.patterns import ContextValue
 from cksmodel.source import Span
@@ -431,7 +436,7 @@ def _fix_value(rep: KeyRep, slot: int, value: ContextValue) -> Term:
     if rep.family == "String":
         return rep.strings[slot].member(literal(text))
     if rep.family == "Numeric":
-        number = parse_number(text)
+        number = parse_number(text, MAX_REQUEST_NUMBER_DIGITS)
         if number is None:
             return not_(rep.valid[slot])
         return and_(rep.valid[slot], RealCmp(rep.reals[slot], "==", Fraction(number)))
