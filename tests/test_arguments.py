@@ -25,9 +25,10 @@ from cksmodel.errors import InputError
 from cksmodel.graph import AccessGraph, build_graph, paths, who_can
 from cksmodel.graph import can as graph_can
 from cksmodel.invariants.prove import prove
-from cksmodel.invariants.spec import Spec, parse_spec
+from cksmodel.invariants.spec import Persona, SetExpr, Spec, parse_spec
 from cksmodel.notebook.whatif import Model
 from cksmodel.policy.ir import PolicySet
+from cksmodel.source import Span
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLE = REPO / "examples" / "cks-account"
@@ -64,6 +65,16 @@ def model() -> Model:
 @cache
 def spec() -> Spec:
     return parse_spec(TRIVIAL, "trivial.spec")
+
+
+def circular() -> Spec:
+    """A spec built by hand, not parsed: persona a is b, and b is a."""
+    span = Span(source="by-hand", line=1, column=1)
+    personas = {
+        a: Persona(name=a, members=SetExpr(op="persona", name=b), span=span)
+        for a, b in (("a", "b"), ("b", "a"))
+    }
+    return Spec(source="by-hand", personas=personas, invariants=())
 
 
 TYPE = ArgumentTypeError
@@ -246,6 +257,11 @@ MISUSE: dict[str, tuple[Callable[[], object], type[Exception], str]] = {
         lambda: prove([spec(), 42], account()),  # type: ignore[list-item]
         TYPE,
         "specs[1]: expected a Spec",
+    ),
+    "prove-a-hand-built-spec-with-circular-personas": (
+        lambda: prove(circular(), account()),
+        InputError,
+        "personas are defined in terms of each other: a -> b -> a",
     ),
     "prove-an-int-account": (lambda: prove(spec(), 42), TYPE, "account: expected an Account"),  # type: ignore[arg-type]
     "prove-an-empty-account-path": (lambda: prove(spec(), ""), VALUE, "account: expected"),

@@ -37,6 +37,7 @@ from cksmodel.invariants.spec import (
     SetExpr,
     Spec,
     SpecError,
+    check_spec,
     load_spec,
     persona_refs,
 )
@@ -832,6 +833,9 @@ def _spec_list(specs: object) -> list[object]:
 
 
 def _spec_argument(name: str, value: object) -> Spec:
+    """A spec given as a path is loaded; one given as a Spec (possibly built by hand) is
+    checked as a loaded one is, so its personas are known and not circular."""
     if isinstance(value, Spec):
+        check_spec(value)
         return value
     return load_spec(check_path(name, value, _SPEC_FORMS))
