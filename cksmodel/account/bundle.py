@@ -80,7 +80,10 @@ from cksmodel.account.iam import read_iam
 from cksmodel.account.kms import read_keys, read_stores
 from cksmodel.account.model import Account, BundleError
 from cksmodel.account.organizations import read_organizations
+from cksmodel.arguments import check_path
 from cksmodel.source import Span
+
+BUNDLE_FORMS = "an Account or the path of an account bundle directory"
 
 __all__ = ["load_bundle"]
 
@@ -186,3 +189,10 @@ def load_bundle(path: str | Path) -> Account:
         warnings=tuple(warnings),
         root=root,
     )
+
+
+def as_account(name: str, value: object) -> Account:
+    """The account an argument stands for: an :class:`Account`, or a bundle path to load."""
+    if isinstance(value, Account):
+        return value
+    return load_bundle(check_path(name, value, BUNDLE_FORMS))

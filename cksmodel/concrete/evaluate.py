@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from functools import lru_cache
 
+from cksmodel.arguments import check_type
 from cksmodel.concrete.decision import Decision, DecisionWord, MatchedStatement
 from cksmodel.concrete.request import Principal, PrincipalKind, Request, derived_context
 from cksmodel.policy.conditions import evaluate_condition
@@ -385,6 +386,8 @@ class _Outcome:
 
 def evaluate(request: Request, policies: PolicySet) -> Decision:
     """Decide one request against every policy that applies to it."""
+    check_type("request", request, Request, "a Request (load_scenario returns one)")
+    check_type("policies", policies, PolicySet, "a PolicySet (load_scenario returns one)")
     values = derived_context(request)
     ctx = _Context(
         request=request,

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cksmodel.arguments import ArgumentTypeError, check_type, shown
 from cksmodel.concrete.decision import Decision
 from cksmodel.concrete.evaluate import evaluate, resource_kind
 from cksmodel.concrete.request import Request, parse_principal
@@ -140,6 +141,8 @@ class _Reader:
                     raise self.fail(f"context key {key!r} has a non-scalar value", raw, key)
                 out[key.lower()] = tuple(t for t in texts if t is not None)
             elif isinstance(value, bool | int | float | str):
+                if scalar_text(value) is None:
+                    raise self.fail(f"context key {key!r} has too many digits to read", raw, key)
                 out[key.lower()] = value
             else:
                 raise self.fail(
@@ -195,6 +198,12 @@ class _Reader:
     def scenario(self, doc: Any) -> tuple[Request, PolicySet]:
         if not isinstance(doc, dict):
             raise self.fail("a scenario must be a JSON object", doc)
+        if "Statement" in doc and "request" not in doc:
+            raise self.fail(
+                "this is a policy document, not a scenario: a scenario holds a 'request' and "
+                "the policies around it, e.g. 'identity_policies': [the policy]",
+                doc,
+            )
         self.keys(doc, SCENARIO_KEYS, "scenario")
         request_raw = doc.get("request")
         if not isinstance(request_raw, dict):
@@ -249,8 +258,12 @@ class _Reader:
         return request, policies
 
 
+SCENARIO_FORMS = "a scenario: a dict, JSON text or the path of a scenario file"
+
+
 def load_scenario(scenario: Mapping[str, Any] | str | Path) -> tuple[Request, PolicySet]:
     """Read a scenario given as Python objects, JSON text or a file path."""
+    check_type("scenario", scenario, (Mapping, str, Path), SCENARIO_FORMS)
     if isinstance(scenario, Path) or (
         isinstance(scenario, str) and not scenario.lstrip().startswith("{")
     ):
@@ -274,3 +287,25 @@ def simulate(scenario: Mapping[str, Any] | str | Path) -> Decision:
     """Decide the scenario's request: ``allowed``, ``explicitDeny`` or ``implicitDeny``."""
     request, policies = load_scenario(scenario)
     return evaluate(request, policies)
+
+
+PolicySource = PolicySet | Mapping[str, Any] | str | Path
+"""What the symbolic questions accept as policies: a :class:`PolicySet`, or a scenario
+(dict, JSON text or file path) whose policies are used."""
+
+
+def as_policies(name: str, value: object) -> PolicySet:
+    """The policies an argument stands for: a PolicySet, or the policies of a scenario."""
+    if isinstance(value, PolicySet):
+        return value
+    if isinstance(value, Mapping) and "Statement" in value:
+        raise ArgumentTypeError(
+            f"{name}: expected a PolicySet or {SCENARIO_FORMS}, not a single policy "
+            "document; wrap it in a scenario ({'request': ..., 'identity_policies': [doc]}) "
+            "or in PolicySet(identity=(load_policy(doc, ...),))"
+        )
+    if not isinstance(value, Mapping | str | Path):
+        raise ArgumentTypeError(
+            f"{name}: expected a PolicySet or {SCENARIO_FORMS}, not {shown(value)}"
+        )
+    return load_scenario(value)[1]

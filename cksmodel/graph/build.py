@@ -46,11 +46,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from os import PathLike
 
 import networkx as nx
 
 from cksmodel.account.access import Target
+from cksmodel.account.bundle import as_account
 from cksmodel.account.model import Account, IamPrincipal, Key
+from cksmodel.arguments import check_seconds
 from cksmodel.graph.actors import (
     ALL_ACCESS,
     Actor,
@@ -579,6 +582,7 @@ def _named_directly(role: IamPrincipal, actor: Actor) -> bool:
     )
 
 
-def build_graph(account: Account, *, timeout: float = 30.0) -> AccessGraph:
-    """Build the reachability graph of an account bundle."""
-    return AccessGraph(account, timeout=timeout).build()
+def build_graph(account: Account | str | PathLike[str], *, timeout: float = 30.0) -> AccessGraph:
+    """Build the reachability graph of an account (an :class:`Account` or a bundle path)."""
+    seconds = check_seconds("timeout", timeout)
+    return AccessGraph(as_account("account", account), timeout=seconds).build()

@@ -20,6 +20,7 @@ import networkx as nx
 
 from cksmodel.account.access import Target
 from cksmodel.account.model import Account
+from cksmodel.arguments import check_count, check_text, check_type
 from cksmodel.concrete.evaluate import TRUST_ACTIONS
 from cksmodel.errors import InputError
 from cksmodel.graph.build import ACT_AS, AccessGraph
@@ -312,6 +313,10 @@ def who_can(
 
     A decided path is preferred to a shorter undecided one.
     """
+    _question(g, action, resource)
+    check_type("transitive", transitive, bool, "True or False")
+    if max_hops is not None:
+        check_count("max_hops", max_hops)
     direct = _direct(g, action, resource)
     best: dict[str, tuple[bool, list[str]]] = {}
     for decided_pass in (True, False):
@@ -390,12 +395,21 @@ def check_principal(account: Account, principal: str) -> str:
     raise QueryError(f"no principal {principal!r} in the account bundle{hint}")
 
 
+def _question(g: AccessGraph, action: str, resource: str) -> None:
+    """The arguments every question shares."""
+    check_type("g", g, AccessGraph, "an AccessGraph (build_graph returns one)")
+    check_action(check_text("action", action, "one API action such as 'kms:Decrypt'"))
+    check_text("resource", resource, "a resource ARN, a key id or '*'")
+
+
 def _node(g: AccessGraph, principal: str) -> str:
+    check_text("principal", principal, "a principal ARN, user/NAME, role/NAME or a name")
     return principal if principal in g.actors else check_principal(g.account, principal)
 
 
 def can(g: AccessGraph, principal: str, action: str, resource: str = "*") -> Reach | None:
     """Can the principal (directly or through the graph) call the action? With the path."""
+    _question(g, action, resource)
     node = _node(g, principal)
     answer = who_can(g, action, resource)
     return next((r for r in answer.principals if r.arn == node), None)
@@ -405,6 +419,8 @@ def paths(
     g: AccessGraph, principal: str, action: str, resource: str = "*", *, max_hops: int = 4
 ) -> list[tuple[Hop, ...]]:
     """Every simple path of at most ``max_hops`` steps from the principal to the action."""
+    _question(g, action, resource)
+    check_count("max_hops", max_hops)
     source = _node(g, principal)
     direct = _direct(g, action, resource, complete=True)
     view = g.act

@@ -15,19 +15,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from cksmodel.account.access import ALLOW_ALL, Access, Target, Tri, all_of, any_of, negate
+from cksmodel.account.bundle import as_account
 from cksmodel.account.model import Account, IamPrincipal, Key
-from cksmodel.cks import lifecycle, model
-from cksmodel.cks.regions import supported
+from cksmodel.arguments import ArgumentTypeError, check_count, check_path, check_seconds, shown
+from cksmodel.cks import model
 from cksmodel.concrete.evaluate import evaluate
 from cksmodel.concrete.request import Principal, PrincipalKind, Request
 from cksmodel.invariants.results import InvariantResult, ProveReport
 from cksmodel.invariants.spec import (
     Actions,
     Formula,
-    Guard,
     Invariant,
     Lifecycle,
     PrincipalRef,
@@ -35,7 +36,11 @@ from cksmodel.invariants.spec import (
     SetExpr,
     Spec,
     SpecError,
+    check_spec,
+    load_spec,
+    persona_refs,
 )
+from cksmodel.invariants.store_lifecycle import explore
 from cksmodel.policy.ir import Policy, PolicySet, Value
 from cksmodel.source import Location, Span
 from cksmodel.symbolic.encode import Encoder
@@ -47,7 +52,6 @@ if TYPE_CHECKING:
     from cksmodel.graph import AccessGraph
 
 
-UNLISTED_REGION = "a region account.json does not list"
 KEYS_UNKNOWN = "the bundle has no kms/keys/, so which KMS keys exist is unknown"
 
 
@@ -199,44 +203,48 @@ class Prover(Access):
         if s.op == "account":
             return [(p, Tri(True)) for p in self.account.principals]
         if s.op == "persona":
-            cached = self.persona_cache.get(s.name)
-            if cached is None:
-                persona = self.spec.personas.get(s.name)
-                if persona is not None:
-                    cached = self.members(persona.members)
-                else:
-                    mode, names, resource = model.PERSONA_SIGNATURES[s.name]
-                    ref = (
-                        ResourceRef(kind="any_key")
-                        if resource == model.ALL_KEYS
-                        else ResourceRef(kind="text", text=resource)
-                    )
-                    cached = self.members(
-                        SetExpr(
-                            op="that_can", actions=Actions(mode=mode, names=names), resource=ref
-                        )
-                    )
-                self.persona_cache[s.name] = cached
-            return cached
+            self.settle_personas(s.name)
+            return self.persona_cache[s.name]
         if s.op == "that_can":
             assert s.actions is not None and s.resource is not None
             return [
                 (p, self.can_actions(p, s.actions, s.resource, (), s.span, readable=False))
                 for p in self.account.principals
             ]
-        assert s.left is not None and s.right is not None
-        left = self.members(s.left)
-        right = {p.arn: t for p, t in self.members(s.right)}
-        out = []
-        for p, t in left:
-            r = right.get(p.arn, Tri(False))
-            if s.op == "minus":
-                out.append((p, all_of([t, negate(r)])))
-            elif s.op == "union":
-                out.append((p, any_of([t, r])))
-            else:
-                out.append((p, all_of([t, r])))
+        out = self.members(s.args[0])
+        for arg in s.args[1:]:
+            right = {p.arn: t for p, t in self.members(arg)}
+            out = [(p, _combine(s.op, t, right.get(p.arn, Tri(False)))) for p, t in out]
         return out
+
+    def settle_personas(self, name: str) -> None:
+        """Cache a persona's members after those of the personas it names, without
+        recursing along a chain of personas."""
+        pending = [name]
+        while pending:
+            top = pending[-1]
+            if top in self.persona_cache:
+                pending.pop()
+                continue
+            persona = self.spec.personas.get(top)
+            if persona is None:
+                mode, names, resource = model.PERSONA_SIGNATURES[top]
+                ref = (
+                    ResourceRef(kind="any_key")
+                    if resource == model.ALL_KEYS
+                    else ResourceRef(kind="text", text=resource)
+                )
+                members = SetExpr(
+                    op="that_can", actions=Actions(mode=mode, names=names), resource=ref
+                )
+            else:
+                members = persona.members
+                missing = [r for r in persona_refs(members) if r not in self.persona_cache]
+                if missing:
+                    pending.extend(missing)
+                    continue
+            pending.pop()
+            self.persona_cache[top] = self.members(members)
 
     def can_actions(
         self,
@@ -680,56 +688,6 @@ class Prover(Access):
 
     # ------------------------------------------------------------ lifecycle
 
-    def lifecycle(self, inv: Lifecycle) -> Tri:
-        """Explore the store's transition system. API calls whose permission is undecided
-        are tried both ways; a bundle without its cluster tries every HSM zone count."""
-        permitted = {a: self.anyone_can(a) for a in sorted(lifecycle.ALL_ACTIONS)}
-        definite = frozenset(a for a, v in permitted.items() if v is True)
-        possible = frozenset(a for a, v in permitted.items() if v is not False)
-        if self.account.clusters:
-            zone_options = [max(len(c.active_zones) for c in self.account.clusters)]
-        else:
-            zone_options = [0, 1, 2]
-        guard = _guard(inv.guard)
-        if self.account.regions:
-            region_cases = [(r, supported(r)) for r in self.account.regions]
-        else:
-            region_cases = [(UNLISTED_REGION, True), (UNLISTED_REGION, False)]
-        results = []
-        for region, region_supported in region_cases:
-            outcomes = []
-            for zones in zone_options:
-
-                def run(
-                    allowed: frozenset[str], zones: int = zones, ok: bool = region_supported
-                ) -> lifecycle.Trace | None:
-                    env = lifecycle.Environment(
-                        region_supported=ok, active_hsm_zones=zones, allowed=allowed
-                    )
-                    return lifecycle.check(inv.event, guard, steps=inv.steps, env=env)
-
-                if run(possible) is None:
-                    outcomes.append(Tri(True))
-                    continue
-                trace = run(definite)
-                if trace is None:
-                    outcomes.append(Tri(None, reason="depends on permissions that are undecided"))
-                else:
-                    evidence = {"region": region, "trace": [f"{e}: {s}" for e, s in trace]}
-                    outcomes.append(Tri(False, [evidence]))
-            if len(zone_options) > 1 and any(o.value is False for o in outcomes):
-                if all(o.value is False for o in outcomes):
-                    results.append(outcomes[0])
-                else:
-                    results.append(
-                        Tri(None, reason="the bundle has no cluster, and the answer depends on it")
-                    )
-            else:
-                results.append(all_of(outcomes))
-        if not self.account.regions and len({r.value for r in results}) > 1:
-            return Tri(None, reason="account.json lists no regions, and the answer depends on them")
-        return all_of(results)
-
     def anyone_can(self, action: str) -> bool | None:
         """Can some principal of the account call this API action (on some resource)?"""
         lowered = action.lower()
@@ -760,7 +718,7 @@ class Prover(Access):
         start = time.monotonic()
         try:
             if isinstance(inv.body, Lifecycle):
-                outcome = self.lifecycle(inv.body)
+                outcome = explore(self.account, inv.body, self.anyone_can)
             else:
                 outcome = self.formula(inv.body, {})
         except NotApplicable as exc:
@@ -798,6 +756,15 @@ class Prover(Access):
         )
 
 
+def _combine(op: str, left: Tri, right: Tri) -> Tri:
+    """Membership in ``left op right`` for one principal."""
+    if op == "minus":
+        return all_of([left, negate(right)])
+    if op == "union":
+        return any_of([left, right])
+    return all_of([left, right])
+
+
 def _identity_locations(policies: Sequence[Policy], request: Request) -> list[Location]:
     """The Allow statements of identity policies that grant the request."""
     from cksmodel.concrete.evaluate import policy_statements
@@ -832,48 +799,56 @@ def _denies(policy: Policy, r: Request) -> bool:
     return bool(policy_statements(policy, r)[1])
 
 
-_CMP: dict[str, Callable[[int, int], bool]] = {
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    ">=": lambda a, b: a >= b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    "<": lambda a, b: a < b,
-}
-
-
-def _guard(g: Guard) -> lifecycle.Guard:
-    """A spec guard as a predicate on (state, environment)."""
-    if g.op == "state":
-        return lambda s, e: (s.store.value if s.store else "NONE") == g.names[0]
-    if g.op == "state_in":
-        return lambda s, e: (s.store.value if s.store else "NONE") in g.names
-    if g.op == "keys":
-        return lambda s, e: _CMP[g.cmp](s.keys, g.number)
-    if g.op == "zones":
-        return lambda s, e: _CMP[g.cmp](e.active_hsm_zones, g.number)
-    if g.op == "region":
-        return lambda s, e: e.region_supported
-    parts = [_guard(a) for a in g.args]
-    if g.op == "and":
-        return lambda s, e: all(p(s, e) for p in parts)
-    if g.op == "or":
-        return lambda s, e: any(p(s, e) for p in parts)
-    return lambda s, e: not parts[0](s, e)
+SpecSource = Spec | str | PathLike[str]
+"""A spec, or the path of a spec file to load."""
 
 
 def prove(
-    specs: Sequence[Spec], account: Account, *, timeout: float = 30.0, max_counterexamples: int = 1
+    specs: SpecSource | Sequence[SpecSource],
+    account: Account | str | PathLike[str],
+    *,
+    timeout: float = 30.0,
+    max_counterexamples: int = 1,
 ) -> ProveReport:
-    """Every invariant of every spec, against one account."""
+    """Every invariant of every spec, against one account.
+
+    ``specs`` is one spec or a sequence of them, each a :class:`Spec` or a spec file
+    path; ``account`` is an :class:`Account` or an account bundle path.
+    """
+    checked = [_spec_argument(f"specs[{n}]", s) for n, s in enumerate(_spec_list(specs))]
+    account = as_account("account", account)
+    timeout = check_seconds("timeout", timeout)
+    max_counterexamples = check_count("max_counterexamples", max_counterexamples)
     results: list[InvariantResult] = []
-    for spec in specs:
+    for spec in checked:
         prover = Prover(spec, account, timeout=timeout, max_counterexamples=max_counterexamples)
         results.extend(prover.invariant(inv) for inv in spec.invariants)
     return ProveReport(
         results=tuple(results),
         account=str(account.root),
         account_id=account.account_id,
-        specs=tuple(s.source for s in specs),
+        specs=tuple(s.source for s in checked),
         warnings=account.warnings,
     )
+
+
+_SPEC_FORMS = "a Spec or the path of a spec file"
+
+
+def _spec_list(specs: object) -> list[object]:
+    if isinstance(specs, Spec | str | PathLike):
+        return [specs]
+    if not isinstance(specs, Sequence):
+        raise ArgumentTypeError(
+            f"specs: expected {_SPEC_FORMS}, or a sequence of them, not {shown(specs)}"
+        )
+    return list(specs)
+
+
+def _spec_argument(name: str, value: object) -> Spec:
+    """A spec given as a path is loaded; one given as a Spec (possibly built by hand) is
+    checked as a loaded one is, so its personas are known and not circular."""
+    if isinstance(value, Spec):
+        check_spec(value)
+        return value
+    return load_spec(check_path(name, value, _SPEC_FORMS))

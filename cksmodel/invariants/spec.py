@@ -22,6 +22,13 @@ from cksmodel.source import Span, read_regular_file
 
 BUILTIN_PERSONAS = ("store_manager", "cluster_admin", "key_manager", "key_user")
 
+MAX_NESTING = 100
+"""Deepest nesting of a spec's syntax tree. Chains of one operator (``or``, ``and``,
+``not``, ``|``, ``&``, ``-``) are flat and may be of any length; what nests is
+parentheses around other operators, quantifiers and ``implies``."""
+
+_SET_OPS = {"-": "minus", "|": "union", "&": "intersect"}
+
 
 class SpecError(InputError):
     """A spec file is malformed or refers to something that does not exist."""
@@ -62,14 +69,17 @@ class ResourceRef:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SetExpr:
-    """A set of bundle principals: persona, that_can, account, or minus/union/intersect."""
+    """A set of bundle principals: persona, that_can, account, or minus/union/intersect.
+
+    ``minus``, ``union`` and ``intersect`` fold ``args`` from left to right: ``a - b - c``
+    is one ``minus`` node with three arguments.
+    """
 
     op: str
     name: str = ""
     actions: Actions | None = None
     resource: ResourceRef | None = None
-    left: SetExpr | None = None
-    right: SetExpr | None = None
+    args: tuple[SetExpr, ...] = ()
     span: Span | None = None
 
 
@@ -181,6 +191,13 @@ class _Builder:
             assert isinstance(name_tok, Token)
             name = str(name_tok)
             if item.data == "persona_def":
+                if name in BUILTIN_PERSONAS:
+                    raise SpecError(
+                        f"persona {name!r} is built in and cannot be redefined; choose another "
+                        f"name (built-in personas: {', '.join(BUILTIN_PERSONAS)})",
+                        span=self.span(name_tok),
+                        code="E_SPEC_NAME",
+                    )
                 if name in personas:
                     raise SpecError(
                         f"persona {name!r} is defined twice",
@@ -239,11 +256,24 @@ class _Builder:
                 members=members,
                 key_set=key_set,
             )
-        if t.data in ("implies", "or_", "and_"):
-            op = {"implies": "implies", "or_": "or", "and_": "and"}[str(t.data)]
-            return Formula(op=op, span=span, args=tuple(self.formula(_tree(k)) for k in kids))
-        if t.data == "not_":
-            return Formula(op="not", span=span, args=(self.formula(_tree(kids[0])),))
+        if t.data == "implies":
+            return Formula(
+                op="implies", span=span, args=tuple(self.formula(_tree(k)) for k in kids)
+            )
+        if t.data in ("disjunction", "conjunction"):
+            op = "or" if t.data == "disjunction" else "and"
+            args: list[Formula] = []
+            for k in kids:
+                part = self.formula(_tree(k))
+                args.extend(part.args if part.op == op else (part,))
+            return Formula(op=op, span=span, args=tuple(args))
+        if t.data == "negation":
+            inner = self.formula(_tree(kids[-1]))
+            if len(kids) % 2:
+                return inner
+            if inner.op == "not":
+                return inner.args[0]
+            return Formula(op="not", span=span, args=(inner,))
         if t.data in ("true", "false"):
             return Formula(op=str(t.data), span=span)
         if t.data == "can":
@@ -308,11 +338,19 @@ class _Builder:
             return PrincipalRef(kind="var", name=str(tok), span=span)
         return PrincipalRef(kind=str(t.data), name=self.string(tok), span=span)
 
+    def action(self, tok: Token) -> str:
+        name = self.string(tok)
+        if not name.strip():
+            raise SpecError(
+                "an action cannot be empty; expected service:Action or a pattern such as kms:*",
+                span=self.span(tok),
+                code="E_SPEC_ACTION",
+            )
+        return name
+
     def actions(self, t: Tree[Token]) -> Actions:
         if t.data == "one_action":
-            tok = t.children[0]
-            assert isinstance(tok, Token)
-            return Actions(mode="one", names=(self.string(tok),))
+            return Actions(mode="one", names=(self.action(_token(t.children[0])),))
         mode, action_list = t.children
         return self.action_list(_tree(action_list), str(mode))
 
@@ -327,7 +365,7 @@ class _Builder:
                     code="E_SPEC_NAME",
                 )
             return Actions(mode=mode, least_privilege=name)
-        return Actions(mode=mode, names=tuple(self.string(k) for k in t.children))  # type: ignore[arg-type]
+        return Actions(mode=mode, names=tuple(self.action(_token(k)) for k in t.children))
 
     def resource(self, t: Tree[Token]) -> ResourceRef:
         if t.data in ("any_key", "any_store", "anything"):
@@ -343,14 +381,18 @@ class _Builder:
 
     def set_expr(self, t: Tree[Token]) -> SetExpr:
         span = self.span(t)
-        if t.data in ("minus", "union", "intersect"):
-            left, right = t.children
-            return SetExpr(
-                op=str(t.data),
-                left=self.set_expr(_tree(left)),
-                right=self.set_expr(_tree(right)),
-                span=span,
-            )
+        if t.data == "set_expr":
+            kids = t.children
+            acc = self.set_expr(_tree(kids[0]))
+            op = ""
+            run: list[SetExpr] = []
+            for sign, term in zip(kids[1::2], kids[2::2], strict=True):
+                if _SET_OPS[str(sign)] != op and run:
+                    acc, run = _fold(op, acc, run, span), []
+                op = _SET_OPS[str(sign)]
+                right = self.set_expr(_tree(term))
+                run.extend(right.args if right.op == op != "minus" else (right,))
+            return _fold(op, acc, run, span)
         if t.data == "persona_ref":
             return SetExpr(op="persona", name=str(t.children[0]), span=span)
         if t.data == "account":
@@ -363,10 +405,20 @@ class _Builder:
             span=span,
         )
 
+    def number(self, tok: Token) -> int:
+        try:
+            return int(str(tok))
+        except ValueError:
+            raise SpecError(
+                f"a number of {len(tok):,} digits is too large",
+                span=self.span(tok),
+                code="E_SPEC_LIMIT",
+            ) from None
+
     def lifecycle(self, t: Tree[Token]) -> Lifecycle:
         steps, event, guard = t.children
         return Lifecycle(
-            steps=int(str(steps)),
+            steps=self.number(_token(steps)),
             event=str(event),
             guard=self.guard(_tree(guard)),
             span=self.span(t),
@@ -375,22 +427,61 @@ class _Builder:
 
     def guard(self, t: Tree[Token]) -> Guard:
         kids = t.children
-        if t.data in ("g_and", "g_or"):
-            return Guard(op=str(t.data)[2:], args=tuple(self.guard(_tree(k)) for k in kids))
-        if t.data == "g_not":
-            return Guard(op="not", args=(self.guard(_tree(kids[0])),))
+        if t.data in ("guard", "guard_and"):
+            op = "or" if t.data == "guard" else "and"
+            args: list[Guard] = []
+            for k in kids:
+                part = self.guard(_tree(k))
+                args.extend(part.args if part.op == op else (part,))
+            return Guard(op=op, args=tuple(args))
+        if t.data == "guard_not":
+            inner = self.guard(_tree(kids[-1]))
+            if len(kids) % 2:
+                return inner
+            if inner.op == "not":
+                return inner.args[0]
+            return Guard(op="not", args=(inner,))
         if t.data == "g_state":
             return Guard(op="state", names=(str(kids[0]),))
         if t.data == "g_state_in":
             return Guard(op="state_in", names=tuple(str(k) for k in kids))
         if t.data in ("g_keys", "g_zones"):
-            return Guard(op=str(t.data)[2:], cmp=str(kids[0]), number=int(str(kids[1])))
+            return Guard(op=str(t.data)[2:], cmp=str(kids[0]), number=self.number(_token(kids[1])))
         return Guard(op="region")
+
+
+def _fold(op: str, acc: SetExpr, run: list[SetExpr], span: Span) -> SetExpr:
+    """``acc op run[0] op run[1] ...`` as one node (``acc`` is kept whole unless it is
+    already a chain of ``op``)."""
+    if not run:
+        return acc
+    first = acc.args if acc.op == op else (acc,)
+    return SetExpr(op=op, args=(*first, *run), span=span)
 
 
 def _tree(node: Any) -> Tree[Token]:
     assert isinstance(node, Tree)
     return node
+
+
+def _token(node: Any) -> Token:
+    assert isinstance(node, Token)
+    return node
+
+
+def _check_nesting(tree: Tree[Token], builder: _Builder) -> None:
+    """Refuse, without recursion, a syntax tree nested deeper than :data:`MAX_NESTING`."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise SpecError(
+                f"expression nested more than {MAX_NESTING} levels deep; chains of one "
+                "operator need no parentheses, or split the invariant",
+                span=builder.span(node),
+                code="E_SPEC_LIMIT",
+            )
+        stack.extend((k, depth + 1) for k in node.children if isinstance(k, Tree))
 
 
 _TOKEN_TEXT = {
@@ -427,7 +518,9 @@ def parse_spec(text: str, source: str) -> Spec:
         raise SpecError(
             message, span=Span(source=source, line=line, column=column), code="E_SPEC_SYNTAX"
         ) from None
-    spec = _Builder(source).spec(tree)
+    builder = _Builder(source)
+    _check_nesting(tree, builder)
+    spec = builder.spec(tree)
     check_spec(spec)
     return spec
 
@@ -457,7 +550,7 @@ def check_spec(spec: Spec) -> None:
     """Names resolve: personas exist, variables are bound where they are used."""
     for persona in spec.personas.values():
         _check_set(spec, persona.members)
-        _check_acyclic(spec, persona.name, [])
+    persona_order(spec)
     for inv in spec.invariants:
         if isinstance(inv.body, Formula):
             _check_formula(spec, inv.body, principals=set(), keys=set(), symbolic=False)
@@ -465,25 +558,47 @@ def check_spec(spec: Spec) -> None:
             _check_lifecycle(inv.body)
 
 
-def _refs(s: SetExpr) -> list[str]:
+def persona_refs(s: SetExpr) -> list[str]:
+    """The personas a set expression names, in order."""
     if s.op == "persona":
         return [s.name]
-    return [n for side in (s.left, s.right) if side is not None for n in _refs(side)]
+    return [n for a in s.args for n in persona_refs(a)]
 
 
-def _check_acyclic(spec: Spec, name: str, path: list[str]) -> None:
-    persona = spec.personas.get(name)
-    if persona is None:
-        return
-    if name in path:
-        cycle = " -> ".join([*path[path.index(name) :], name])
-        raise SpecError(
-            f"personas are defined in terms of each other: {cycle}",
-            span=persona.span,
-            code="E_SPEC_NAME",
-        )
-    for ref in _refs(persona.members):
-        _check_acyclic(spec, ref, [*path, name])
+def persona_order(spec: Spec) -> list[str]:
+    """The spec's personas, each after the personas its definition names.
+
+    Iterative, so a chain of thousands of personas defined in terms of each other
+    needs no deep recursion; a cycle is a :class:`SpecError`.
+    """
+    order: list[str] = []
+    done: set[str] = set()
+    for root in spec.personas:
+        if root in done:
+            continue
+        path, on_path = [root], {root}
+        stack = [iter(persona_refs(spec.personas[root].members))]
+        while stack:
+            for ref in stack[-1]:
+                if ref not in spec.personas or ref in done:
+                    continue
+                if ref in on_path:
+                    cycle = " -> ".join([*path[path.index(ref) :], ref])
+                    raise SpecError(
+                        f"personas are defined in terms of each other: {cycle}",
+                        span=spec.personas[ref].span,
+                        code="E_SPEC_NAME",
+                    )
+                path.append(ref)
+                on_path.add(ref)
+                stack.append(iter(persona_refs(spec.personas[ref].members)))
+                break
+            else:
+                stack.pop()
+                on_path.discard(path[-1])
+                done.add(path[-1])
+                order.append(path.pop())
+    return order
 
 
 def _check_lifecycle(life: Lifecycle) -> None:
@@ -520,9 +635,8 @@ def _check_set(spec: Spec, s: SetExpr) -> None:
             span=s.span,
             code="E_SPEC_NAME",
         )
-    for side in (s.left, s.right):
-        if side is not None:
-            _check_set(spec, side)
+    for a in s.args:
+        _check_set(spec, a)
 
 
 def _check_principal(ref: PrincipalRef | None, principals: set[str], keys: set[str]) -> None:

@@ -34,6 +34,7 @@ from typing import Any
 
 from cksmodel.account.bundle import load_bundle
 from cksmodel.account.model import Account, IamPrincipal
+from cksmodel.arguments import check_path, check_seconds, check_text, check_type
 from cksmodel.errors import InputError
 from cksmodel.invariants.prove import Prover, prove
 from cksmodel.invariants.results import ProveReport
@@ -270,7 +271,11 @@ def _diff_actions(actions: Sequence[str] | None) -> tuple[str, ...]:
         names = [a for s in DIFF_SERVICES for a in catalog.actions_of(s)]
         return (*names, *DIFF_ACTIONS)
     out: list[str] = []
-    for pattern in [actions] if isinstance(actions, str) else actions:
+    patterns = [actions] if isinstance(actions, str) else actions
+    what = "None, an action pattern or a list of them"
+    check_type("actions", patterns, Sequence, what)
+    for pattern in patterns:
+        check_text("actions", pattern, what)
         found = catalog.expand(pattern)
         service = pattern.partition(":")[0]
         if not found and ":" in pattern and not catalog.has_service(service):
@@ -350,7 +355,7 @@ class Model:
     @classmethod
     def load(cls, path: str | Path) -> Model:
         """The model of an account bundle directory."""
-        return cls(account=load_bundle(path))
+        return cls(account=load_bundle(check_path("path", path, "an account bundle directory")))
 
     @property
     def original(self) -> Account:
@@ -404,6 +409,9 @@ class Model:
 
         ``baseline``, a report of this model on the same specs, saves proving it again.
         """
+        check_seconds("timeout", timeout)
+        if baseline is not None:
+            check_type("baseline", baseline, ProveReport, "None or a ProveReport of this model")
         changed = self.what_if(*changes)
         before = baseline if baseline is not None else self.prove(specs, timeout=timeout)
         report = compare_reports(before, changed.prove(specs, timeout=timeout))
@@ -423,6 +431,9 @@ class Model:
         :data:`DIFF_ACTIONS`) is asked on resource ``*`` and, if it can name a
         key, on each key both accounts have.
         """
+        check_type("other", other, Model, "a Model (Model.load or what_if returns one)")
+        check_text("principal", principal, "a user or role: NAME, user/NAME, role/NAME or ARN")
+        check_seconds("timeout", timeout)
         start = time.monotonic()
         names = _diff_actions(actions)
         sides = [(m.account, find_principal(m.account, principal)) for m in (self, other)]

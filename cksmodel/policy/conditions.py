@@ -54,13 +54,30 @@ _POSITIVE = {
 Scalar = str | bool | int | float
 
 
+MAX_NUMBER_DIGITS = 1000
+"""A policy number whose exact value, as a fraction of integers, needs more digits than
+this in its numerator or denominator (``1e2000``, ``1e-2000``) is not a number: no
+policy needs one, and it would be beyond what the interpreter converts between
+integers and text (4,300 digits by default)."""
+
+MAX_REQUEST_NUMBER_DIGITS = 4000
+"""The same limit for a number in a request: larger, so that every request the solver
+builds around policy numbers (one more than the largest, say) still reads as a number."""
+
+
 @lru_cache(maxsize=8192)
-def parse_number(text: str) -> Decimal | None:
+def parse_number(text: str, limit: int = MAX_NUMBER_DIGITS) -> Decimal | None:
+    """A finite decimal whose numerator and denominator have at most ``limit`` digits."""
     try:
         value = Decimal(text.strip())
     except (InvalidOperation, ValueError):
         return None
-    return value if value.is_finite() else None
+    if not value.is_finite():
+        return None
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    numerator, denominator = len(digits) + max(exponent, 0), max(-exponent, 0) + 1
+    return value if max(numerator, denominator) <= limit else None
 
 
 @lru_cache(maxsize=8192)
@@ -141,7 +158,8 @@ def positive_match(base: str, policy_text: str, value: Scalar, lookup: Lookup | 
     if base in ("ArnEquals", "ArnLike"):
         return arn_match(policy_text, _as_text(value), lookup)
     if base.startswith("Numeric"):
-        want, got = parse_number(policy_text), parse_number(_as_text(value))
+        want = parse_number(policy_text)
+        got = parse_number(_as_text(value), MAX_REQUEST_NUMBER_DIGITS)
         return want is not None and got is not None and _compare(base[7:], got, want)
     if base.startswith("Date"):
         want_d, got_d = parse_date(policy_text), parse_date(_as_text(value))

@@ -106,7 +106,12 @@ class _Builder(Transformer[Token, _Node]):
 
     def number(self, c: list[Token]) -> _Node:
         text = str(c[0])
-        value: int | float = float(text) if any(ch in text for ch in ".eE") else int(text)
+        try:
+            value: int | float = float(text) if any(ch in text for ch in ".eE") else int(text)
+        except ValueError:
+            raise _PositionedError(
+                "E_NUMBER", f"a number of {len(text):,} digits is too large", _tok_pos(c[0])
+            ) from None
         return (value, _tok_pos(c[0]), 0)
 
     def true(self, c: list[Token]) -> _Node:

@@ -385,6 +385,9 @@ class _Builder:
         for i, item in enumerate(items):
             ipos = (_item_pos(raw, i) if isinstance(raw, list) else None) or pos
             text = scalar_text(item)
+            if text is None and isinstance(item, int):
+                self.problem("E_NUMBER", "the number has too many digits to read", ipos)
+                continue
             if text is None:
                 self.problem(
                     "E_TYPE",
@@ -419,13 +422,17 @@ def parse_operator(text: str) -> tuple[str, Qualifier, bool] | None:
 
 
 def scalar_text(item: Any) -> str | None:
-    """A JSON scalar as the text AWS compares (``true``, ``42``, ``1.5``)."""
+    """A JSON scalar as the text AWS compares (``true``, ``42``, ``1.5``); ``None`` for
+    anything else, and for an integer beyond the interpreter's digit limit."""
     if isinstance(item, bool):
         return "true" if item else "false"
     if isinstance(item, str):
         return item
     if isinstance(item, int | float):
-        return json.dumps(item)
+        try:
+            return json.dumps(item)
+        except ValueError:
+            return None
     return None
 
 

@@ -30,9 +30,13 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _decimal(value: Fraction) -> str:
+    """The value as decimal text: exact when it has a finite decimal expansion (a
+    fraction over 2^a 5^b needs at most a + b more digits than its numerator has),
+    otherwise 40 digits beyond that."""
+    numerator, denominator = Decimal(value.numerator), Decimal(value.denominator)
     with localcontext() as ctx:
-        ctx.prec = 40
-        text = str(Decimal(value.numerator) / Decimal(value.denominator))
+        ctx.prec = numerator.adjusted() + 4 * (denominator.adjusted() + 1) + 40
+        text = str(numerator / denominator)
     return text
 
 

@@ -17,9 +17,11 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
+from cksmodel.arguments import ArgumentTypeError, check_count, check_seconds, check_type, shown
 from cksmodel.concrete.decision import DecisionWord
 from cksmodel.concrete.evaluate import evaluate
 from cksmodel.concrete.request import Principal, PrincipalKind, Request, derived_context
+from cksmodel.concrete.scenario import PolicySource, as_policies
 from cksmodel.errors import InternalError
 from cksmodel.markup import (
     MUTED,
@@ -34,7 +36,12 @@ from cksmodel.markup import (
     seconds,
     table,
 )
-from cksmodel.policy.conditions import parse_address, parse_date, parse_number
+from cksmodel.policy.conditions import (
+    MAX_REQUEST_NUMBER_DIGITS,
+    parse_address,
+    parse_date,
+    parse_number,
+)
 from cksmodel.policy.ir import PolicySet
 from cksmodel.policy.patterns import ContextValue
 from cksmodel.source import Span
@@ -432,7 +439,7 @@ def _fix_value(rep: KeyRep, slot: int, value: ContextValue) -> Term:
     if rep.family == "String":
         return rep.strings[slot].member(literal(text))
     if rep.family == "Numeric":
-        number = parse_number(text)
+        number = parse_number(text, MAX_REQUEST_NUMBER_DIGITS)
         if number is None:
             return not_(rep.valid[slot])
         return and_(rep.valid[slot], RealCmp(rep.reals[slot], "==", Fraction(number)))
@@ -467,41 +474,62 @@ def _decide(ps: PolicySet) -> Callable[[Request], str]:
     return lambda r: evaluate(r, ps).decision.value
 
 
+def _limits(timeout: object, max_examples: object) -> tuple[float, int]:
+    return check_seconds("timeout", timeout), check_count("max_examples", max_examples)
+
+
 def can(
-    policies: PolicySet,
+    policies: PolicySource,
     *,
     constraint: Goal | None = None,
     fixed: Request | None = None,
     timeout: float = 30.0,
     max_examples: int = 1,
 ) -> Answer:
-    """Is some request allowed? REFUTED here means "yes, here is one" (PROVED: none is)."""
-    decide = _decide(policies)
+    """Is some request allowed? REFUTED here means "yes, here is one" (PROVED: none is).
+
+    ``policies`` is a :class:`PolicySet` or a scenario (dict, JSON text or file path)
+    whose policies are used.
+    """
+    ps = as_policies("policies", policies)
+    timeout, max_examples = _limits(timeout, max_examples)
+    if constraint is not None and not callable(constraint):
+        raise ArgumentTypeError(
+            f"constraint: expected None or a function of the encoder, not {shown(constraint)}"
+        )
+    if fixed is not None:
+        check_type("fixed", fixed, Request, "None or a Request")
+    decide = _decide(ps)
 
     def goal(enc: Encoder) -> Term:
-        allowed, _ = enc.decision(policies)
-        scope = enc.resource_scope(policies)
+        allowed, _ = enc.decision(ps)
+        scope = enc.resource_scope(ps)
         return and_(allowed, scope, constraint(enc) if constraint else TRUE)
 
     def replay(r: Request) -> tuple[bool, dict[str, str]]:
         word = decide(r)
         return word == "allowed", {"policies": word}
 
-    return search(Question([policies], goal, replay, fixed, timeout, max_examples))
+    return search(Question([ps], goal, replay, fixed, timeout, max_examples))
 
 
-def always_denies(policies: PolicySet, *, timeout: float = 30.0) -> Answer:
+def always_denies(policies: PolicySource, *, timeout: float = 30.0) -> Answer:
     """PROVED when no request at all is allowed."""
     return can(policies, timeout=timeout)
 
 
-def implies(a: PolicySet, b: PolicySet, *, timeout: float = 30.0, max_examples: int = 1) -> Answer:
+def implies(
+    a: PolicySource, b: PolicySource, *, timeout: float = 30.0, max_examples: int = 1
+) -> Answer:
     """PROVED when every request ``a`` allows is allowed by ``b``."""
+    a, b = as_policies("a", a), as_policies("b", b)
+    timeout, max_examples = _limits(timeout, max_examples)
     decide_a, decide_b = _decide(a), _decide(b)
+    first, second = a, b
 
     def goal(enc: Encoder) -> Term:
-        scope = and_(enc.resource_scope(a), enc.resource_scope(b))
-        return and_(enc.decision(a)[0], not_(enc.decision(b)[0]), scope)
+        scope = and_(enc.resource_scope(first), enc.resource_scope(second))
+        return and_(enc.decision(first)[0], not_(enc.decision(second)[0]), scope)
 
     def replay(r: Request) -> tuple[bool, dict[str, str]]:
         da, db = decide_a(r), decide_b(r)
@@ -510,8 +538,9 @@ def implies(a: PolicySet, b: PolicySet, *, timeout: float = 30.0, max_examples: 
     return search(Question([a, b], goal, replay, None, timeout, max_examples))
 
 
-def equivalent(a: PolicySet, b: PolicySet, *, timeout: float = 30.0) -> Answer:
+def equivalent(a: PolicySource, b: PolicySource, *, timeout: float = 30.0) -> Answer:
     """PROVED when ``a`` and ``b`` allow exactly the same requests."""
+    a, b = as_policies("a", a), as_policies("b", b)
     forward = implies(a, b, timeout=timeout)
     if forward.verdict is not Verdict.PROVED:
         return forward
@@ -568,9 +597,10 @@ def relation_of(only_a: Answer, only_b: Answer) -> Relation:
 
 
 def compare(
-    a: PolicySet, b: PolicySet, *, timeout: float = 30.0, max_examples: int = 1
+    a: PolicySource, b: PolicySource, *, timeout: float = 30.0, max_examples: int = 1
 ) -> Comparison:
     """``a`` relative to ``b``: more-permissive means ``a`` allows all ``b`` does, and more."""
+    a, b = as_policies("a", a), as_policies("b", b)
     only_a = implies(a, b, timeout=timeout, max_examples=max_examples)
     only_b = implies(b, a, timeout=timeout, max_examples=max_examples)
     return Comparison(relation=relation_of(only_a, only_b), only_a=only_a, only_b=only_b)

@@ -187,6 +187,30 @@ NUMERIC = [
         True,
         "missing-key-numeric-ifexists-true",
     ),
+    # Long numbers: compared exactly up to 1,000 digits of numerator and denominator in a
+    # policy (4,000 in a request); beyond, a value is not a number (and no tracebacks).
+    case({"NumericLessThan": {MFA_AGE: "9" * 45}}, {MFA_AGE: "9" * 44}, True, "45-digits-exact"),
+    case(
+        {"NumericLessThan": {MFA_AGE: "9" * 1000}},
+        {MFA_AGE: "9" * 999 + "8"},
+        True,
+        "1000-digits-exact",
+    ),
+    case({"NumericLessThan": {MFA_AGE: "1e999"}}, {MFA_AGE: "5"}, True, "exponent-at-the-limit"),
+    case(
+        {"NumericLessThan": {MFA_AGE: "9" * 1001}}, {MFA_AGE: "5"}, False, "1001-digits-no-number"
+    ),
+    case(
+        {"NumericLessThan": {MFA_AGE: "1e1000"}}, {MFA_AGE: "5"}, False, "huge-exponent-no-number"
+    ),
+    case(
+        {"NumericGreaterThan": {MFA_AGE: "0"}},
+        {MFA_AGE: "1e-4000"},
+        False,
+        "tiny-context-no-number",
+    ),
+    case({"NumericGreaterThan": {MFA_AGE: "0"}}, {MFA_AGE: "1e3999"}, True, "long-context-number"),
+    case({"NumericLessThan": {MFA_AGE: "10"}}, {MFA_AGE: "9" * 5000}, False, "5000-digit-context"),
 ]
 
 DATE = [

@@ -15,6 +15,7 @@ import pytest
 from cksmodel.errors import InputError
 from cksmodel.invariants.spec import (
     BUILTIN_PERSONAS,
+    MAX_NESTING,
     Actions,
     Formula,
     Guard,
@@ -27,6 +28,7 @@ from cksmodel.invariants.spec import (
     SpecError,
     load_spec,
     parse_spec,
+    persona_order,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,7 +73,7 @@ def sx_set(s: SetExpr | None) -> str:
     if s.op == "that_can":
         return f"(that_can {sx_actions(s.actions)} {sx_resource(s.resource)})"
     sign = {"minus": "-", "union": "|", "intersect": "&"}[s.op]
-    return f"({sign} {sx_set(s.left)} {sx_set(s.right)})"
+    return f"({sign} {' '.join(sx_set(a) for a in s.args)})"
 
 
 def sx(f: Formula | Lifecycle) -> str:
@@ -221,9 +223,6 @@ def test_personas_may_refer_to_each_other_and_to_later_definitions() -> None:
     assert sx_set(spec.personas["a"].members) == "(- persona:b persona:key_user)"
     assert spec.personas["a"].span.line == 1
     assert spec.personas["b"].span.line == 2
-    # a spec persona may reuse a built-in name (specs/cks.spec narrows key_user)
-    spec = parse_spec('persona key_user = principals that can "kms:Decrypt" on key *\n', SRC)
-    assert "key_user" in spec.personas
 
 
 # --------------------------------------------------------------------------- #
@@ -293,15 +292,24 @@ CAN_SLR = f'can(p, "sts:AssumeRole", role "{SLR}")'
             "(implies true (implies false true))",
             id="implies-right-associative",
         ),
+        pytest.param("true and false and true", "(and true false true)", id="and-chain-is-flat"),
+        pytest.param("true or false or true", "(or true false true)", id="or-chain-is-flat"),
         pytest.param(
-            "true and false and true",
-            "(and (and true false) true)",
-            id="and-left-associative",
+            "true and (false and (true and false))",
+            "(and true false true false)",
+            id="nested-and-is-flat",
         ),
         pytest.param(
-            "true or false or true", "(or (or true false) true)", id="or-left-associative"
+            "(true or false) or (true or false)",
+            "(or true false true false)",
+            id="nested-or-is-flat",
         ),
-        pytest.param("not not false", "(not (not false))", id="double-not"),
+        pytest.param(
+            "true or (false and true)", "(or true (and false true))", id="other-operator-nests"
+        ),
+        pytest.param("not not false", "false", id="double-not-cancels"),
+        pytest.param("not not not false", "(not false)", id="triple-not-is-one-not"),
+        pytest.param("not (not (not false))", "(not false)", id="parenthesized-nots-cancel"),
         pytest.param("not (true or false)", "(not (or true false))", id="parenthesized"),
         pytest.param(
             "forall p in account: true implies false",
@@ -604,11 +612,156 @@ def test_variables_shadow_by_kind() -> None:
 
 
 # --------------------------------------------------------------------------- #
+# long chains are flat; deep nesting and huge numbers are positioned errors
+
+N = 10_000
+ROLES = " or ".join(f'p == role "r{i}"' for i in range(N))
+LONG = 2_000
+"""Beyond the interpreter's recursion limit (1,000), so a recursive walk would fail."""
+DEEP = 3 * MAX_NESTING
+
+
+@pytest.mark.parametrize(
+    ("text", "op", "size"),
+    [
+        pytest.param(f"forall p in account: {ROLES}", "or", N, id="allow-list-of-10000-roles"),
+        pytest.param(" and ".join(["true"] * LONG), "and", LONG, id="long-and-chain"),
+        pytest.param("not " * LONG + "false", "false", 0, id="even-run-of-nots-cancels"),
+        pytest.param("not " * (LONG + 1) + "false", "not", 1, id="odd-run-of-nots-is-one-not"),
+        pytest.param(
+            "(" * LONG + "true or false" + ")" * LONG, "or", 2, id="many-parentheses-around-a-term"
+        ),
+    ],
+)
+def test_long_formula_chains_are_one_node(text: str, op: str, size: int) -> None:
+    f = one(f'invariant i "t":\n  {text}\n').body
+    assert isinstance(f, Formula)
+    if f.op == "forall":
+        f = f.args[0]
+    assert (f.op, len(f.args)) == (op, size)
+
+
+@pytest.mark.parametrize(
+    ("text", "op", "size"),
+    [
+        pytest.param(" | ".join(["account"] * LONG), "union", LONG, id="long-union"),
+        pytest.param(" & ".join(["account"] * LONG), "intersect", LONG, id="long-intersection"),
+        pytest.param(" - ".join(["account"] * LONG), "minus", LONG, id="long-difference"),
+        pytest.param(
+            "account | (account | (account | account))", "union", 4, id="nested-unions-are-flat"
+        ),
+        pytest.param(
+            "account - (account - account)", "minus", 2, id="a-nested-difference-stays-nested"
+        ),
+    ],
+)
+def test_long_set_chains_are_one_node(text: str, op: str, size: int) -> None:
+    members = parse_spec(f"persona x = {text}\n", SRC).personas["x"].members
+    assert (members.op, len(members.args)) == (op, size)
+
+
+def test_long_guard_chains_are_one_node() -> None:
+    guard = " or ".join(["keys == 0"] * LONG)
+    got = one(
+        f'invariant i "t":\n  lifecycle within 3 steps: DeleteCustomKeyStore requires {guard}\n'
+    ).body
+    assert isinstance(got, Lifecycle)
+    assert (got.guard.op, len(got.guard.args)) == ("or", LONG)
+
+
+def test_a_long_chain_of_personas_is_ordered_without_recursion() -> None:
+    lines = ["persona p0 = account"] + [f"persona p{i} = persona p{i - 1}" for i in range(1, LONG)]
+    spec = parse_spec("\n".join(reversed(lines)) + "\n", SRC)
+    assert persona_order(spec) == [f"p{i}" for i in range(LONG)]
+
+
+def test_nesting_up_to_the_limit_parses() -> None:
+    depth = MAX_NESTING - 2  # the invariant and the innermost term are levels too
+    assert body("not (" * depth + "true" + ")" * depth) == "true"
+
+
+LIMITS = {
+    # id: (spec text, "line:column", part of the message)
+    "nested-nots-in-parentheses": (
+        'invariant i "t":\n  ' + "not (" * DEEP + "true" + ")" * DEEP + "\n",
+        f"2:{3 + 5 * (MAX_NESTING - 1)}",
+        f"nested more than {MAX_NESTING} levels deep",
+    ),
+    "alternating-operators": (
+        'invariant i "t":\n  ' + "true and (false or " * DEEP + "true" + ")" * DEEP + "\n",
+        f"2:{3 + 19 * (MAX_NESTING // 2 - 1) + 10}",
+        "chains of one operator need no parentheses",
+    ),
+    "implies-chain": (
+        'invariant i "t":\n  ' + "true implies " * DEEP + "true\n",
+        f"2:{3 + 13 * (MAX_NESTING - 1)}",
+        "nested more than",
+    ),
+    "alternating-set-operators": (
+        "persona x = " + "account - (account | " * DEEP + "account" + ")" * DEEP + "\n",
+        f"1:{13 + 21 * (MAX_NESTING - 2) + 11}",
+        "nested more than",
+    ),
+    "steps-beyond-the-digit-limit": (
+        'invariant i "t":\n  lifecycle within ' + "9" * 5000 + " steps: "
+        "DeleteCustomKeyStore requires keys == 0\n",
+        "2:20",
+        "a number of 5,000 digits is too large",
+    ),
+    "guard-number-beyond-the-digit-limit": (
+        'invariant i "t":\n  lifecycle within 3 steps: DeleteCustomKeyStore requires\n'
+        "    keys >= " + "1" * 4301 + "\n",
+        "3:13",
+        "a number of 4,301 digits is too large",
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "where", "message"), list(LIMITS.values()), ids=list(LIMITS))
+def test_deep_nesting_and_huge_numbers_are_positioned_limit_errors(
+    text: str, where: str, message: str
+) -> None:
+    exc = error(text)
+    assert exc.code == "E_SPEC_LIMIT"
+    assert exc.span is not None
+    assert f"{exc.span.line}:{exc.span.column}" == where
+    assert message in exc.message
+
+
+# --------------------------------------------------------------------------- #
 # errors: code, line, column, message
 
 
 ERRORS: dict[str, tuple[str, str, str]] = {
     # id: (spec text, "CODE line:column", part of the message)
+    **{
+        f"redefined-builtin-{name}": (
+            f'persona ok = account\npersona {name} = principals that can "kms:Decrypt" on key *\n',
+            "E_SPEC_NAME 2:9",
+            f"persona {name!r} is built in and cannot be redefined",
+        )
+        for name in BUILTIN_PERSONAS
+    },
+    "empty-action": (
+        'invariant a "t":\n  can(role "Admin", "", "*")\n',
+        "E_SPEC_ACTION 2:21",
+        "an action cannot be empty",
+    ),
+    "blank-action-in-a-list": (
+        'invariant a "t":\n  can(role "Admin", any ["kms:Decrypt", " "], "*")\n',
+        "E_SPEC_ACTION 2:41",
+        "an action cannot be empty",
+    ),
+    "empty-action-in-a-set": (
+        'persona x = principals that can "" on key *\n',
+        "E_SPEC_ACTION 1:33",
+        "expected service:Action",
+    ),
+    "empty-action-in-permissions": (
+        'invariant a "t":\n  permissions(role "Admin") within [""]\n',
+        "E_SPEC_ACTION 2:37",
+        "an action cannot be empty",
+    ),
     # syntax
     "missing-colon": ('invariant a "t"\n  true\n', "E_SPEC_SYNTAX 2:3", "expected ':'"),
     "unterminated-string": (
@@ -964,7 +1117,7 @@ def cks_spec() -> Spec:
 
 def test_cks_spec_parses(cks_spec: Spec) -> None:
     assert cks_spec.source == str(CKS_SPEC)
-    assert list(cks_spec.personas) == ["key_user", "store_managers"]
+    assert list(cks_spec.personas) == ["store_managers"]
     assert len(cks_spec.invariants) == 21
     text = CKS_SPEC.read_text(encoding="utf-8").splitlines()
     for inv in cks_spec.invariants:

@@ -233,6 +233,10 @@ BAD = [
                  id="ten-thousand-deep-is-too-deep-not-recursion-error"),
     pytest.param("\n" + '{"a": ' * 10_000 + "0" + "}" * 10_000, "E_TOO_DEEP", 2, None,
                  id="ten-thousand-deep-objects"),
+    pytest.param('{"n":\n  ' + "9" * 5_000 + "}", "E_NUMBER", 2, 3,
+                 id="integer-beyond-the-digit-limit-at-the-number"),
+    pytest.param("[-" + "1" * 5_000 + "]", "E_NUMBER", 1, 2,
+                 id="negative-integer-beyond-the-digit-limit"),
 ]  # fmt: skip
 
 
@@ -278,6 +282,18 @@ def test_nesting_up_to_the_limit_parses(depth: int) -> None:
     for _ in range(depth - 1):
         value = value[0]
     assert value == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        pytest.param("9" * 4_000, int("9" * 4_000), id="integer-within-the-digit-limit"),
+        pytest.param("1" + "0" * 5_000 + ".5", float("inf"), id="long-fraction-is-a-float"),
+        pytest.param("1e99999", float("inf"), id="huge-exponent-is-a-float"),
+    ],
+)
+def test_long_numbers_within_what_python_reads_parse(text: str, value: float) -> None:
+    assert parse_json(f"[{text}]", SRC) == [value]
 
 
 def test_document_too_large_as_text() -> None:

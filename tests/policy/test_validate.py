@@ -111,6 +111,14 @@ def _deep(n: int) -> str:
 
 BAD_INPUT = [
     pytest.param(
+        '{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "kms:Decrypt",\n'
+        ' "Resource": "*", "Condition": {"NumericLessThan": {"kms:X": ' + "9" * 5000 + "}}}}",
+        IDENT,
+        "E_NUMBER",
+        (2, 62),
+        id="number-beyond-the-digit-limit-is-E_NUMBER-at-the-number",
+    ),
+    pytest.param(
         '{\n  "Version": "2012-10-17",\n  "Statement": [}\n}',
         IDENT,
         "E_SYNTAX",

@@ -70,6 +70,52 @@ def with_condition(condition: Json | None, action: str = "s3:GetObject") -> Poli
     return identity(statement)
 
 
+NINES = "9" * 44
+
+
+@pytest.mark.parametrize(
+    ("wide", "narrow", "low", "high"),
+    [
+        pytest.param(
+            {"NumericLessThan": {"s3:max-keys": NINES + "9"}},
+            {"NumericLessThanEquals": {"s3:max-keys": NINES + "8"}},
+            NINES + "8",
+            NINES + "9",
+            id="between-45-digit-integers",
+        ),
+        pytest.param(
+            {"NumericLessThan": {"s3:max-keys": "0." + NINES + "9"}},
+            {"NumericLessThanEquals": {"s3:max-keys": "0." + NINES + "8"}},
+            "0." + NINES + "8",
+            "0." + NINES + "9",
+            id="between-45-digit-fractions",
+        ),
+        pytest.param(
+            {"NumericGreaterThan": {"s3:max-keys": "9" * 999}},
+            {"NumericGreaterThanEquals": {"s3:max-keys": "1" + "0" * 999}},
+            "9" * 999,
+            "1" + "0" * 999,
+            id="between-1000-digit-integers",
+        ),
+        pytest.param(
+            {"NumericGreaterThan": {"s3:max-keys": "9" * 1000}},
+            {"NumericGreaterThan": {"s3:max-keys": "1" + "0" * 1000}},
+            "9" * 1000,
+            "1" + "0" * 1001,
+            id="a-policy-number-beyond-1000-digits-is-no-number",
+        ),
+    ],
+)
+def test_witnesses_between_long_numeric_bounds_replay(
+    wide: Json, narrow: Json, low: str, high: str
+) -> None:
+    w, n = with_condition(wide), with_condition(narrow)
+    answer = implies(w, n)
+    assert_confirmed(answer, w, n)
+    value = Decimal(str(answer.counterexamples[0].request.context["s3:max-keys"]))
+    assert Decimal(low) < value < Decimal(high)
+
+
 DEFAULT_KEY_POLICY = {
     "Version": V2012,
     "Id": "key-default-1",

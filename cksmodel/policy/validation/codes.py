@@ -35,6 +35,7 @@ FINDING_CODES: Final[Mapping[str, tuple[Severity, str]]] = {
         "(condition keys are case-insensitive)",
     ),
     "E_TOO_DEEP": (_E, "the JSON nests deeper than 64 levels"),
+    "E_NUMBER": (_E, "a number has more digits than the interpreter reads (4,300 by default)"),
     # --- structure (cksmodel.policy.parse) ----------------------------------------------
     "E_TYPE": (_E, "an element has the wrong JSON type (e.g. a number where a string belongs)"),
     "E_UNKNOWN_ELEMENT": (_E, "an element that is not part of the policy grammar"),
