@@ -29,7 +29,7 @@ from typing import Any
 
 from cksmodel.errors import ParseError
 from cksmodel.policy.findings import Finding, Severity
-from cksmodel.policy.ir import PolicyType, Statement
+from cksmodel.policy.ir import PolicyKind, PolicyType, Statement
 from cksmodel.policy.jsontext import PList, Pos, decode_document, parse_json
 from cksmodel.policy.parse import build_policy, unwrap_document_text
 from cksmodel.policy.validation.actions import (
@@ -57,11 +57,18 @@ from cksmodel.source import Span
 __all__ = ["validate_text"]
 
 
-def validate_text(text: str | bytes, *, policy_type: PolicyType, source: str) -> list[Finding]:
+def validate_text(
+    text: str | bytes,
+    *,
+    policy_type: PolicyType,
+    source: str,
+    policy_kind: PolicyKind | None = None,
+) -> list[Finding]:
     """Every finding for one policy document, sorted by position and code.
 
     ``text`` is the file's bytes or its decoded text; ``source`` names it in
-    every span. Problems in the document never raise.
+    every span; ``policy_kind`` (for identity policies and boundaries) picks
+    the size quota. Problems in the document never raise.
     """
     label = source
     try:
@@ -86,7 +93,7 @@ def validate_text(text: str | bytes, *, policy_type: PolicyType, source: str) ->
     policy = build_policy(
         doc, policy_type=policy_type, name=source, source=label, findings=findings
     )
-    _run(Checker.for_document(policy, doc, body, label, findings))
+    _run(Checker.for_document(policy, doc, body, label, findings, policy_kind))
     return sorted(findings, key=lambda f: f.sort_key())
 
 
