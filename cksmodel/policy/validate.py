@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cksmodel.errors import ParseError
+from cksmodel.errors import ParseError, PolicyError
 from cksmodel.policy.findings import Finding, Severity
 from cksmodel.policy.ir import PolicyKind, PolicyType, Statement
 from cksmodel.policy.jsontext import PList, Pos, decode_document, parse_json
@@ -54,7 +54,7 @@ from cksmodel.policy.validation.structure import (
 )
 from cksmodel.source import Span
 
-__all__ = ["validate_text"]
+__all__ = ["require_valid", "validate_text"]
 
 
 def validate_text(
@@ -95,6 +95,27 @@ def validate_text(
     )
     _run(Checker.for_document(policy, doc, body, label, findings, policy_kind))
     return sorted(findings, key=lambda f: f.sort_key())
+
+
+def require_valid(text: str | bytes, *, policy_type: PolicyType, source: str) -> None:
+    """Raise the first ERROR :func:`validate_text` reports, as a :class:`PolicyError`.
+
+    Every command that reads a policy document calls this first, so each rejects
+    exactly what ``cksmodel validate`` calls an ERROR, at the same position.
+    """
+    errors = [
+        f
+        for f in validate_text(text, policy_type=policy_type, source=source)
+        if f.severity is Severity.ERROR
+    ]
+    if errors:
+        first, rest = errors[0], errors[1:]
+        also = "; ".join(
+            f"{f.code} at {f.span.line}:{f.span.column}" if f.span else f.code for f in rest
+        )
+        raise PolicyError(
+            first.message + (f" (also {also})" if rest else ""), span=first.span, code=first.code
+        )
 
 
 def _run(chk: Checker) -> None:

@@ -6,9 +6,9 @@ import dataclasses
 import json
 import marshal
 import os
-import zipfile
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -183,7 +183,9 @@ def test_every_condition_key_of_kms_actions_is_known(cat: Catalog, name: str) ->
     info = cat.action(name)
     assert info is not None
     undeclared = {"kms:RecipientAttestation:PCR8:ServiceName"}
-    assert [k for k in info.condition_keys if cat.condition_key(k) is None and k not in undeclared] == []
+    assert [
+        k for k in info.condition_keys if cat.condition_key(k) is None and k not in undeclared
+    ] == []
 
 
 def test_records_are_frozen_slotted_and_keyword_only(cat: Catalog) -> None:
@@ -558,7 +560,9 @@ def tiny_snapshot(action: str, updated: str = "2030-01-02T03:04:05.678Z") -> dic
     def keys(**types: str) -> dict[str, Any]:
         return {k.lower(): {"key": k, "type": t} for k, t in types.items()}
 
-    thing = {"thing": {"key": "thing", "arn": "arn:aws:demo:::thing/${Id}", "conditionKeys": ["t:K"]}}
+    thing = {
+        "thing": {"key": "thing", "arn": "arn:aws:demo:::thing/${Id}", "conditionKeys": ["t:K"]}
+    }
     return {
         "metadata.json": {"version": f"0.1.{action}", "updatedAt": updated},
         "services.json": ["other", "demo"],

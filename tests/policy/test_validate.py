@@ -1326,9 +1326,7 @@ SIZE_CASES = [
     ),
     pytest.param(B, None, 6144, "E_POLICY_TOO_LARGE", id="boundary-over-6144"),
     pytest.param(S, None, 2048, "E_POLICY_TOO_LARGE", id="session-over-2048"),
-    pytest.param(
-        T, None, 2048, "W_POLICY_SIZE_QUOTA", id="trust-over-default-2048-needs-quota"
-    ),
+    pytest.param(T, None, 2048, "W_POLICY_SIZE_QUOTA", id="trust-over-default-2048-needs-quota"),
     pytest.param(T, None, 8192, "E_POLICY_TOO_LARGE", id="trust-over-maximum-8192"),
     pytest.param(SCP, None, 5120, "E_POLICY_TOO_LARGE", id="scp-over-5120"),
     pytest.param(RCP, None, 5120, "E_POLICY_TOO_LARGE", id="rcp-over-5120"),

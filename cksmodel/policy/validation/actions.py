@@ -157,7 +157,7 @@ def check_star_only(chk: Checker, stmt: Statement, raw: Mapping[str, Any]) -> No
     for v in star_only:
         chk.add(
             "W_ACTION_REQUIRES_STAR_RESOURCE",
-            f'the IAM catalog lists no resource type for {short(v.text)}, so it is requested on '
+            f"the IAM catalog lists no resource type for {short(v.text)}, so it is requested on "
             f'"*", which this statement does not name: the statement never {verb} it; move it '
             'to a statement with "Resource": "*"',
             v.span,
