@@ -315,7 +315,7 @@ def check_sarif(outcome: CheckOutcome) -> str:
                 _canonical([outcome.command, outcome.result, list(outcome.sources)]).encode()
             ).hexdigest()
         },
-        "properties": {"result": outcome.result, **outcome.details},
+        "properties": {**outcome.details, "result": outcome.result},
     }
     return _log([rule], [result])
 
