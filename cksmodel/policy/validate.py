@@ -24,13 +24,14 @@ reads it. Every code, its severity and its meaning are in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from cksmodel.errors import ParseError, PolicyError
 from cksmodel.policy.findings import Finding, Severity
 from cksmodel.policy.ir import PolicyKind, PolicyType, Statement
-from cksmodel.policy.jsontext import PList, Pos, decode_document, parse_json
+from cksmodel.policy.jsontext import PDict, PList, Pos, decode_document, parse_json
 from cksmodel.policy.parse import build_policy, unwrap_document_text
 from cksmodel.policy.validation.actions import (
     check_actions,
@@ -54,7 +55,7 @@ from cksmodel.policy.validation.structure import (
 )
 from cksmodel.source import Span
 
-__all__ = ["require_valid", "validate_text"]
+__all__ = ["require_valid", "validate_document", "validate_text"]
 
 
 def validate_text(
@@ -97,17 +98,32 @@ def validate_text(
     return sorted(findings, key=lambda f: f.sort_key())
 
 
-def require_valid(text: str | bytes, *, policy_type: PolicyType, source: str) -> None:
-    """Raise the first ERROR :func:`validate_text` reports, as a :class:`PolicyError`.
+def validate_document(doc: Any, *, policy_type: PolicyType, source: str) -> list[Finding]:
+    """Every finding for a policy already parsed as positioned JSON inside a larger file
+    (a scenario's policies): positions are the file's; sizes and characters are those of
+    the document's compact JSON text."""
+    findings: list[Finding] = []
+    policy = build_policy(
+        doc, policy_type=policy_type, name=source, source=source, findings=findings
+    )
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    _run(Checker.for_document(policy, doc, text, source, findings))
+    return sorted(findings, key=lambda f: f.sort_key())
+
+
+def require_valid(text: str | bytes | PDict, *, policy_type: PolicyType, source: str) -> None:
+    """Raise the first ERROR ``cksmodel validate`` reports, as a :class:`PolicyError`.
 
     Every command that reads a policy document calls this first, so each rejects
-    exactly what ``cksmodel validate`` calls an ERROR, at the same position.
+    exactly what ``cksmodel validate`` calls an ERROR, at the same position. A
+    positioned object is checked with :func:`validate_document`.
     """
-    errors = [
-        f
-        for f in validate_text(text, policy_type=policy_type, source=source)
-        if f.severity is Severity.ERROR
-    ]
+    found = (
+        validate_document(text, policy_type=policy_type, source=source)
+        if isinstance(text, PDict)
+        else validate_text(text, policy_type=policy_type, source=source)
+    )
+    errors = [f for f in found if f.severity is Severity.ERROR]
     if errors:
         first, rest = errors[0], errors[1:]
         also = "; ".join(

@@ -711,6 +711,27 @@ ALLOW_ALL = json.dumps(
 )
 
 
+def test_simulate_reports_the_same_input_error_for_a_scenario_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same 11-digit account as a scenario's resource policy: E_ACCOUNT_ID, in the
+    scenario file, at the principal's position."""
+    scenario = {
+        "request": {
+            "principal": "arn:aws:iam::111122223333:user/alice",
+            "action": "s3:GetObject",
+            "resource": "arn:aws:s3:::bucket/x",
+            "resource_account": "111122223333",
+        },
+        "resource_policy": json.loads(ELEVEN_DIGITS),
+    }
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(scenario, indent=2), encoding="utf-8")
+    assert run(["simulate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and "E_ACCOUNT_ID" in err
+
+
 @pytest.mark.parametrize(
     "argv",
     [
