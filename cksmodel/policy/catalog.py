@@ -128,8 +128,9 @@ _PLACEHOLDER: Final = re.compile(r"\$\{[^}]*\}|<[^>]*>")
 class ActionInfo:
     """What the dataset says about one IAM action.
 
-    ``star_only`` means the action names no resource type, so a policy can
-    only grant it with ``"Resource": "*"``. ``condition_keys`` joins the keys
+    ``star_only`` means the action names no resource type, so it is requested
+    on ``*`` and a policy grants it only with ``"Resource": "*"`` or an ARN naming
+    every resource of its service. ``condition_keys`` joins the keys
     listed on the action with those of its resource types.
     """
 
