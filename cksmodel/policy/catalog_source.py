@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 # Part of every cache key: bump whenever the compact layout or its derivation changes.
-_FORMAT: Final = 2
+_FORMAT: Final = 3
 _METADATA: Final = "metadata.json"
 
 
@@ -175,7 +175,8 @@ def _compact(snapshot: Snapshot, source: str) -> dict[str, Any]:
 
     Services are ordered by ``prefix + ":"`` and actions by name, so that
     concatenating services yields a sorted list of ``service:Action`` names.
-    An action's condition keys join its own with those of its resource types.
+    An action's condition keys join its own with those of its resource types (their
+    names matched in any case), plus the template of a key listed with a sample name.
     """
     metadata = _json(snapshot, _METADATA)
     strings: dict[str, int] = {}
@@ -191,16 +192,24 @@ def _compact(snapshot: Snapshot, source: str) -> dict[str, Any]:
     try:
         for prefix in sorted((p.lower() for p in _json(snapshot, "services.json")), key=_order):
             actions: Mapping[str, Any] = _json(snapshot, f"actions/{prefix}.json", {})
-            types: Mapping[str, Any] = _json(snapshot, f"resourceTypes/{prefix}.json", {})
+            types = {
+                name.lower(): spec
+                for name, spec in _json(snapshot, f"resourceTypes/{prefix}.json", {}).items()
+            }
+            conditions: Mapping[str, Any] = _json(snapshot, f"conditionKeys/{prefix}.json", {})
+            templates = _templates(spec["key"] for spec in conditions.values())
             columns: list[list[Any]] = [[] for _ in range(5)]
             for entry in sorted(actions.values(), key=lambda a: str(a["name"])):
                 rts = entry["resourceTypes"]
-                keys = {k.lower(): k for k in entry["conditionKeys"]}
+                listed = [*entry["conditionKeys"]]
                 for rt in rts:
-                    keys.update((k.lower(), k) for k in rt["conditionKeys"])
-                    keys.update(
-                        (k.lower(), k) for k in types.get(rt["name"], {}).get("conditionKeys", ())
-                    )
+                    listed += rt["conditionKeys"]
+                    listed += types.get(rt["name"].lower(), {}).get("conditionKeys", ())
+                keys = {k.lower(): k for k in listed}
+                for k in listed:
+                    template = templates.get(k.rpartition("/")[0].lower())
+                    if "/" in k and template is not None:
+                        keys.setdefault(template.lower(), template)
                 row = (
                     entry["name"],
                     LEVELS.index(AccessLevel(entry["accessLevel"].split(", ")[0])),
@@ -211,7 +220,6 @@ def _compact(snapshot: Snapshot, source: str) -> dict[str, Any]:
                 for column, value in zip(columns, row, strict=True):
                     column.append(value)
             services.append([prefix, *columns])
-            conditions: Mapping[str, Any] = _json(snapshot, f"conditionKeys/{prefix}.json", {})
             for spec in conditions.values():
                 key = spec["key"]
                 owner = owned if key.partition(":")[0].lower() == prefix else foreign
@@ -232,6 +240,21 @@ def _compact(snapshot: Snapshot, source: str) -> dict[str, Any]:
         "services": services,
         "owned": sorted(owned.values()),
         "foreign": sorted(foreign.values()),
+    }
+
+
+def _templates(declared: Iterable[str]) -> dict[str, str]:
+    """Templated keys (``svc:ResourceTag/${TagKey}``) by their lower-case head before ``/``.
+
+    Some actions list a key with a sample name instead of the template (Secrets
+    Manager's ``secretsmanager:ResourceTag/tag-key``); the action then supports
+    the template too, so ``secretsmanager:ResourceTag/Env`` is not reported as
+    unsupported.
+    """
+    return {
+        key.rpartition("/")[0].lower(): key
+        for key in declared
+        if "/" in key and "${" in key.rpartition("/")[2]
     }
 
 

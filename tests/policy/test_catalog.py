@@ -568,14 +568,24 @@ def tiny_snapshot(action: str, updated: str = "2030-01-02T03:04:05.678Z") -> dic
         "services.json": ["other", "demo"],
         "rcpSupportedServices.json": ["demo"],
         "actions/demo.json": {
+            # The resource type is named in another case than in resourceTypes/, and a
+            # tag key is listed with a sample name (as Secrets Manager's actions do).
             action.lower(): act(
-                action, "Tagging, Write", [rt("thing", True, [])], ["demo:Mode", "other:Shared"]
+                action,
+                "Tagging, Write",
+                [rt("Thing", True, [])],
+                ["demo:Mode", "other:Shared", "demo:ResourceTag/tag-key"],
             ),
             "listthings": act("ListThings", "List", [], []),
         },
         "resourceTypes/demo.json": thing,
         "conditionKeys/demo.json": keys(
-            **{"demo:Mode": "String", "other:Shared": "ArrayOfString", "aws:SourceIp": "String"}
+            **{
+                "demo:Mode": "String",
+                "demo:ResourceTag/${TagKey}": "String",
+                "other:Shared": "ArrayOfString",
+                "aws:SourceIp": "String",
+            }
         ),
         "actions/other.json": {"get": act("Get", "Read", [], [])},
         "conditionKeys/other.json": keys(**{"other:Shared": "Bool"}),
@@ -617,10 +627,16 @@ def test_synthetic_snapshot_derivation(tmp_path: Path, write: Callable[[Path, st
         name="demo:MakeThing",
         service="demo",
         access_level=AccessLevel.TAGGING,
-        resource_types=("thing",),
-        required_resource_types=("thing",),
+        resource_types=("Thing",),
+        required_resource_types=("Thing",),
         star_only=False,
-        condition_keys=("demo:Mode", "other:Shared", "t:K"),
+        condition_keys=(
+            "demo:Mode",
+            "demo:ResourceTag/${TagKey}",
+            "demo:ResourceTag/tag-key",
+            "other:Shared",
+            "t:K",
+        ),
     )
     listing = cat.action("demo:ListThings")
     assert listing is not None and listing.star_only and listing.condition_keys == ()
