@@ -25,7 +25,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
 from cksmodel import __version__
@@ -34,13 +34,19 @@ from cksmodel.policy.catalog import get_catalog
 from cksmodel.policy.findings import Finding, Severity
 from cksmodel.policy.validation.codes import FINDING_CODES
 
+if TYPE_CHECKING:
+    from cksmodel.symbolic.checks import CheckResult
+    from cksmodel.symbolic.query import Comparison
+
 __all__ = [
     "SEVERITY_ORDER",
     "CheckOutcome",
     "Document",
     "catalog_json",
     "check_junit",
+    "check_outcome",
     "check_sarif",
+    "comparison_outcome",
     "validation_json",
     "validation_junit",
     "validation_sarif",
@@ -284,6 +290,36 @@ def validation_junit(documents: Sequence[Document], threshold: Severity) -> str:
             ("cksmodel.validate", d.source, "0.000", "failure" if failed else None, message, body)
         )
     return _junit("cksmodel validate", cases)
+
+
+def check_outcome(command: str, result: CheckResult, sources: tuple[str, ...]) -> CheckOutcome:
+    """A ``check-*`` result for CI."""
+    return CheckOutcome(
+        command=command,
+        result=result.result,
+        message=result.message,
+        sources=sources,
+        details=result.to_json(),
+        time_s=result.answer.elapsed,
+    )
+
+
+def comparison_outcome(comparison: Comparison, sources: tuple[str, str]) -> CheckOutcome:
+    """A comparison for CI: equivalent policies pass, an undecided comparison is UNKNOWN,
+    and any difference fails (the command's exit status stays 0 whatever the relation)."""
+    from cksmodel.symbolic.query import Relation
+
+    relation = comparison.relation
+    result = {Relation.EQUIVALENT: "PASS", Relation.UNKNOWN: "UNKNOWN"}.get(relation, "FAIL")
+    directed = relation in (Relation.MORE_PERMISSIVE, Relation.LESS_PERMISSIVE)
+    return CheckOutcome(
+        command="compare",
+        result=result,
+        message=f"A is {relation.value} than B" if directed else f"A and B are {relation.value}",
+        sources=sources,
+        details=comparison.to_json(),
+        time_s=comparison.only_a.elapsed + comparison.only_b.elapsed,
+    )
 
 
 def check_sarif(outcome: CheckOutcome) -> str:

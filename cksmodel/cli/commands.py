@@ -70,7 +70,7 @@ def _policy_type(args: argparse.Namespace) -> tuple[PolicyType, bool]:
 def _emit_check(args: argparse.Namespace, result: object, sources: tuple[str, ...]) -> int:
     import json
 
-    from cksmodel.cli.ci import CheckOutcome, catalog_json, check_junit, check_sarif
+    from cksmodel.cli.ci import catalog_json, check_junit, check_outcome, check_sarif
     from cksmodel.cli.output import write_output
     from cksmodel.symbolic.checks import CheckResult, result_text
 
@@ -78,14 +78,7 @@ def _emit_check(args: argparse.Namespace, result: object, sources: tuple[str, ..
     if args.format == "json":
         text = json.dumps({**result.to_json(), "catalog": catalog_json()}, indent=2) + "\n"
     elif args.format in ("sarif", "junit"):
-        outcome = CheckOutcome(
-            command=args.command,
-            result=result.result,
-            message=result.message,
-            sources=sources,
-            details=result.to_json(),
-            time_s=result.answer.elapsed,
-        )
+        outcome = check_outcome(args.command, result, sources)
         text = check_sarif(outcome) if args.format == "sarif" else check_junit(outcome)
     else:
         text = result_text(result)
@@ -159,7 +152,7 @@ def _cmd_no_public_access(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     import json
 
-    from cksmodel.cli.ci import CheckOutcome, catalog_json, check_junit, check_sarif
+    from cksmodel.cli.ci import catalog_json, check_junit, check_sarif, comparison_outcome
     from cksmodel.cli.output import write_output
     from cksmodel.symbolic.checks import compare_policies, comparison_text, read_policy_argument
     from cksmodel.symbolic.query import Relation
@@ -173,23 +166,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.format == "json":
         text = json.dumps({**comparison.to_json(), "catalog": catalog_json()}, indent=2) + "\n"
     elif args.format in ("sarif", "junit"):
-        # For CI, equivalent policies pass, an undecided comparison is UNKNOWN, and any
-        # difference fails (the exit status stays 0 whatever the relation).
-        relation = comparison.relation
-        outcome = CheckOutcome(
-            command="compare",
-            result="PASS"
-            if relation is Relation.EQUIVALENT
-            else "UNKNOWN"
-            if relation is Relation.UNKNOWN
-            else "FAIL",
-            message=f"A is {relation.value} than B"
-            if relation in (Relation.MORE_PERMISSIVE, Relation.LESS_PERMISSIVE)
-            else f"A and B are {relation.value}",
-            sources=(_source(args.a), _source(args.b)),
-            details=comparison.to_json(),
-            time_s=comparison.only_a.elapsed + comparison.only_b.elapsed,
-        )
+        outcome = comparison_outcome(comparison, (_source(args.a), _source(args.b)))
         text = check_sarif(outcome) if args.format == "sarif" else check_junit(outcome)
     else:
         text = comparison_text(comparison)
