@@ -54,3 +54,9 @@ class InternalError(CksError):
     """A broken internal invariant (e.g. a counterexample that fails replay)."""
 
     code = "E_INTERNAL"
+
+
+class CatalogError(InputError):
+    """An IAM catalog snapshot given by the user cannot be read."""
+
+    code = "E_CATALOG"

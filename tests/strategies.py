@@ -453,7 +453,18 @@ def action_patterns(d: Draw, action: str, hit: bool) -> list[str]:
 def resource_variants(resource: str) -> list[str]:
     """Patterns that match (or nearly match) the request's resource."""
     if resource == "*":
-        return ["*", "arn:aws:kms:*:*:key/*", "${*}", "?"]
+        # An ARN naming every resource of a service covers that service's actions without a
+        # resource type (requested on "*"); one of another service does not.
+        return [
+            "*",
+            "arn:aws:kms:*:*:key/*",
+            "${*}",
+            "?",
+            "arn:aws:kms:*:*:*",
+            "arn:*:kms:::*",
+            "arn:aws:ec2:*:*:*",
+            "arn:aws:km?:*:*:*",
+        ]
     parts = resource.split(":", 5)
     _, _, service, region, acct, rest = parts
     head = f"arn:aws:{service}:"

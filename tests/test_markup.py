@@ -264,7 +264,7 @@ def test_decision_badge_shows_the_decision_word_in_its_colour(
 def test_every_matched_statement_shows_policy_index_sid_and_position(tmp_path: Path) -> None:
     d = simulate_file(
         tmp_path,
-        scenario(allow("s3:GetObject", Sid="Read"), allow("s3:Get*", Sid="<ReadAll>")),
+        scenario(allow("s3:GetObject", Sid="Read"), allow("s3:Get*", Sid="ReadAll")),
     )
     assert len(d.matched_statements) == 2
     table_rows = rows(parse(html(d)))
@@ -320,11 +320,20 @@ def test_decision_shows_what_blocked_it_the_reasons_and_missing_keys(
     assert (f"missing context keys: {missing}" in lines) is (missing is not None)
 
 
+def with_bucket_policy(statement: Json) -> Json:
+    """The scenario with ``statement`` in a bucket policy naming alice: IAM accepts only
+    letters and digits in an identity policy's Sid, a bucket policy's Sid may hold markup."""
+    body = scenario(allow("s3:GetObject", Sid="Read"))
+    body["request"]["resource_account"] = ACCOUNT
+    body["resource_policy"] = doc({**statement, "Principal": {"AWS": ALICE}})
+    return body
+
+
 @pytest.mark.parametrize(
     "body",
     [
-        scenario(allow("s3:GetObject", Sid=SCRIPT)),
-        scenario(deny("s3:GetObject", Sid=SCRIPT)),
+        with_bucket_policy(allow("s3:GetObject", OBJECT, Sid=SCRIPT)),
+        with_bucket_policy(deny("s3:GetObject", OBJECT, Sid=SCRIPT)),
     ],
     ids=["sid-of-an-allow", "sid-of-a-deny"],
 )

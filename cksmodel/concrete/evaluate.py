@@ -27,7 +27,14 @@ from cksmodel.policy.ir import (
     Statement,
     Value,
 )
-from cksmodel.policy.patterns import ContextValue, Lookup, arn_match, compile_glob, split_arn
+from cksmodel.policy.patterns import (
+    ContextValue,
+    Lookup,
+    arn_match,
+    compile_glob,
+    names_whole_service,
+    split_arn,
+)
 
 TRUST_ACTIONS = frozenset(
     {
@@ -208,8 +215,16 @@ def _any_action(patterns: tuple[Value, ...], action: str) -> bool:
     return any(compile_glob(v.text, True).match(action) for v in patterns)
 
 
-def _any_resource(patterns: tuple[Value, ...], resource: str, lookup: Lookup | None) -> bool:
-    return any(arn_match(v.text, resource, lookup) for v in patterns)
+def _any_resource(
+    patterns: tuple[Value, ...], resource: str, lookup: Lookup | None, action: str
+) -> bool:
+    """Whether a value names the resource; on ``*`` (an action without a resource type)
+    an ARN naming every resource of the action's service counts too."""
+    return any(
+        arn_match(v.text, resource, lookup)
+        or (resource == "*" and names_whole_service(v.text, action))
+        for v in patterns
+    )
 
 
 def _principal_match(stmt: Statement, policy: Policy, ctx: _Context) -> Match | None:
@@ -244,9 +259,9 @@ def statement_applies(stmt: Statement, policy: Policy, ctx: _Context) -> Match |
     lookup = values.get if policy.variables_enabled else None
     resource = ctx.request.resource
     if stmt.not_resources is not None:
-        if _any_resource(stmt.not_resources, resource, lookup):
+        if _any_resource(stmt.not_resources, resource, lookup, action):
             return None
-    elif stmt.resources is not None and not _any_resource(stmt.resources, resource, lookup):
+    elif stmt.resources is not None and not _any_resource(stmt.resources, resource, lookup, action):
         return None
     how = _principal_match(stmt, policy, ctx)
     if how is None or not stmt.conditions:

@@ -15,6 +15,7 @@ from cksmodel.policy.ir import GRANT_OPERATIONS, Grant, Policy, PolicySet, Polic
 from cksmodel.policy.jsontext import MAX_DOCUMENT_BYTES, PDict, PList, decode_document, parse_json
 from cksmodel.policy.parse import load_policy, scalar_text
 from cksmodel.policy.patterns import ContextValue
+from cksmodel.policy.validate import require_valid
 from cksmodel.source import Span, read_regular_file
 
 SCENARIO_KEYS = (
@@ -98,6 +99,9 @@ class _Reader:
         span = self.span(where, key)
         label = f"{span.source}:{span.line}:{span.column} {name}" if span else name
         source = self.source if isinstance(value, dict) else f"{label} (embedded document)"
+        if isinstance(value, PDict | str) and self.source:
+            # A scenario file: its policies are held to what cksmodel validate calls an ERROR.
+            require_valid(value, policy_type=ptype, source=source)
         return load_policy(value, policy_type=ptype, name=name, source=source or name)
 
     def policies(self, doc: Mapping[str, Any], key: str, ptype: PolicyType) -> tuple[Policy, ...]:

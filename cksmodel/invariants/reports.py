@@ -40,6 +40,7 @@ from urllib.parse import quote
 
 from cksmodel import __version__
 from cksmodel.invariants.results import InvariantResult, ProveReport
+from cksmodel.policy.catalog import get_catalog
 from cksmodel.source import Location, Span
 from cksmodel.symbolic.query import Verdict
 
@@ -327,6 +328,7 @@ def to_sarif(report: ProveReport, *, include_proved: bool = True) -> dict[str, A
             "bundledExample": report.bundled_example,
             "specs": list(report.specs),
             "warnings": list(report.warnings),
+            "catalog": get_catalog().to_json(),
         },
     }
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}

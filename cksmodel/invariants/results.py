@@ -20,6 +20,7 @@ from cksmodel.markup import (
     seconds,
     table,
 )
+from cksmodel.policy.catalog import get_catalog
 from cksmodel.source import Location
 from cksmodel.symbolic.query import Verdict
 
@@ -81,6 +82,7 @@ class ProveReport:
             "bundled_example": self.bundled_example,
             "specs": list(self.specs),
             "warnings": list(self.warnings),
+            "catalog": get_catalog().to_json(),
             "results": [r.to_json() for r in self.results],
         }
 

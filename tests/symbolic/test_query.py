@@ -509,6 +509,21 @@ def test_counterexample_json_replays_through_a_scenario() -> None:
             Verdict.REFUTED,
             id="resource-part-case-matters-refuted",
         ),
+        # IAM User Guide (Resource element): actions without resource-level permissions apply
+        # to all resources of their service, so arn:aws:s3:::* grants s3:ListAllMyBuckets as
+        # "*" does (the S3 walkthrough's policy); the evaluator agrees (replayed answers).
+        pytest.param(
+            identity(allow("s3:ListAllMyBuckets", "arn:aws:s3:::*")),
+            identity(allow("s3:ListAllMyBuckets", "*")),
+            Verdict.PROVED,
+            id="whole-service-arn-equals-star-for-an-action-without-resource-type-proved",
+        ),
+        pytest.param(
+            identity(allow("s3:ListAllMyBuckets", "arn:aws:s3:::a*")),
+            identity(allow("s3:ListAllMyBuckets", "*")),
+            Verdict.REFUTED,
+            id="some-buckets-arn-differs-from-star-for-an-action-without-resource-type-refuted",
+        ),
     ],
 )
 def test_equivalent(a: PolicySet, b: PolicySet, expected: Verdict) -> None:
@@ -644,6 +659,14 @@ ARN_VARIABLE_CASES = [
         "arn:aws:sns:us-east-1:111122223333:topic",
         "implicitDeny",
         id="variable-in-account-part-is-not-expanded",
+    ),
+    # The pattern of an AWS managed policy; the IAM User Guide (policy variables) says a
+    # variable cannot replace the account, so evaluator and encoder both read it literally.
+    pytest.param(
+        "arn:*:kms:*:${aws:PrincipalAccount}:key/*",
+        "arn:aws:kms:us-east-1:111122223333:key/1234abcd",
+        "implicitDeny",
+        id="aws-managed-variable-in-kms-key-account-is-literal-text",
     ),
     pytest.param(
         "arn:aws:sns:*:${aws:NoSuchKey}:topic",

@@ -17,7 +17,7 @@ from typing import Any, Final
 from cksmodel.policy.catalog import ActionInfo
 from cksmodel.policy.conditions import NEGATED
 from cksmodel.policy.ir import Effect, PolicyType, Statement, Value
-from cksmodel.policy.patterns import compile_glob, has_variables, split_arn
+from cksmodel.policy.patterns import compile_glob, has_variables, names_whole_service, split_arn
 from cksmodel.policy.validation.checker import WILDCARD, Checker, short, value_pos
 
 # The actions a role's trust policy authorizes (mirrors cksmodel.concrete.evaluate.TRUST_ACTIONS).
@@ -75,8 +75,10 @@ def _check_action(chk: Checker, v: Value, element: str) -> None:
         close = difflib.get_close_matches(service.lower(), sorted(chk.catalog.services()), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         chk.add(
-            "E_UNKNOWN_SERVICE",
-            f"service prefix {service!r} of action {short(text)} does not exist{hint}",
+            "W_UNKNOWN_SERVICE",
+            f"service prefix {service!r} of action {short(text)} is not in the IAM catalog "
+            f"({chk.catalog.describe()}): a retired service, one newer than the catalog, "
+            f"or a typo{hint}",
             v.span,
         )
         return
@@ -96,7 +98,8 @@ def _check_action(chk: Checker, v: Value, element: str) -> None:
             hint = f"; did you mean {service.lower()}:{lower[close[0]]}?" if close else ""
             chk.add(
                 "W_UNKNOWN_ACTION",
-                f"{short(text)} is not a known {service.lower()} action{hint}",
+                f"{short(text)} is not a {service.lower()} action in the IAM catalog "
+                f"({chk.catalog.describe()}): retired, newer than the catalog, or a typo{hint}",
                 v.span,
             )
         return
@@ -119,16 +122,21 @@ def _check_action(chk: Checker, v: Value, element: str) -> None:
 
 
 def check_star_only(chk: Checker, stmt: Statement, raw: Mapping[str, Any]) -> None:
-    """Actions without a resource type are authorized only against Resource "*"."""
+    """Actions without a resource type are authorized only against Resource "*" or an ARN
+    naming every resource of their service (see :func:`names_whole_service`)."""
     if stmt.resources is None or not stmt.actions or chk.type is PolicyType.TRUST:
         return
-    if any(chk.usable(r) and compile_glob(r.text).match("*") for r in stmt.resources):
+    resources = [r.text for r in stmt.resources if chk.usable(r)]
+    if any(compile_glob(r).match("*") for r in resources):
         return
     star_only: list[Value] = []
     others = 0
     for v in stmt.actions:
         resolved = chk.resolve(v.text) if chk.usable(v) and v.text != "*" else None
-        if resolved and all(a.star_only for a in resolved):
+        if resolved and all(
+            a.star_only and not any(names_whole_service(r, a.name) for r in resources)
+            for a in resolved
+        ):
             star_only.append(v)
         else:
             others += 1
@@ -138,19 +146,20 @@ def check_star_only(chk: Checker, stmt: Statement, raw: Mapping[str, Any]) -> No
     if not others:
         names = ", ".join(v.text for v in star_only[:4]) + (", …" if len(star_only) > 4 else "")
         chk.add(
-            "E_ACTION_REQUIRES_STAR_RESOURCE",
-            f"{names} {'has' if len(star_only) == 1 else 'have'} no resource type and "
-            f'{"is" if len(star_only) == 1 else "are"} authorized only with "Resource": "*"; '
-            f"this statement names only specific resources, so it {verb} nothing",
+            "W_ACTION_REQUIRES_STAR_RESOURCE",
+            f"the IAM catalog lists no resource type for {names}, so "
+            f'{"it is" if len(star_only) == 1 else "they are"} requested on "*" and this '
+            f"statement, naming only specific resources, {verb} nothing; expected "
+            '"Resource": "*" (or an ARN naming every resource of the service)',
             value_pos(raw, "Resource") or stmt.span,
         )
         return
     for v in star_only:
         chk.add(
             "W_ACTION_REQUIRES_STAR_RESOURCE",
-            f'{short(v.text)} is authorized only with "Resource": "*", which this '
-            f"statement does not name, so the statement never {verb} it; move it to a "
-            'statement with "Resource": "*"',
+            f"the IAM catalog lists no resource type for {short(v.text)}, so it is requested on "
+            f'"*", which this statement does not name: the statement never {verb} it; move it '
+            'to a statement with "Resource": "*"',
             v.span,
         )
 

@@ -16,7 +16,15 @@ from typing import Any, Final
 
 from cksmodel.policy.catalog import ActionInfo, Catalog, get_catalog
 from cksmodel.policy.findings import Finding
-from cksmodel.policy.ir import VERSION_2008, Condition, Policy, PolicyType, PrincipalSet, Value
+from cksmodel.policy.ir import (
+    VERSION_2008,
+    Condition,
+    Policy,
+    PolicyKind,
+    PolicyType,
+    PrincipalSet,
+    Value,
+)
 from cksmodel.policy.jsontext import PDict, PList, Pos
 from cksmodel.policy.patterns import compile_glob
 from cksmodel.policy.validation.codes import FINDING_CODES
@@ -38,6 +46,7 @@ class Checker:
     findings: list[Finding]
     version_missing: bool
     variables_literal: bool
+    kind: PolicyKind | None = None
     too_long: set[int] = field(default_factory=set)
     _resolved: dict[str, tuple[ActionInfo, ...] | None] = field(
         default_factory=dict, init=False, repr=False
@@ -46,7 +55,13 @@ class Checker:
 
     @classmethod
     def for_document(
-        cls, policy: Policy, doc: Any, text: str, label: str, findings: list[Finding]
+        cls,
+        policy: Policy,
+        doc: Any,
+        text: str,
+        label: str,
+        findings: list[Finding],
+        kind: PolicyKind | None = None,
     ) -> Checker:
         """A checker for ``policy``, built from ``doc`` (its positioned JSON) and ``text``."""
         raw_version = doc.get("Version") if isinstance(doc, Mapping) else None
@@ -59,6 +74,7 @@ class Checker:
             findings=findings,
             version_missing=version_missing,
             variables_literal=version_missing or raw_version == VERSION_2008,
+            kind=kind,
         )
 
     @property

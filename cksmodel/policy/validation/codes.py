@@ -69,6 +69,11 @@ FINDING_CODES: Final[Mapping[str, tuple[Severity, str]]] = {
         "U+0020-U+00FF)",
     ),
     "E_POLICY_TOO_LARGE": (_E, "the document exceeds the size limit of its policy type"),
+    "W_POLICY_SIZE_KIND": (
+        _W,
+        "an identity policy of unknown kind (no --policy-kind) larger than a customer "
+        "managed policy may be; the quota depends on the kind",
+    ),
     "W_POLICY_SIZE_QUOTA": (
         _W,
         "a trust policy exceeds the default 2,048-character quota (needs an increase; "
@@ -108,23 +113,26 @@ FINDING_CODES: Final[Mapping[str, tuple[Severity, str]]] = {
     # --- actions -----------------------------------------------------------------
     "E_ACTION_FORMAT": (_E, 'an action that is neither "*" nor service:action'),
     "E_ACTION_SERVICE_WILDCARD": (_E, "a wildcard in the service prefix of an action"),
-    "E_UNKNOWN_SERVICE": (_E, "an action whose service prefix does not exist"),
+    "W_UNKNOWN_SERVICE": (
+        _W,
+        "an action whose service prefix the IAM catalog does not have: a retired service "
+        "(AWS's own policies still name some), one newer than the catalog, or a typo; IAM "
+        "accepts the policy",
+    ),
     "W_UNKNOWN_ACTION": (
         _W,
         "an action the IAM catalog does not know (Access Analyzer: ERROR; a WARNING here "
-        "because the bundled catalog can lag behind AWS)",
+        "because a catalog snapshot can lag behind AWS, and retired actions stay in AWS's "
+        "own policies)",
     ),
     "W_ACTION_MATCHES_NOTHING": (_W, "an action wildcard that matches no action of its service"),
-    "E_ACTION_REQUIRES_STAR_RESOURCE": (
-        _E,
-        "every action of the statement has no resource type (e.g. kms:CreateCustomKeyStore) "
-        'and needs Resource "*", but the statement names only specific resources: '
-        "it never applies",
-    ),
     "W_ACTION_REQUIRES_STAR_RESOURCE": (
         _W,
-        'an action that needs Resource "*" in a statement that names only specific '
-        "resources: it never applies to that action",
+        "an action the catalog lists without a resource type (e.g. kms:CreateCustomKeyStore) "
+        'in a statement that names neither "*" nor every resource of its service (such as '
+        "arn:aws:s3:::*): the model never applies the statement to it (Access Analyzer: "
+        "ERROR; a WARNING here because AWS's own policies grant such actions on resources "
+        "the reference does not list, e.g. ssmmessages:OpenDataChannel on SSM sessions)",
     ),
     "W_TRUST_ACTION": (
         _W,
@@ -148,6 +156,11 @@ FINDING_CODES: Final[Mapping[str, tuple[Severity, str]]] = {
     "E_ARN_FORMAT": (
         _E,
         'a resource that is neither "*" nor arn:partition:service:region:account:resource',
+    ),
+    "W_ARN_EMPTY_RESOURCE": (
+        _W,
+        "an ARN with an empty resource part (arn:aws:organizations::*: is in an AWS managed "
+        "policy): IAM accepts it, it matches no resource",
     ),
     "W_ARN_PARTITION": (_W, "an ARN partition that is not a known AWS partition"),
     "W_ARN_SERVICE_WILDCARD": (_W, "a wildcard in the service part of a resource ARN"),

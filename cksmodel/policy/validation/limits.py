@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from cksmodel.policy.ir import Condition, PolicyType, Statement, Value
+from cksmodel.policy.ir import Condition, PolicyKind, PolicyType, Statement, Value
 from cksmodel.policy.jsontext import Pos
 from cksmodel.policy.validation.checker import Checker, node_pos, principal_values
 from cksmodel.source import Span
@@ -45,7 +45,9 @@ class _SizeLimit:
 #   aggregate; "IAM doesn't count white space"; role trust policy length 2,048 by
 #   default, adjustable up to 8,192; session policies (inline and managed together)
 #   2,048 characters of plaintext, plus a separate packed-binary limit.
-#   Identity policies are held to the managed-policy limit (a boundary must be one).
+#   An identity policy is held to the quota of the kind the user gives (PolicyKind); without
+#   one, exceeding the customer managed quota is only a WARNING, since AWS managed policies
+#   have no published limit (dozens of them exceed 6,144 characters, the largest ~150,000).
 # - AWS Organizations quotas (orgs_reference_limits.html): SCP and RCP 5,120 characters;
 #   the RCP syntax page: "All characters in your RCP count against its maximum size"
 #   (the console strips whitespace, the API does not).
@@ -55,7 +57,6 @@ class _SizeLimit:
 #   including white space".
 # - Resource policies: the S3 bucket policy limit of 20 KB is used for all of them.
 _SIZE_LIMITS: Final[Mapping[PolicyType, _SizeLimit]] = {
-    PolicyType.IDENTITY: _SizeLimit(6144, "nonspace", "a managed identity policy"),
     PolicyType.BOUNDARY: _SizeLimit(6144, "nonspace", "a permissions boundary (managed policy)"),
     PolicyType.SESSION: _SizeLimit(2048, "chars", "session policies"),
     PolicyType.TRUST: _SizeLimit(2048, "nonspace", "a role trust policy", hard_limit=8192),
@@ -70,6 +71,14 @@ _SIZE_LIMITS: Final[Mapping[PolicyType, _SizeLimit]] = {
 # horizontal tab (U+0009), linefeed (U+000A), carriage return (U+000D), and
 # characters in the range U+0020 to U+00FF." KMS key policies: printable ASCII,
 # printable Basic Latin and Latin-1 Supplement, tab, LF, CR.
+_KIND_LIMITS: Final[Mapping[PolicyKind, _SizeLimit]] = {
+    PolicyKind.CUSTOMER_MANAGED: _SizeLimit(6144, "nonspace", "a customer managed policy"),
+    PolicyKind.INLINE_USER: _SizeLimit(2048, "nonspace", "a user's inline policies together"),
+    PolicyKind.INLINE_GROUP: _SizeLimit(5120, "nonspace", "a group's inline policies together"),
+    PolicyKind.INLINE_ROLE: _SizeLimit(10240, "nonspace", "a role's inline policies together"),
+}
+_UNKNOWN_KIND_LIMIT: Final = _KIND_LIMITS[PolicyKind.CUSTOMER_MANAGED]
+
 _IAM_BAD_CHAR: Final = re.compile(r"[^\t\n\r\x20-\xff]")
 _KMS_BAD_CHAR: Final = re.compile(r"[^\t\n\r\x20-\x7e\xa0-\xff]")
 _BAD_CHARS: Final[Mapping[PolicyType, re.Pattern[str]]] = {
@@ -100,9 +109,30 @@ def check_characters(chk: Checker) -> None:
     )
 
 
+def _size_rule(chk: Checker) -> _SizeLimit | None:
+    """The quota that applies: the kind's when given (AWS managed: none published), else
+    the policy type's (an identity policy of unknown kind: none)."""
+    if chk.kind is not None:
+        return _KIND_LIMITS.get(chk.kind)
+    return _SIZE_LIMITS.get(chk.type)
+
+
 def check_size(chk: Checker) -> None:
-    rule = _SIZE_LIMITS[chk.type]
+    rule = _size_rule(chk)
     where = node_pos(chk.doc) or (1, 1, 1, 2)
+    if rule is None:
+        if chk.type is PolicyType.IDENTITY and chk.kind is None:
+            size = _nonspace_length(chk.text)
+            if size > _UNKNOWN_KIND_LIMIT.limit:
+                chk.add(
+                    "W_POLICY_SIZE_KIND",
+                    f"the policy is {size:,} characters (not counting whitespace), more than "
+                    f"the {_UNKNOWN_KIND_LIMIT.limit:,} of a customer managed policy; give "
+                    "--policy-kind to check it against the quota of the kind it is "
+                    "(inline role: 10,240; AWS managed: no published limit)",
+                    where,
+                )
+        return
     if rule.measure == "bytes":
         size = len(chk.text.encode("utf-8"))
         unit = "bytes"

@@ -62,9 +62,9 @@ def _check_resource(chk: Checker, v: Value) -> None:
         return
     if not resource:
         chk.add(
-            "E_ARN_FORMAT",
-            f"resource {short(text)} has an empty resource part; expected e.g. key/ID "
-            "or a wildcard",
+            "W_ARN_EMPTY_RESOURCE",
+            f"resource {short(text)} has an empty resource part, so it matches no resource; "
+            "expected e.g. key/ID or a wildcard",
             v.span,
         )
         return
