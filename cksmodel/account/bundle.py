@@ -177,6 +177,7 @@ def load_bundle(path: str | Path) -> Account:
         principals=iam.principals,
         groups=iam.groups,
         managed_policies=iam.managed_policies,
+        stored_versions=iam.stored_versions,
         keys=keys,
         stores=stores or (),
         clusters=clusters or (),

@@ -52,7 +52,6 @@ import networkx as nx
 from cksmodel.account.access import Target
 from cksmodel.account.model import Account, IamPrincipal, Key
 from cksmodel.graph.actors import (
-    ALL_ACCESS,
     Actor,
     external_actors,
     principal_actor,
@@ -60,6 +59,7 @@ from cksmodel.graph.actors import (
     trusting_policy,
 )
 from cksmodel.graph.edges import LAUNCHERS, Decider, Step
+from cksmodel.graph.modify import Rewriter
 from cksmodel.markup import Html, box, line, seconds, table
 from cksmodel.policy.ir import GRANT_OPERATIONS, Grant
 
@@ -72,16 +72,14 @@ MAX_CHANGES = 3
 """Changes one modified actor may combine; deeper combinations add nothing new in
 practice and would grow the graph combinatorially."""
 
-_REWRITE = {
-    "role": ("iam:PutRolePolicy", "iam:AttachRolePolicy"),
-    "user": ("iam:PutUserPolicy", "iam:AttachUserPolicy"),
-}
-_UNBOUND = {
-    "role": ("iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary"),
-    "user": ("iam:DeleteUserPermissionsBoundary", "iam:PutUserPermissionsBoundary"),
-}
 _CREDENTIALS = ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
-_VERSIONS = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
+_ROLE_ACTIONS = (
+    "iam:PassRole",
+    "iam:UpdateAssumeRolePolicy",
+    "lambda:UpdateFunctionCode",
+    "glue:UpdateDevEndpoint",
+)
+"""Actions that may give an edge to a role the actor's trust does not reach."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -101,6 +99,9 @@ class AccessGraph:
     def __init__(self, account: Account, *, timeout: float = 30.0) -> None:
         self.account = account
         self.decider = Decider(account, timeout=timeout)
+        self.rewriter = Rewriter(account, self.decider)
+        self._full: set[str] = set()
+        """Rewritten actors that may hold any policy."""
         self.graph: nx.DiGraph[str] = nx.DiGraph(
             account=account.account_id,
             warnings="\n".join(account.warnings),
@@ -115,12 +116,12 @@ class AccessGraph:
         self._pruned: set[str] = set()
         """Modified actors expanded without edges to what their predecessors reach."""
         self._taken: set[str] = set()
-        self._passed: dict[tuple[str, str, tuple[tuple[bool, ...], ...] | None], Step] = {}
+        self._passes: dict[tuple[str, str, tuple[tuple[bool, ...], ...] | None], Step] = {}
         """PassRole decisions shared by roles alike for the actor (same signature)."""
         self._trusting: dict[tuple[str, ...], set[str]] | None = None
         self._reach: dict[str, frozenset[str]] = {}
-        self._launches: dict[tuple[str, str], tuple[tuple[str, ...], bool | None] | None] = {}
-        """Actors that can call (action, resource) themselves, filled by the queries."""
+        self._launches: dict[tuple[str, tuple[str, ...]], Step | None] = {}
+        """Whether an actor can make a group of launch calls."""
         self.stats = BuildStats(seconds=0.0, actors=0, edges=0, questions=0, undecided=0)
 
     # ---------------------------------------------------------------- building
@@ -235,10 +236,7 @@ class AccessGraph:
         if actor.internal:
             if any(self.decider.mentions(actor, a) for a in _CREDENTIALS):
                 wanted |= {p.arn for p in self.account.principals if p.kind == "user"}
-            if any(
-                self.decider.mentions(actor, a)
-                for a in ("iam:PassRole", "iam:UpdateAssumeRolePolicy")
-            ):
+            if any(self.decider.mentions(actor, a) for a in _ROLE_ACTIONS):
                 wanted |= {p.arn for p in self._roles()}
         return [p for p in self.account.principals if p.arn in wanted]
 
@@ -286,9 +284,10 @@ class AccessGraph:
         return {actor.base} | {n for n in shared if n in self._by_base}
 
     def _pass_role(self, actor: Actor, role: IamPrincipal) -> None:
-        if not self.decider.mentions(actor, "iam:PassRole") or role.trust_policy is None:
-            return
-        if not self.decider.may(actor, "iam:PassRole", role.arn):
+        """Edges that make a service act as the role: every call of one launch method
+        decided (``iam:PassRole`` to that service with ``iam:PassedToService`` when the
+        method passes the role), and the role's instance profile when EC2 needs one."""
+        if role.trust_policy is None:
             return
         services = sorted(
             {
@@ -299,62 +298,73 @@ class AccessGraph:
             }
             & LAUNCHERS.keys()
         )
-        signature = self.decider.signature(actor, "iam:PassRole", role.arn)
+        passes = self.decider.mentions(actor, "iam:PassRole") and self.decider.may(
+            actor, "iam:PassRole", role.arn
+        )
         for service in services:
-            key = (actor.id, service, signature)
-            shared = self._passed.get(key) if signature is not None else None
-            if shared is not None:
-                passed = shared.retarget(role.arn)
-            else:
-                passed = self.decider.decide(
-                    actor, ("iam:PassRole",), _at(role.arn), (("iam:PassedToService", service),)
+            passed: Step | None = None
+            for launch in LAUNCHERS[service]:
+                if launch.instance_profile and not role.instance_profiles:
+                    continue
+                if launch.pass_role and not passes:
+                    continue
+                calls = self._calls(actor, launch.calls)
+                if calls is None:
+                    continue
+                if launch.pass_role:
+                    passed = passed or self._passed(actor, role, service)
+                    if passed.holds is False:
+                        continue
+                    first = passed
+                else:
+                    first = calls
+                holds = None if first.holds is None or calls.holds is None else True
+                what = " and ".join(launch.calls)
+                notes = []
+                if launch.existing:
+                    holds = None
+                    notes.append(f"needs {launch.existing}, which bundles do not list")
+                elif not holds:
+                    notes.append(first.reason or calls.reason or "launch undecided")
+                lead = f"passes the role to {service}, then calls" if launch.pass_role else "calls"
+                step = replace(
+                    first,
+                    holds=holds,
+                    reason="; ".join([f"{lead} {what}", *notes]),
                 )
-                if signature is not None:
-                    self._passed[key] = passed
-            if passed.holds is False:
-                continue
-            launch = self._launch(actor, service)
-            if launch is None:
-                continue
-            calls, launched = launch
-            holds = None if passed.holds is None or launched is None else True
-            step = Step(
-                holds=holds,
-                policy=passed.policy,
-                statement_index=passed.statement_index,
-                sid=passed.sid,
-                source=passed.source,
-                line=passed.line,
-                column=passed.column,
-                condition=passed.condition,
-                witness=passed.witness,
-                reason=f"passes the role to {service}, then calls {' and '.join(calls)}"
-                + ("" if holds else f" ({passed.reason or 'launch undecided'})"),
-            )
-            self._edge(actor, role.arn, "pass_role", f"iam:PassRole + {' + '.join(calls)}", step)
+                via = " + ".join((("iam:PassRole",) if launch.pass_role else ()) + launch.calls)
+                self._edge(actor, role.arn, "pass_role", via, step)
 
-    def _launch(self, actor: Actor, service: str) -> tuple[tuple[str, ...], bool | None] | None:
-        """The first group of calls that makes the service act, and whether it is decided."""
-        key = (actor.id, service)
+    def _passed(self, actor: Actor, role: IamPrincipal, service: str) -> Step:
+        """``iam:PassRole`` of the role to the service, shared between roles alike for the
+        actor (same signature; the witness is rewritten for each role)."""
+        signature = self.decider.signature(actor, "iam:PassRole", role.arn)
+        key = (actor.id, service, signature)
+        shared = self._passes.get(key) if signature is not None else None
+        if shared is not None:
+            return shared.retarget(role.arn)
+        passed = self.decider.decide(
+            actor, ("iam:PassRole",), _at(role.arn), (("iam:PassedToService", service),)
+        )
+        if signature is not None:
+            self._passes[key] = passed
+        return passed
+
+    def _calls(self, actor: Actor, calls: tuple[str, ...]) -> Step | None:
+        """Can the actor make every call (on some resource)? None when one is refused;
+        else the first call's step, undecided when one of them is."""
+        key = (actor.id, calls)
         if key not in self._launches:
-            self._launches[key] = self._find_launch(actor, service)
+            found: Step | None = None
+            if all(self.decider.mentions(actor, c) for c in calls):
+                steps = [
+                    self.decider.decide(actor, (c,), Target("anything", "", False)) for c in calls
+                ]
+                if all(s.holds is not False for s in steps):
+                    undecided = next((s for s in steps if s.holds is None), None)
+                    found = undecided or steps[0]
+            self._launches[key] = found
         return self._launches[key]
-
-    def _find_launch(
-        self, actor: Actor, service: str
-    ) -> tuple[tuple[str, ...], bool | None] | None:
-        best: tuple[tuple[str, ...], bool | None] | None = None
-        for calls in LAUNCHERS[service]:
-            if not all(self.decider.mentions(actor, c) for c in calls):
-                continue
-            steps = [self.decider.decide(actor, (c,), Target("anything", "", False)) for c in calls]
-            if any(s.holds is False for s in steps):
-                continue
-            decided = all(s.holds for s in steps)
-            if decided:
-                return calls, True
-            best = best or (calls, None)
-        return best
 
     def _update_trust(self, actor: Actor, role: IamPrincipal) -> None:
         step = self.decider.decide(actor, ("iam:UpdateAssumeRolePolicy",), _at(role.arn))
@@ -486,41 +496,28 @@ class AccessGraph:
         return self.actors[target.arn]
 
     def _rewrite(self, actor: Actor, target: IamPrincipal, requires: list[str]) -> list[Actor]:
-        methods = [(a, _at(target.arn)) for a in _REWRITE[target.kind]]
-        for policy in target.policies:
-            arn = policy.name.removeprefix("managed/")
-            if policy.name.startswith("managed/") and f":{self.account.account_id}:" in arn:
-                methods += [(a, _at(arn)) for a in _VERSIONS]
-        for action, where in methods:
-            if not self.decider.may(actor, action, where.pattern):
-                continue
-            step = self.decider.decide(actor, (action,), where)
-            if step.holds is False:
-                continue
-            unbound = target.boundary is not None and any(
-                self.decider.may(actor, a, target.arn)
-                and self.decider.decide(actor, (a,), _at(target.arn)).holds
-                for a in _UNBOUND[target.kind]
+        """Modified actors for the target's identity policies as the actor can rewrite them
+        (:class:`~cksmodel.graph.modify.Rewriter`)."""
+        out = []
+        holder = self._holder(target)
+        for rewrite in self.rewriter.rewrites(actor, target):
+            new = holder.modified(
+                rewrite.change, policies=rewrite.policies, drop_boundary=rewrite.drop_boundary
             )
-            holder = self._holder(target)
-            new = holder.modified("rewritten", policies=(ALL_ACCESS,), drop_boundary=unbound)
-            if action == "iam:SetDefaultPolicyVersion":
-                step = replace(
-                    step,
-                    reason="any stored version is taken to be any policy "
-                    "(bundles keep only default versions)",
-                )
-            added = self._add(new)
-            self._edge(actor, new.id, "rewrite", action, _holding(step, requires))
-            return [new] if added else []
-        return []
+            if rewrite.full:
+                self._full.add(new.id)
+            if self._add(new):
+                out.append(new)
+            self._edge(actor, new.id, "rewrite", rewrite.via, _holding(rewrite.step, requires))
+        return out
 
     def _join(self, actor: Actor, user: IamPrincipal, requires: list[str]) -> list[Actor]:
         """Group memberships the actor can give a user it holds. None when the actor can
-        rewrite the user's policies: ``user#rewritten`` (any policy, same or no boundary)
-        already allows whatever a group could add."""
-        rewritten = self.graph.get_edge_data(actor.id, f"{user.arn}#rewritten")
-        if rewritten is not None and rewritten["status"] == "holds":
+        write any policy into the user's (``user#rewritten`` allows whatever a group could
+        add: it keeps no more Deny policies and the same or no boundary)."""
+        rewritten = f"{user.arn}#rewritten"
+        done = self.graph.get_edge_data(actor.id, rewritten)
+        if done is not None and done["status"] == "holds" and rewritten in self._full:
             return []
         out = []
         for group in self.account.groups:
