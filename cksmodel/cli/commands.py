@@ -217,12 +217,14 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-def _load_graph(args: argparse.Namespace) -> AccessGraph:
-    """The account's graph, after the question's action and principal are checked."""
+def _load_graph(args: argparse.Namespace, *, whole: bool = False) -> AccessGraph:
+    """The account's graph, after the question's action and principal are checked: built
+    whole for drawing, grown by the question otherwise."""
     from pathlib import Path
 
     from cksmodel.account.bundle import load_bundle
     from cksmodel.graph import build_graph
+    from cksmodel.graph.goal import goal_graph
     from cksmodel.graph.query import check_action, check_principal
 
     if getattr(args, "action", None):
@@ -232,7 +234,9 @@ def _load_graph(args: argparse.Namespace) -> AccessGraph:
         check_principal(account, args.principal)
     for warning in account.warnings:
         print(f"cksmodel {args.command}: warning: {warning}", file=sys.stderr)
-    return build_graph(account, timeout=args.timeout)
+    if whole:
+        return build_graph(account, timeout=args.timeout)
+    return goal_graph(account, timeout=args.timeout)
 
 
 def _path_lines(reach: Reach) -> list[str]:
@@ -327,7 +331,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     from cksmodel.graph.query import add_action
     from cksmodel.graph.render import focus, to_dot, to_graphml, to_html, to_json
 
-    g = _load_graph(args)
+    g = _load_graph(args, whole=True)
     graph = g.graph
     if args.focus:
         if ":" in args.focus and not args.focus.startswith("arn:"):

@@ -44,7 +44,7 @@ only default versions): an over-approximation, named in the edge's reason.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 import networkx as nx
@@ -59,7 +59,7 @@ from cksmodel.graph.actors import (
     trusting_policy,
 )
 from cksmodel.graph.edges import LAUNCHERS, Decider, Step
-from cksmodel.graph.modify import Rewriter
+from cksmodel.graph.modify import REWRITE_ACTIONS, Rewriter
 from cksmodel.markup import Html, box, line, seconds, table
 from cksmodel.policy.ir import GRANT_OPERATIONS, Grant
 
@@ -72,6 +72,8 @@ MAX_CHANGES = 3
 """Changes one modified actor may combine; deeper combinations add nothing new in
 practice and would grow the graph combinatorially."""
 
+MODIFY_ACTIONS = REWRITE_ACTIONS | {"iam:AddUserToGroup"}
+"""Actions that may change a principal's identity policies or groups."""
 _CREDENTIALS = ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
 _ROLE_ACTIONS = (
     "iam:PassRole",
@@ -112,6 +114,10 @@ class AccessGraph:
         """The "act as" edges alone, without attributes: what reachability walks."""
         self._by_base: dict[str, IamPrincipal] = {p.arn: p for p in account.principals}
         self._checked: set[tuple[str, str]] = set()
+        self._pairs: set[tuple[str, str]] = set()
+        self._modifiers: dict[str, bool] = {}
+        """Whether an actor may call an action that modifies a principal."""
+        """(actor, principal) pairs whose edges are decided."""
         self.direct: dict[tuple[str, str, bool], dict[str, Step]] = {}
         self._pruned: set[str] = set()
         """Modified actors expanded without edges to what their predecessors reach."""
@@ -128,6 +134,16 @@ class AccessGraph:
 
     def build(self) -> AccessGraph:
         start = time.monotonic()
+        pending = self._start()
+        while pending:
+            for actor in pending:
+                self._expand(actor)
+            pending = self._modifications()
+        self._finish(start)
+        return self
+
+    def _start(self) -> list[Actor]:
+        """Groups, the bundle's principals and the outsiders, and group membership."""
         for group in self.account.groups:
             self.graph.add_node(
                 group.arn,
@@ -152,10 +168,9 @@ class AccessGraph:
                         via="member of",
                         **Step(holds=True).attrs(),
                     )
-        while pending:
-            for actor in pending:
-                self._expand(actor)
-            pending = self._modifications()
+        return pending
+
+    def _finish(self, start: float) -> None:
         self.stats = BuildStats(
             seconds=time.monotonic() - start,
             actors=len(self.actors),
@@ -163,7 +178,13 @@ class AccessGraph:
             questions=self.decider.questions,
             undecided=sum(1 for *_, d in self.graph.edges(data=True) if d["status"] == "undecided"),
         )
-        return self
+
+    def prepare(self, action: str, resource: str) -> None:
+        """Make the graph ready for a question (a built graph is always ready)."""
+
+    def incoming(self, node: str, skip: Callable[[str], bool]) -> None:
+        """Decide the edges into a node from the actors a question still needs (``skip``
+        tells the others); a built graph has them all already."""
 
     def _add(self, actor: Actor) -> bool:
         if actor.id in self.actors:
@@ -242,6 +263,7 @@ class AccessGraph:
 
     def _toward(self, actor: Actor, p: IamPrincipal) -> None:
         """The edges from an actor to one principal."""
+        self._pairs.add((actor.id, p.arn))
         if (
             p.kind == "role"
             and self.decider.trusts(p, actor)
@@ -473,23 +495,39 @@ class AccessGraph:
         """Modified actors that became reachable; the new ones, to expand next."""
         new: list[Actor] = []
         for actor in list(self.actors.values()):
-            if not actor.internal or "rewritten" in actor.changes:
+            if self._modifies(actor):
+                new += self._modify(actor)
+        return new
+
+    def _modifies(self, actor: Actor) -> bool:
+        """Could the actor change a principal's policies or groups (its statements
+        mention a way to)?"""
+        if not actor.internal or "rewritten" in actor.changes:
+            return False
+        if any(c.startswith("key:") for c in actor.changes) or len(actor.changes) >= MAX_CHANGES:
+            return False
+        if actor.id not in self._modifiers:
+            actions = sorted(a for a in MODIFY_ACTIONS if self.decider.mentions(actor, a))
+            self._modifiers[actor.id] = bool(actions) and (
+                self.decider.decide(actor, actions, Target("anything", "", False)).holds
+                is not False
+            )
+        return self._modifiers[actor.id]
+
+    def _modify(self, actor: Actor) -> list[Actor]:
+        """The modifications the actor can make to each principal it holds."""
+        new: list[Actor] = []
+        routes = nx.single_source_shortest_path(self.act, actor.id)
+        for node, route in sorted(routes.items()):
+            base = self.actors[node].base if node in self.actors else ""
+            if not base or node not in (base, actor.id) or (actor.id, base) in self._checked:
                 continue
-            if any(c.startswith("key:") for c in actor.changes):
-                continue
-            if len(actor.changes) >= MAX_CHANGES:
-                continue
-            routes = nx.single_source_shortest_path(self.act, actor.id)
-            for node, route in sorted(routes.items()):
-                base = self.actors[node].base if node in self.actors else ""
-                if not base or node not in (base, actor.id) or (actor.id, base) in self._checked:
-                    continue
-                self._checked.add((actor.id, base))
-                target = self._by_base[base]
-                requires = route if len(route) > 1 else []
-                new += self._rewrite(actor, target, requires)
-                if target.kind == "user":
-                    new += self._join(actor, target, requires)
+            self._checked.add((actor.id, base))
+            target = self._by_base[base]
+            requires = route if len(route) > 1 else []
+            new += self._rewrite(actor, target, requires)
+            if target.kind == "user":
+                new += self._join(actor, target, requires)
         return new
 
     def _holder(self, target: IamPrincipal) -> Actor:

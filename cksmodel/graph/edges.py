@@ -20,8 +20,9 @@ from cksmodel.concrete.decision import MatchedStatement
 from cksmodel.concrete.evaluate import caller_identities, evaluate, principal_identity
 from cksmodel.concrete.request import Principal, PrincipalKind, Request, parse_principal
 from cksmodel.graph.actors import Actor
-from cksmodel.policy.ir import Effect, Policy, PolicySet, Statement
+from cksmodel.policy.ir import Effect, Policy, PolicySet, PolicyType, Statement
 from cksmodel.policy.patterns import arn_match, compile_glob
+from cksmodel.policy.printer import policy_json
 from cksmodel.symbolic.decode import request_json
 from cksmodel.symbolic.encode import Encoder
 from cksmodel.symbolic.logic import Term, and_, not_
@@ -192,6 +193,8 @@ class Decider:
         self._resources: dict[tuple[str, str], list[tuple[str, ...] | None]] = {}
         self._sensitive: dict[tuple[str, str], list[tuple[str, ...]]] = {}
         self._trust: dict[str, tuple[bool, frozenset[tuple[str, ...]], frozenset[str]]] = {}
+        self._shared: dict[tuple[object, ...], tuple[Step, Request | None]] = {}
+        self._texts: dict[int, tuple[Policy, str]] = {}
         self.questions = 0
 
     # ---------------------------------------------------------------- filters
@@ -377,7 +380,23 @@ class Decider:
         *,
         prefer: str = "identity",
     ) -> Step:
-        """Can the actor call one of the actions on the target?"""
+        """Can the actor call one of the actions on the target?
+
+        Resources alike for the actor (same type, same signature, same trust policy
+        text) share one decision: a shared refusal or undecided step is reused as it
+        is, a shared witness is replayed on the new resource (and the step's provenance
+        read from that replay) before it counts; if the replay fails, the step is
+        decided afresh."""
+        key = self._share_key(actor, actions, target, context, prefer)
+        shared = self._shared.get(key) if key is not None else None
+        if shared is not None:
+            step, request = shared
+            if step.holds is not True:
+                return step
+            if request is not None:
+                again = self._replay(actor, actions, target, request, prefer)
+                if again is not None:
+                    return again
         self.questions += 1
         if actor.principal is not None:
             tri = self.access.decide(actor.principal, actions, [target], context, readable=False)
@@ -385,6 +404,63 @@ class Decider:
         else:
             ps = self.access.policy_set(None, target, actions)
             tri = self._external(actor, ps, actions, target, context)
+        step = self._step(tri, ps, prefer)
+        if key is not None and key not in self._shared:
+            self._shared[key] = (step, tri.witness)
+        return step
+
+    def _share_key(
+        self,
+        actor: Actor,
+        actions: Sequence[str],
+        target: Target,
+        context: Sequence[tuple[str, str]],
+        prefer: str,
+    ) -> tuple[object, ...] | None:
+        """What makes two decisions for the actor the same, or None when they may not be
+        shared (outsiders, key policies, grants, patterns with variables)."""
+        policy = target.policy
+        if actor.principal is None or target.grants or not target.literal_arn:
+            return None
+        if policy is not None and policy.policy_type is not PolicyType.TRUST:
+            return None
+        parts = target.pattern.split(":", 5)
+        if len(parts) != 6:
+            return None
+        signature = tuple(self.signature(actor, a, target.pattern) for a in actions)
+        if any(s is None for s in signature):
+            return None
+        text = ""
+        if policy is not None:
+            cached = self._texts.get(id(policy))
+            if cached is None or cached[0] is not policy:
+                cached = (policy, json.dumps(policy_json(policy), sort_keys=True))
+                self._texts[id(policy)] = cached
+            text = cached[1]
+        kind = (parts[2], parts[5].partition("/")[0])
+        return (actor.id, tuple(actions), tuple(context), prefer, kind, signature, text)
+
+    def _replay(
+        self,
+        actor: Actor,
+        actions: Sequence[str],
+        target: Target,
+        request: Request,
+        prefer: str,
+    ) -> Step | None:
+        """A shared witness on another resource: the step when the evaluator allows it."""
+        assert actor.principal is not None
+        ps = self.access.policy_set(actor.principal, target, actions)
+        moved = replace(request, resource=target.pattern)
+        decision = evaluate(moved, ps)
+        if not decision.allowed:
+            return None
+        tri = Tri(
+            True,
+            [{"request": request_json(moved)}],
+            witness=moved,
+            decision=decision,
+        )
         return self._step(tri, ps, prefer)
 
     def key_target(self, actor: Actor, key: Key) -> Target:
