@@ -255,9 +255,9 @@ class AccessGraph:
         keys = self.decider.caller_keys(actor)
         wanted = set().union(*(self._trusting.get(k, set()) for k in keys))
         if actor.internal:
-            if any(self.decider.mentions(actor, a) for a in _CREDENTIALS):
+            if any(self.decider.usable(actor, a) for a in _CREDENTIALS):
                 wanted |= {p.arn for p in self.account.principals if p.kind == "user"}
-            if any(self.decider.mentions(actor, a) for a in _ROLE_ACTIONS):
+            if any(self.decider.usable(actor, a) for a in _ROLE_ACTIONS):
                 wanted |= {p.arn for p in self._roles()}
         return [p for p in self.account.principals if p.arn in wanted]
 
@@ -330,16 +330,14 @@ class AccessGraph:
                     continue
                 if launch.pass_role and not passes:
                     continue
-                calls = self._calls(actor, launch.calls)
-                if calls is None:
-                    continue
                 if launch.pass_role:
                     passed = passed or self._passed(actor, role, service)
                     if passed.holds is False:
                         continue
-                    first = passed
-                else:
-                    first = calls
+                calls = self._calls(actor, launch.calls)
+                if calls is None:
+                    continue
+                first = passed if launch.pass_role and passed is not None else calls
                 holds = None if first.holds is None or calls.holds is None else True
                 what = " and ".join(launch.calls)
                 notes = []
@@ -507,7 +505,11 @@ class AccessGraph:
         if any(c.startswith("key:") for c in actor.changes) or len(actor.changes) >= MAX_CHANGES:
             return False
         if actor.id not in self._modifiers:
-            actions = sorted(a for a in MODIFY_ACTIONS if self.decider.mentions(actor, a))
+            actions = sorted(
+                a
+                for a in MODIFY_ACTIONS
+                if self.decider.usable(actor, a)
+            )
             self._modifiers[actor.id] = bool(actions) and (
                 self.decider.decide(actor, actions, Target("anything", "", False)).holds
                 is not False

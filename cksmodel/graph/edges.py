@@ -194,6 +194,7 @@ class Decider:
         self._sensitive: dict[tuple[str, str], list[tuple[str, ...]]] = {}
         self._trust: dict[str, tuple[bool, frozenset[tuple[str, ...]], frozenset[str]]] = {}
         self._shared: dict[tuple[object, ...], tuple[Step, Request | None]] = {}
+        self._refused: dict[tuple[str, str], bool] = {}
         self._texts: dict[int, tuple[Policy, str]] = {}
         self.questions = 0
 
@@ -213,6 +214,39 @@ class Decider:
                 if stmt.effect is Effect.ALLOW
             )
             self._mentions[key] = found
+        return found
+
+    def usable(self, actor: Actor, action: str) -> bool:
+        """May the actor call the action at all (an Allow names it, nothing refuses it)?"""
+        return self.mentions(actor, action) and not self.refused(actor, action)
+
+    def refused(self, actor: Actor, action: str) -> bool:
+        """Is the action refused to the actor whatever the resource and context: an
+        unconditional Deny of it on every resource, or a boundary naming it in no Allow?"""
+        assert actor.principal is not None
+        key = (actor.id, action)
+        found = self._refused.get(key)
+        if found is None:
+            lowered = action.lower()
+
+            def names(stmt: Statement) -> bool:
+                listed = any(compile_glob(v.text, True).match(lowered) for v in stmt.actions)
+                return not listed if stmt.not_actions is not None else listed
+
+            boundary = actor.principal.boundary
+            found = (
+                boundary is not None
+                and not any(s.effect is Effect.ALLOW and names(s) for s in boundary.statements)
+            ) or any(
+                stmt.effect is Effect.DENY
+                and not stmt.conditions
+                and stmt.not_resources is None
+                and any(v.text == "*" for v in stmt.resources or ())
+                and names(stmt)
+                for policy in actor.principal.policies
+                for stmt in policy.statements
+            )
+            self._refused[key] = found
         return found
 
     def may(self, actor: Actor, action: str, resource: str) -> bool:

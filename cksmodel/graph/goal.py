@@ -27,6 +27,7 @@ from collections.abc import Callable
 from cksmodel.account.model import Account, IamPrincipal
 from cksmodel.graph.actors import Actor
 from cksmodel.graph.build import AccessGraph
+from cksmodel.graph.modify import PRINCIPAL_ACTIONS
 from cksmodel.graph.query import _direct
 
 __all__ = ["GoalGraph", "goal_graph"]
@@ -49,9 +50,9 @@ class GoalGraph(AccessGraph):
         """Actor ids by the index keys that may name them (see ``Decider.caller_keys``)."""
         self._movers: dict[str, list[str]] = {"user": [], "role": []}
         """Actors whose statements mention an action giving an edge to any user or role."""
-        self._expanded: set[str] = set()
         self._prepared: set[tuple[str, str]] = set()
         self._source_lists: dict[str, tuple[int, list[str]]] = {}
+        self._touching: dict[str, bool] = {}
         self._order: dict[str, int] = {}
 
     def build(self) -> GoalGraph:
@@ -60,7 +61,6 @@ class GoalGraph(AccessGraph):
         for actor in self._start():
             if actor.kind == "federated":
                 self._expand(actor)
-                self._expanded.add(actor.id)
         self._finish(start)
         return self
 
@@ -68,12 +68,15 @@ class GoalGraph(AccessGraph):
         if not super()._add(actor):
             return False
         if actor.kind != "federated":
+            assumes = not actor.internal or self.decider.mentions(actor, "sts:AssumeRole")
             for key in self.decider.caller_keys(actor):
+                if key[0] in ("account", "in") and not assumes:
+                    continue  # a trust naming its account needs an identity Allow
                 self._by_key.setdefault(key, []).append(actor.id)
         if actor.internal:
-            if any(self.decider.mentions(actor, a) for a in _CREDENTIALS):
+            if any(self.decider.usable(actor, a) for a in _CREDENTIALS):
                 self._movers["user"].append(actor.id)
-            if any(self.decider.mentions(actor, a) for a in _ROLE_ACTIONS):
+            if any(self.decider.usable(actor, a) for a in _ROLE_ACTIONS):
                 self._movers["role"].append(actor.id)
         return True
 
@@ -91,7 +94,8 @@ class GoalGraph(AccessGraph):
             for actor in list(self.actors.values()):
                 if actor.id in settled or not self._modifies(actor):
                     continue
-                self._closure(actor, settled)
+                if self._touches_others(actor):
+                    self._closure(actor, settled)
                 new += self._modify(actor)
             if not new:
                 break
@@ -99,16 +103,58 @@ class GoalGraph(AccessGraph):
         self._prepared.add((action, resource))
         self._finish(start - self.stats.seconds)
 
+    def _touches_others(self, actor: Actor) -> bool:
+        """Could the actor's statements modify a principal other than its own base (then
+        the routes to their credentials are needed)?"""
+        if actor.id not in self._touching:
+            groups = {g.name: g.arn for g in self.account.groups}
+            self._touching[actor.id] = any(
+                p.arn != actor.base and self._may_modify(actor, p, groups)
+                for p in self.account.principals
+            )
+        return self._touching[actor.id]
+
+    def _may_modify(self, actor: Actor, p: IamPrincipal, groups: dict[str, str]) -> bool:
+        may = self.decider.may
+        if any(may(actor, a, p.arn) for a in PRINCIPAL_ACTIONS[p.kind]):
+            return True
+        if p.kind == "user" and any(may(actor, "iam:AddUserToGroup", a) for a in groups.values()):
+            return True
+        touched = [groups[n] for n in p.groups if n in groups]
+        if any(may(actor, a, g) for g in touched for a in PRINCIPAL_ACTIONS["group"]):
+            return True
+        managed = [q.name.removeprefix("managed/") for q in p.policies]
+        return any(
+            may(actor, a, arn)
+            for arn in managed
+            if ":policy/" in arn
+            for a in ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
+        )
+
     def _closure(self, actor: Actor, settled: set[str]) -> None:
-        """Every edge out of what the actor can reach (not past actors in ``settled``)."""
-        pending = [actor.id]
-        while pending:
-            node = pending.pop()
-            if node in self._expanded or node in settled:
-                continue
-            self._expanded.add(node)
-            self._expand(self.actors[node])
-            pending += [n for n in self.act.successors(node) if n not in self._expanded]
+        """What the actor can reach, breadth first: each node's edges to principals not
+        reached yet (shortest routes need no other edge), not past actors in
+        ``settled``."""
+        seen = {actor.id}
+        frontier = [actor.id]
+        while frontier:
+            following: list[str] = []
+            for node in frontier:
+                if node in settled:
+                    continue
+                source = self.actors[node]
+                if source.kind != "federated" and not any(
+                    c.startswith("key:") for c in source.changes
+                ):
+                    for p in self._candidates(source):
+                        if p.arn in seen or p.arn == source.base or (node, p.arn) in self._pairs:
+                            continue
+                        self._toward(source, p)
+                for n in self.act.successors(node):
+                    if n not in seen:
+                        seen.add(n)
+                        following.append(n)
+            frontier = following
 
     def incoming(self, node: str, skip: Callable[[str], bool]) -> None:
         """Decide the edges into a bundle principal from the actors the question still

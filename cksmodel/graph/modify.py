@@ -57,6 +57,10 @@ _UNBOUND = {
     "user": "iam:DeleteUserPermissionsBoundary",
 }
 _REBOUND = {"role": "iam:PutRolePermissionsBoundary", "user": "iam:PutUserPermissionsBoundary"}
+PRINCIPAL_ACTIONS = {
+    kind: (_PUT[kind], _ATTACH[kind], _DETACH[kind], _DELETE[kind]) for kind in _PUT
+}
+"""Actions on a user, role or group (its ARN as the resource) that change its policies."""
 REWRITE_ACTIONS = frozenset(
     {
         *_PUT.values(),
