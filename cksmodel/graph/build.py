@@ -505,11 +505,7 @@ class AccessGraph:
         if any(c.startswith("key:") for c in actor.changes) or len(actor.changes) >= MAX_CHANGES:
             return False
         if actor.id not in self._modifiers:
-            actions = sorted(
-                a
-                for a in MODIFY_ACTIONS
-                if self.decider.usable(actor, a)
-            )
+            actions = sorted(a for a in MODIFY_ACTIONS if self.decider.usable(actor, a))
             self._modifiers[actor.id] = bool(actions) and (
                 self.decider.decide(actor, actions, Target("anything", "", False)).holds
                 is not False

@@ -126,7 +126,7 @@ class Rewriter:
         rewrite, and one per stored version it can make the default)."""
         if not any(self.decider.mentions(actor, a) for a in REWRITE_ACTIONS):
             return []
-        out = self._versions(actor, target)
+        out: list[Rewrite] = []
         added: list[Policy] = []
         replaced: set[str] = set()
         full: tuple[str, Step] | None = None
@@ -193,8 +193,8 @@ class Rewriter:
         if full is None:
             notes.append(f"attaches {', '.join(p.name for p in added)}")
         reason = "; ".join(filter(None, [step.reason, *notes]))
-        out.insert(
-            0,
+        subsumed = {p.name for p in target.policies} - {p.name for p in kept if _has_deny(p)}
+        out.append(
             Rewrite(
                 change="rewritten",
                 policies=(*kept, *new),
@@ -202,9 +202,9 @@ class Rewriter:
                 full=full is not None,
                 via=via,
                 step=replace(step, reason=reason),
-            ),
+            )
         )
-        return out
+        return out + self._versions(actor, target, subsumed if full and full[1].holds else set())
 
     def _removable(self, actor: Actor, target: IamPrincipal, policy: Policy) -> bool | None:
         """Can the actor take the policy out of the target's policies?"""
@@ -265,14 +265,15 @@ class Rewriter:
         put = self._holds(actor, _REBOUND[target.kind], target.arn, self.admin)
         return put is not None and bool(put.holds)
 
-    def _versions(self, actor: Actor, target: IamPrincipal) -> list[Rewrite]:
+    def _versions(self, actor: Actor, target: IamPrincipal, subsumed: set[str]) -> list[Rewrite]:
         """One state per stored version of a managed policy in force that the actor can
-        make the default."""
+        make the default; none for the policies in ``subsumed`` (a decided rewrite that
+        may add any policy and drops them, or keeps no Deny of theirs, allows more)."""
         out = []
         for policy in target.policies:
             arn = policy.name.removeprefix("managed/")
             stored = self.account.stored_versions.get(arn, ())
-            if not policy.name.startswith("managed/") or not stored:
+            if not policy.name.startswith("managed/") or not stored or policy.name in subsumed:
                 continue
             step = self._holds(actor, "iam:SetDefaultPolicyVersion", arn)
             if step is None:
