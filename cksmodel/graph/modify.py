@@ -126,7 +126,6 @@ class Rewriter:
         rewrite, and one per stored version it can make the default)."""
         if not any(self.decider.mentions(actor, a) for a in REWRITE_ACTIONS):
             return []
-        out: list[Rewrite] = []
         added: list[Policy] = []
         replaced: set[str] = set()
         full: tuple[str, Step] | None = None
@@ -163,7 +162,7 @@ class Rewriter:
                     replaced.add(policy.name)
         chosen = full or first
         if chosen is None:
-            return out
+            return self._versions(actor, target, set())
         via, step = chosen
         kept: list[Policy] = []
         unsure: list[str] = []
@@ -194,17 +193,16 @@ class Rewriter:
             notes.append(f"attaches {', '.join(p.name for p in added)}")
         reason = "; ".join(filter(None, [step.reason, *notes]))
         subsumed = {p.name for p in target.policies} - {p.name for p in kept if _has_deny(p)}
-        out.append(
-            Rewrite(
-                change="rewritten",
-                policies=(*kept, *new),
-                drop_boundary=dropped,
-                full=full is not None,
-                via=via,
-                step=replace(step, reason=reason),
-            )
+        rewritten = Rewrite(
+            change="rewritten",
+            policies=(*kept, *new),
+            drop_boundary=dropped,
+            full=full is not None,
+            via=via,
+            step=replace(step, reason=reason),
         )
-        return out + self._versions(actor, target, subsumed if full and full[1].holds else set())
+        decided = full is not None and bool(full[1].holds)
+        return [rewritten, *self._versions(actor, target, subsumed if decided else set())]
 
     def _removable(self, actor: Actor, target: IamPrincipal, policy: Policy) -> bool | None:
         """Can the actor take the policy out of the target's policies?"""
