@@ -6,16 +6,20 @@ membership); an edge ``A -> B`` means that A can act as B. The ways to do so:
 * ``assume``: ``sts:AssumeRole`` on B, allowed by B's trust policy and A's side
   (identity policies, boundary, SCPs; for outsiders, their account is taken to
   allow anything); identity providers are read from the trust policy;
-* ``pass_role``: ``iam:PassRole`` on role B to a service B trusts, with the API
-  calls that make the service act as B (:data:`~cksmodel.graph.edges.LAUNCHERS`);
+* ``pass_role``: ``iam:PassRole`` on role B to a service B trusts, with every API
+  call of one method that makes the service act as B, and B's instance profile for
+  EC2 (:data:`~cksmodel.graph.launch.LAUNCHERS`); methods that take over an existing
+  function or endpoint are undecided (bundles do not list them);
 * ``credentials``: ``iam:CreateAccessKey``, ``iam:CreateLoginProfile`` or
   ``iam:UpdateLoginProfile`` on user B;
 * ``trust``: ``iam:UpdateAssumeRolePolicy`` on role B, then ``sts:AssumeRole``;
-* ``rewrite``: A holds B's credentials and can rewrite B's identity policies
-  (``Put``/``Attach`` ``Role``/``User`` ``Policy``, ``iam:CreatePolicyVersion`` or
-  ``iam:SetDefaultPolicyVersion`` on a managed policy attached to B): the node
-  ``B#rewritten`` is B with any identity policy, still within its permissions
-  boundary unless A can also remove that;
+* ``rewrite``: A holds B's credentials and can change B's identity policies
+  (:mod:`~cksmodel.graph.modify`): the node ``B#rewritten`` has what A can add
+  (any inline policy; the managed policies A may attach, decided with
+  ``iam:PolicyARN``; any policy through a new version of a customer managed policy in
+  force) and keeps what A cannot remove (policies with a Deny statement, the
+  boundary); ``B#version:POLICY:VID`` is B with a stored version of one of its
+  managed policies made the default (``iam:SetDefaultPolicyVersion``);
 * ``group``: A holds user B's credentials and can ``iam:AddUserToGroup`` B to G:
   the node ``B#group:G`` has G's policies too;
 * ``kms``: A can ``kms:PutKeyPolicy`` on key K (key takeover: a key policy giving A
@@ -30,15 +34,17 @@ kept with ``status = "undecided"``, so answers built on it say so.
 What is left out changes no answer: a modified actor gets no edge to a principal
 that each of its predecessors already reaches (whoever reaches it passes through
 one of them; a predecessor added later gets the missing edges); no
-``B#group:G`` is made where the same actor can rewrite B (``B#rewritten``
-allows more); and the ``iam:PassRole`` decision is shared between roles that
-the actor's, the organization's and the protections' statements match alike
-(each edge's witness names its own role).
+``B#group:G`` is made where the same actor can write any policy into B's
+(``B#rewritten`` allows more); actors whose statements cannot call a modifying
+action are not asked for modifications; and decisions are shared between
+resources the actor's, the organization's and the protections' statements match
+alike (with the same trust policy text, for roles): a shared witness is replayed
+on each resource, so each edge's witness names its own.
 
 Resource tags are not in account bundles: conditions on ``aws:ResourceTag`` are
 already treated as satisfiable, so tag and alias changes need no edges of their
-own. ``iam:SetDefaultPolicyVersion`` is taken to reach any policy (bundles keep
-only default versions): an over-approximation, named in the edge's reason.
+own. :mod:`~cksmodel.graph.goal` builds only the part of this graph a question
+needs.
 """
 
 from __future__ import annotations
@@ -58,7 +64,8 @@ from cksmodel.graph.actors import (
     takeover_policy,
     trusting_policy,
 )
-from cksmodel.graph.edges import LAUNCHERS, Decider, Step
+from cksmodel.graph.edges import Decider, Step
+from cksmodel.graph.launch import LAUNCHERS
 from cksmodel.graph.modify import REWRITE_ACTIONS, Rewriter
 from cksmodel.markup import Html, box, line, seconds, table
 from cksmodel.policy.ir import GRANT_OPERATIONS, Grant
@@ -97,6 +104,9 @@ class BuildStats:
 
 class AccessGraph:
     """A built reachability graph and the decider that built it (reused by queries)."""
+
+    whole = True
+    """Every edge is decided (a goal graph decides only those its questions need)."""
 
     def __init__(self, account: Account, *, timeout: float = 30.0) -> None:
         self.account = account

@@ -44,6 +44,8 @@ _ROLE_ACTIONS = (
 class GoalGraph(AccessGraph):
     """A reachability graph grown by the questions asked of it."""
 
+    whole = False
+
     def __init__(self, account: Account, *, timeout: float = 30.0) -> None:
         super().__init__(account, timeout=timeout)
         self._by_key: dict[tuple[str, ...], list[str]] = {}

@@ -415,6 +415,8 @@ def paths(
     g: AccessGraph, principal: str, action: str, resource: str = "*", *, max_hops: int = 4
 ) -> list[tuple[Hop, ...]]:
     """Every simple path of at most ``max_hops`` steps from the principal to the action."""
+    if not g.whole:
+        raise QueryError("paths lists every path: ask it of the whole graph (build_graph)")
     source = _node(g, principal)
     direct = _direct(g, action, resource, complete=True)
     view = g.act

@@ -90,3 +90,11 @@ def test_every_goal_path_is_connected_and_ends_with_the_call(admin_shape: Accoun
         assert r.path[-1].via == "kms:DeleteCustomKeyStore"
         for a, b in zip(r.path, r.path[1:], strict=False):
             assert a.target == b.source
+
+
+def test_paths_refuses_a_goal_graph(admin_shape: Account) -> None:
+    from cksmodel.graph import paths
+    from cksmodel.graph.query import QueryError
+
+    with pytest.raises(QueryError):
+        paths(goal_graph(admin_shape), "user/esc-keys", "kms:DeleteCustomKeyStore")
