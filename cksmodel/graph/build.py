@@ -131,7 +131,8 @@ class AccessGraph:
         self.direct: dict[tuple[str, str, bool], dict[str, Step]] = {}
         self._pruned: set[str] = set()
         """Modified actors expanded without edges to what their predecessors reach."""
-        self._taken: set[str] = set()
+        self._taken: dict[str, set[str]] = {}
+        """Actors whose takeover edges of a key (by ARN) are decided."""
         self._passes: dict[tuple[str, str, tuple[tuple[bool, ...], ...] | None], Step] = {}
         """PassRole decisions shared by roles alike for the actor (same signature)."""
         self._trusting: dict[tuple[str, ...], set[str]] | None = None
@@ -417,15 +418,16 @@ class AccessGraph:
         )
 
     def key_takeovers(self, key: Key) -> None:
-        """Add, once per key, the ``kms`` edges for it: every actor that can take the key
-        over (``kms:PutKeyPolicy``) or grant itself on it (``kms:CreateGrant``) gets a
+        """Add, once per key and actor, the ``kms`` edges for it: every actor that can take
+        the key over (``kms:PutKeyPolicy``) or grant itself on it (``kms:CreateGrant``) gets a
         modified actor with that change in force. Done when a question is about the key,
         so the build does not grow with principals times keys."""
-        if key.arn in self._taken:
-            return
-        self._taken.add(key.arn)
+        taken = self._taken.setdefault(key.arn, set())
         named = self.decider.named_by_key(key)
         for actor in list(self.actors.values()):
+            if actor.id in taken:
+                continue
+            taken.add(actor.id)
             if not actor.internal or any(c.startswith("key:") for c in actor.changes):
                 continue
             if not (

@@ -143,7 +143,8 @@ class Decider:
 
     def refused(self, actor: Actor, action: str) -> bool:
         """Is the action refused to the actor whatever the resource and context: an
-        unconditional Deny of it on every resource, or a boundary naming it in no Allow?"""
+        unconditional Deny of it on every resource, or (for IAM actions, which no
+        resource policy grants) a boundary naming it in no Allow?"""
         assert actor.principal is not None
         key = (actor.id, action)
         found = self._refused.get(key)
@@ -157,6 +158,7 @@ class Decider:
             boundary = actor.principal.boundary
             found = (
                 boundary is not None
+                and lowered.startswith("iam:")
                 and not any(s.effect is Effect.ALLOW and names(s) for s in boundary.statements)
             ) or any(
                 stmt.effect is Effect.DENY
