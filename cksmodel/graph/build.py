@@ -136,6 +136,8 @@ class AccessGraph:
         self._passes: dict[tuple[str, str, tuple[tuple[bool, ...], ...] | None], Step] = {}
         """PassRole decisions shared by roles alike for the actor (same signature)."""
         self._trusting: dict[tuple[str, ...], set[str]] | None = None
+        self._index: dict[str, int] = {}
+        self._kinds: dict[str, set[str]] = {}
         self._reach: dict[str, frozenset[str]] = {}
         self._launches: dict[tuple[str, tuple[str, ...]], Step | None] = {}
         """Whether an actor can make a group of launch calls."""
@@ -254,23 +256,32 @@ class AccessGraph:
             if p.arn not in known:
                 self._toward(actor, p)
 
-    def _candidates(self, actor: Actor) -> list[IamPrincipal]:
+    def _candidates(self, actor: Actor, within: set[str] | None = None) -> list[IamPrincipal]:
         """The principals an actor might have an edge to, in bundle order: roles whose
-        trust policy may let it in, and, when its policies mention the actions, users
-        (credentials) and roles (pass role, trust rewrite)."""
+        trust policy may let it in, and, when its policies can call the actions, users
+        (credentials) and roles (pass role, trust rewrite); only those ``within``, when
+        given."""
         if self._trusting is None:
             self._trusting = {}
             for role in self._roles():
                 for key in self.decider.trust_keys(role):
                     self._trusting.setdefault(key, set()).add(role.arn)
+            self._index = {p.arn: n for n, p in enumerate(self.account.principals)}
+            self._kinds = {
+                kind: {p.arn for p in self.account.principals if p.kind == kind}
+                for kind in ("user", "role")
+            }
         keys = self.decider.caller_keys(actor)
         wanted = set().union(*(self._trusting.get(k, set()) for k in keys))
         if actor.internal:
             if any(self.decider.usable(actor, a) for a in _CREDENTIALS):
-                wanted |= {p.arn for p in self.account.principals if p.kind == "user"}
+                wanted |= self._kinds["user"] if within is None else self._kinds["user"] & within
             if any(self.decider.usable(actor, a) for a in _ROLE_ACTIONS):
-                wanted |= {p.arn for p in self._roles()}
-        return [p for p in self.account.principals if p.arn in wanted]
+                wanted |= self._kinds["role"] if within is None else self._kinds["role"] & within
+        if within is not None:
+            wanted &= within
+        principals = self.account.principals
+        return [principals[i] for i in sorted(self._index[a] for a in wanted)]
 
     def _toward(self, actor: Actor, p: IamPrincipal) -> None:
         """The edges from an actor to one principal."""

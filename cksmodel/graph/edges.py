@@ -116,6 +116,7 @@ class Decider:
         self._trust: dict[str, tuple[bool, frozenset[tuple[str, ...]], frozenset[str]]] = {}
         self._shared: dict[tuple[object, ...], tuple[Step, Request | None]] = {}
         self._refused: dict[tuple[str, str], bool] = {}
+        self._by_policy: dict[int, tuple[Policy, dict[str, bool]]] = {}
         self._texts: dict[int, tuple[Policy, str]] = {}
         self.questions = 0
 
@@ -127,13 +128,7 @@ class Decider:
         key = (actor.id, action)
         found = self._mentions.get(key)
         if found is None:
-            found = any(
-                stmt.not_actions is not None
-                or any(compile_glob(v.text, True).match(action.lower()) for v in stmt.actions)
-                for policy in actor.principal.policies
-                for stmt in policy.statements
-                if stmt.effect is Effect.ALLOW
-            )
+            found = any(self._policy_mentions(p, action) for p in actor.principal.policies)
             self._mentions[key] = found
         return found
 
@@ -170,6 +165,25 @@ class Decider:
                 for stmt in policy.statements
             )
             self._refused[key] = found
+        return found
+
+    def _policy_mentions(self, policy: Policy, action: str) -> bool:
+        """Could an Allow statement of the policy match the action (cached per policy:
+        managed and group policies are shared by many principals)?"""
+        cached = self._by_policy.get(id(policy))
+        if cached is None or cached[0] is not policy:
+            cached = (policy, {})
+            self._by_policy[id(policy)] = cached
+        found = cached[1].get(action)
+        if found is None:
+            lowered = action.lower()
+            found = any(
+                stmt.not_actions is not None
+                or any(compile_glob(v.text, True).match(lowered) for v in stmt.actions)
+                for stmt in policy.statements
+                if stmt.effect is Effect.ALLOW
+            )
+            cached[1][action] = found
         return found
 
     def may(self, actor: Actor, action: str, resource: str) -> bool:
@@ -341,15 +355,20 @@ class Decider:
 
         Resources alike for the actor (same type, same signature, same trust policy
         text) share one decision: a shared refusal or undecided step is reused as it
-        is, a shared witness is replayed on the new resource (and the step's provenance
-        read from that replay) before it counts; if the replay fails, the step is
-        decided afresh."""
+        is; a shared step without a resource policy is the same statement's, its
+        witness rewritten for the new resource (the evaluator reads the resource only
+        through the patterns of the signature); with a trust policy, the witness is
+        replayed on the new role (and the provenance read from that replay, as the
+        statement is the new role's) before it counts, or decided afresh if the replay
+        fails."""
         key = self._share_key(actor, actions, target, context, prefer)
         shared = self._shared.get(key) if key is not None else None
         if shared is not None:
             step, request = shared
             if step.holds is not True:
                 return step
+            if target.policy is None:
+                return step.retarget(target.pattern)
             if request is not None:
                 again = self._replay(actor, actions, target, request, prefer)
                 if again is not None:

@@ -135,26 +135,28 @@ class GoalGraph(AccessGraph):
 
     def _closure(self, actor: Actor, settled: set[str]) -> None:
         """What the actor can reach, breadth first: each node's edges to principals not
-        reached yet (shortest routes need no other edge), not past actors in
-        ``settled``."""
+        reached yet (shortest routes need no other edge; none once every principal is
+        reached), not past actors in ``settled``."""
         seen = {actor.id}
+        unseen = {p.arn for p in self.account.principals} - {actor.base}
         frontier = [actor.id]
-        while frontier:
+        while frontier and unseen:
             following: list[str] = []
             for node in frontier:
-                if node in settled:
+                if node in settled or not unseen:
                     continue
                 source = self.actors[node]
                 if source.kind != "federated" and not any(
                     c.startswith("key:") for c in source.changes
                 ):
-                    for p in self._candidates(source):
-                        if p.arn in seen or p.arn == source.base or (node, p.arn) in self._pairs:
+                    for p in self._candidates(source, unseen):
+                        if p.arn == source.base or (node, p.arn) in self._pairs:
                             continue
                         self._toward(source, p)
                 for n in self.act.successors(node):
                     if n not in seen:
                         seen.add(n)
+                        unseen.discard(n)
                         following.append(n)
             frontier = following
 
