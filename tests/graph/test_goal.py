@@ -35,7 +35,7 @@ ADMIN_QUESTIONS = [
 @pytest.fixture(scope="module")
 def admin_shape(tmp_path_factory: pytest.TempPathFactory) -> Account:
     out = tmp_path_factory.mktemp("admin") / "bundle"
-    generate(out, principals=60, seed=3)
+    generate(out, principals=40, seed=3)
     return load_bundle(out)
 
 
