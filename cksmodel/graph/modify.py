@@ -18,7 +18,10 @@ A rewrite adds what the actor can add and keeps what it cannot remove:
 ``iam:SetDefaultPolicyVersion`` puts a stored version in force in place of the
 current one: one state per stored version (none when the bundle stores no other
 version). A removal the engine cannot decide keeps the policy (the edge's reason
-says so): the state is then one the actor can surely reach.
+says so): the state is then one the actor can surely reach. An actor that can
+also call ``iam:CreatePolicy`` may attach a policy of its own making: where its
+attach permission is limited by ``iam:PolicyARN`` to other policies, that rewrite
+is undecided rather than dropped.
 """
 
 from __future__ import annotations
@@ -151,6 +154,18 @@ class Rewriter:
                 if step is not None and step.holds:
                     first = first or (_ATTACH[kind], step)
                     added.append(policy)
+            if self.decider.usable(actor, "iam:CreatePolicy"):
+                made = self._holds(actor, _ATTACH[kind], arn)
+                if made is not None:
+                    gives_all(
+                        _ATTACH[kind],
+                        replace(
+                            made,
+                            holds=None,
+                            reason="may attach a policy it creates (iam:CreatePolicy); "
+                            "whether its iam:PolicyARN conditions allow one is not decided",
+                        ),
+                    )
         for policy in target.policies:
             arn = policy.name.removeprefix("managed/")
             if not policy.name.startswith("managed/") or f":{self.account.account_id}:" not in arn:

@@ -415,3 +415,19 @@ def test_escalation_method_is_found(method: str) -> None:
 def test_control_case_is_no_escalation(method: str) -> None:
     _, control, _ = METHODS[method]
     assert _found(control) == "absent"
+
+
+def test_attach_limited_by_policy_arn_with_create_policy_is_undecided() -> None:
+    """Attaching is limited to policies named team-*, which the attacker may create:
+    whether its conditions allow one it creates is not decided, so it may reach."""
+    shape = Shape(
+        attacker=(
+            _allow(
+                "iam:AttachUserPolicy",
+                ATTACKER,
+                Condition={"ArnLike": {"iam:PolicyARN": f"arn:aws:iam::{ACCT}:policy/team-*"}},
+            ),
+            _allow("iam:CreatePolicy"),
+        )
+    )
+    assert _found(shape) == "undecided"
