@@ -306,12 +306,14 @@ class AccessGraph:
             return
         if p.kind == "user":
             for action in _CREDENTIALS:
-                if self.decider.may(actor, action, p.arn):
+                if self.decider.usable(actor, action) and self.decider.may(actor, action, p.arn):
                     step = self.decider.decide(actor, (action,), _at(p.arn))
                     self._edge(actor, p.arn, "credentials", action, step)
             return
         self._pass_role(actor, p)
-        if self.decider.may(actor, "iam:UpdateAssumeRolePolicy", p.arn):
+        if self.decider.usable(actor, "iam:UpdateAssumeRolePolicy") and self.decider.may(
+            actor, "iam:UpdateAssumeRolePolicy", p.arn
+        ):
             self._update_trust(actor, p)
 
     def _known(self, actor: Actor) -> set[str]:
@@ -342,7 +344,7 @@ class AccessGraph:
             }
             & LAUNCHERS.keys()
         )
-        passes = self.decider.mentions(actor, "iam:PassRole") and self.decider.may(
+        passes = self.decider.usable(actor, "iam:PassRole") and self.decider.may(
             actor, "iam:PassRole", role.arn
         )
         for service in services:
@@ -521,18 +523,15 @@ class AccessGraph:
         return new
 
     def _modifies(self, actor: Actor) -> bool:
-        """Could the actor change a principal's policies or groups (its statements
-        mention a way to)?"""
+        """Could the actor change a principal's policies or groups (an Allow names a way
+        to, and nothing refuses it whatever the resource)?"""
         if not actor.internal or "rewritten" in actor.changes:
             return False
         if any(c.startswith("key:") for c in actor.changes) or len(actor.changes) >= MAX_CHANGES:
             return False
         if actor.id not in self._modifiers:
-            actions = sorted(a for a in MODIFY_ACTIONS if self.decider.usable(actor, a))
-            self._modifiers[actor.id] = bool(actions) and (
-                self.decider.decide(actor, actions, Target("anything", "", False)).holds
-                is not False
-            )
+            usable = any(self.decider.usable(actor, a) for a in MODIFY_ACTIONS)
+            self._modifiers[actor.id] = usable
         return self._modifiers[actor.id]
 
     def _modify(self, actor: Actor) -> list[Actor]:
