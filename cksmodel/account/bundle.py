@@ -180,6 +180,7 @@ def load_bundle(path: str | Path) -> Account:
         principals=iam.principals,
         groups=iam.groups,
         managed_policies=iam.managed_policies,
+        stored_versions=iam.stored_versions,
         keys=keys or (),
         keys_known=keys is not None,
         stores=stores or (),

@@ -27,6 +27,7 @@ class IamDetails:
     principals: tuple[IamPrincipal, ...]
     groups: tuple[Group, ...]
     managed_policies: dict[str, Policy] = field(hash=False)
+    stored_versions: dict[str, tuple[tuple[str, Policy], ...]] = field(hash=False)
 
 
 def read_iam(root: Path, warn: Callable[[str], None], account_id: str) -> IamDetails:
@@ -56,6 +57,7 @@ class _IamReader:
         self.account_id = account_id
         self.managed: dict[str, Policy] = {}
         self.default_versions: dict[str, PDict] = {}
+        self.stored: dict[str, tuple[tuple[str, Policy], ...]] = {}
         self.boundaries: dict[str, Policy] = {}
 
     def read(self, warn: Callable[[str], None]) -> IamDetails:
@@ -101,6 +103,7 @@ class _IamReader:
                 for name, (arn, policies) in sorted(groups.items())
             ),
             managed_policies=dict(sorted(self.managed.items())),
+            stored_versions=dict(sorted(self.stored.items())),
         )
 
     def managed_policy(self, entry: PDict, index: int) -> None:
@@ -146,6 +149,16 @@ class _IamReader:
         name = f"managed/{arn}"
         self.managed[arn] = doc.policy(default, "Document", PolicyType.IDENTITY, name)
         self.default_versions[arn] = default
+        others = []
+        for vindex, version in enumerate(versions):
+            if version is default or "Document" not in version:
+                continue
+            vid = doc.opt_text(version, "VersionId") or f"#{vindex}"
+            others.append(
+                (vid, doc.policy(version, "Document", PolicyType.IDENTITY, f"{name}@{vid}"))
+            )
+        if others:
+            self.stored[arn] = tuple(others)
 
     def boundary(self, entry: PDict, owner: str) -> Policy | None:
         doc = self.doc
@@ -175,6 +188,12 @@ class _IamReader:
                 doc.policy(item, "PolicyDocument", PolicyType.IDENTITY, f"{owner}/inline/{name}")
             )
         return tuple(out)
+
+    def attached_arns(self, entry: PDict, owner: str) -> tuple[str, ...]:
+        return tuple(
+            self.doc.text(item, "PolicyArn", f"a managed policy attached to {owner}")
+            for _, item in self.doc.objects(entry, "AttachedManagedPolicies", owner, required=False)
+        )
 
     def attached(self, entry: PDict, owner: str) -> tuple[Policy, ...]:
         doc = self.doc
@@ -253,6 +272,7 @@ class _IamReader:
             policies=_unique(policies),
             boundary=self.boundary(entry, f"user {name}"),
             groups=member_of,
+            attached=self.attached_arns(entry, f"user {name}"),
             tags=self.tags(entry),
         )
 
@@ -275,4 +295,11 @@ class _IamReader:
             boundary=self.boundary(entry, f"role {name}"),
             trust_policy=trust,
             tags=self.tags(entry),
+            attached=self.attached_arns(entry, f"role {name}"),
+            instance_profiles=tuple(
+                doc.text(item, "Arn", f"an instance profile of role {name}")
+                for _, item in doc.objects(
+                    entry, "InstanceProfileList", f"role {name}", required=False
+                )
+            ),
         )

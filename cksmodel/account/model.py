@@ -57,6 +57,10 @@ class IamPrincipal:
     trust_policy: Policy | None = None
     groups: tuple[str, ...] = ()
     tags: dict[str, str] = field(default_factory=dict, hash=False)
+    attached: tuple[str, ...] = ()
+    """ARNs of the managed policies attached to the principal itself (not via a group)."""
+    instance_profiles: tuple[str, ...] = ()
+    """ARNs of the instance profiles holding the role (EC2 can run as it only through one)."""
 
     @property
     def partition(self) -> str:
@@ -152,6 +156,11 @@ class Account:
     principals: tuple[IamPrincipal, ...] = ()
     groups: tuple[Group, ...] = ()
     managed_policies: dict[str, Policy] = field(default_factory=dict, hash=False)
+    stored_versions: dict[str, tuple[tuple[str, Policy], ...]] = field(
+        default_factory=dict, hash=False
+    )
+    """Non-default versions of each managed policy (version id, document), by policy ARN:
+    what ``iam:SetDefaultPolicyVersion`` can put in force."""
     keys: tuple[Key, ...] = ()
     keys_known: bool = True
     """False when the bundle has no ``kms/keys/``: ``keys`` is then empty but not known to be."""

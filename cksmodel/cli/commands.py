@@ -303,12 +303,14 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-def _load_graph(args: argparse.Namespace) -> AccessGraph:
-    """The account's graph, after the question's action and principal are checked."""
+def _load_graph(args: argparse.Namespace, *, whole: bool = False) -> AccessGraph:
+    """The account's graph, after the question's action and principal are checked: built
+    whole for drawing, grown by the question otherwise."""
     from pathlib import Path
 
     from cksmodel.account.bundle import load_bundle
     from cksmodel.graph import build_graph
+    from cksmodel.graph.goal import goal_graph
     from cksmodel.graph.query import check_action, check_principal
 
     if getattr(args, "action", None):
@@ -318,7 +320,9 @@ def _load_graph(args: argparse.Namespace) -> AccessGraph:
         check_principal(account, args.principal)
     for warning in account.warnings:
         print(f"cksmodel {args.command}: warning: {warning}", file=sys.stderr)
-    return build_graph(account, timeout=args.timeout)
+    if whole:
+        return build_graph(account, timeout=args.timeout)
+    return goal_graph(account, timeout=args.timeout)
 
 
 _CONDITION_WORDS = {
@@ -473,7 +477,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     from cksmodel.graph.query import add_action
     from cksmodel.graph.render import focus, to_dot, to_graphml, to_html, to_json
 
-    g = _load_graph(args)
+    g = _load_graph(args, whole=True)
     _, label, bundled = _bundle(args)
     where = f"the bundled example {label}" if bundled else f"bundle {label}"
     g.graph.graph["title"] = f"{g.graph.graph['title']} ({where})"

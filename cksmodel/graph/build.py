@@ -6,16 +6,20 @@ membership); an edge ``A -> B`` means that A can act as B. The ways to do so:
 * ``assume``: ``sts:AssumeRole`` on B, allowed by B's trust policy and A's side
   (identity policies, boundary, SCPs; for outsiders, their account is taken to
   allow anything); identity providers are read from the trust policy;
-* ``pass_role``: ``iam:PassRole`` on role B to a service B trusts, with the API
-  calls that make the service act as B (:data:`~cksmodel.graph.edges.LAUNCHERS`);
+* ``pass_role``: ``iam:PassRole`` on role B to a service B trusts, with every API
+  call of one method that makes the service act as B, and B's instance profile for
+  EC2 (:data:`~cksmodel.graph.launch.LAUNCHERS`); methods that take over an existing
+  function or endpoint are undecided (bundles do not list them);
 * ``credentials``: ``iam:CreateAccessKey``, ``iam:CreateLoginProfile`` or
   ``iam:UpdateLoginProfile`` on user B;
 * ``trust``: ``iam:UpdateAssumeRolePolicy`` on role B, then ``sts:AssumeRole``;
-* ``rewrite``: A holds B's credentials and can rewrite B's identity policies
-  (``Put``/``Attach`` ``Role``/``User`` ``Policy``, ``iam:CreatePolicyVersion`` or
-  ``iam:SetDefaultPolicyVersion`` on a managed policy attached to B): the node
-  ``B#rewritten`` is B with any identity policy, still within its permissions
-  boundary unless A can also remove that;
+* ``rewrite``: A holds B's credentials and can change B's identity policies
+  (:mod:`~cksmodel.graph.modify`): the node ``B#rewritten`` has what A can add
+  (any inline policy; the managed policies A may attach, decided with
+  ``iam:PolicyARN``; any policy through a new version of a customer managed policy in
+  force) and keeps what A cannot remove (policies with a Deny statement, the
+  boundary); ``B#version:POLICY:VID`` is B with a stored version of one of its
+  managed policies made the default (``iam:SetDefaultPolicyVersion``);
 * ``group``: A holds user B's credentials and can ``iam:AddUserToGroup`` B to G:
   the node ``B#group:G`` has G's policies too;
 * ``kms``: A can ``kms:PutKeyPolicy`` on key K (key takeover: a key policy giving A
@@ -30,21 +34,23 @@ kept with ``status = "undecided"``, so answers built on it say so.
 What is left out changes no answer: a modified actor gets no edge to a principal
 that each of its predecessors already reaches (whoever reaches it passes through
 one of them; a predecessor added later gets the missing edges); no
-``B#group:G`` is made where the same actor can rewrite B (``B#rewritten``
-allows more); and the ``iam:PassRole`` decision is shared between roles that
-the actor's, the organization's and the protections' statements match alike
-(each edge's witness names its own role).
+``B#group:G`` is made where the same actor can write any policy into B's
+(``B#rewritten`` allows more); actors whose statements cannot call a modifying
+action are not asked for modifications; and decisions are shared between
+resources the actor's, the organization's and the protections' statements match
+alike (with the same trust policy text, for roles): a shared witness is replayed
+on each resource, so each edge's witness names its own.
 
 Resource tags are not in account bundles: conditions on ``aws:ResourceTag`` are
 already treated as satisfiable, so tag and alias changes need no edges of their
-own. ``iam:SetDefaultPolicyVersion`` is taken to reach any policy (bundles keep
-only default versions): an over-approximation, named in the edge's reason.
+own. :mod:`~cksmodel.graph.goal` builds only the part of this graph a question
+needs.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from os import PathLike
 
@@ -55,14 +61,15 @@ from cksmodel.account.bundle import as_account
 from cksmodel.account.model import Account, IamPrincipal, Key
 from cksmodel.arguments import check_seconds
 from cksmodel.graph.actors import (
-    ALL_ACCESS,
     Actor,
     external_actors,
     principal_actor,
     takeover_policy,
     trusting_policy,
 )
-from cksmodel.graph.edges import LAUNCHERS, Decider, Step
+from cksmodel.graph.edges import Decider, Step
+from cksmodel.graph.launch import LAUNCHERS
+from cksmodel.graph.modify import REWRITE_ACTIONS, Rewriter
 from cksmodel.markup import Html, box, line, seconds, table
 from cksmodel.policy.ir import GRANT_OPERATIONS, Grant
 
@@ -75,16 +82,16 @@ MAX_CHANGES = 3
 """Changes one modified actor may combine; deeper combinations add nothing new in
 practice and would grow the graph combinatorially."""
 
-_REWRITE = {
-    "role": ("iam:PutRolePolicy", "iam:AttachRolePolicy"),
-    "user": ("iam:PutUserPolicy", "iam:AttachUserPolicy"),
-}
-_UNBOUND = {
-    "role": ("iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary"),
-    "user": ("iam:DeleteUserPermissionsBoundary", "iam:PutUserPermissionsBoundary"),
-}
+MODIFY_ACTIONS = REWRITE_ACTIONS | {"iam:AddUserToGroup"}
+"""Actions that may change a principal's identity policies or groups."""
 _CREDENTIALS = ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
-_VERSIONS = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
+_ROLE_ACTIONS = (
+    "iam:PassRole",
+    "iam:UpdateAssumeRolePolicy",
+    "lambda:UpdateFunctionCode",
+    "glue:UpdateDevEndpoint",
+)
+"""Actions that may give an edge to a role the actor's trust does not reach."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -101,9 +108,15 @@ class BuildStats:
 class AccessGraph:
     """A built reachability graph and the decider that built it (reused by queries)."""
 
+    whole = True
+    """Every edge is decided (a goal graph decides only those its questions need)."""
+
     def __init__(self, account: Account, *, timeout: float = 30.0) -> None:
         self.account = account
         self.decider = Decider(account, timeout=timeout)
+        self.rewriter = Rewriter(account, self.decider)
+        self._full: set[str] = set()
+        """Rewritten actors that may hold any policy."""
         self.graph: nx.DiGraph[str] = nx.DiGraph(
             account=account.account_id,
             warnings="\n".join(account.warnings),
@@ -114,22 +127,39 @@ class AccessGraph:
         """The "act as" edges alone, without attributes: what reachability walks."""
         self._by_base: dict[str, IamPrincipal] = {p.arn: p for p in account.principals}
         self._checked: set[tuple[str, str]] = set()
+        self._pairs: set[tuple[str, str]] = set()
+        self._modifiers: dict[str, bool] = {}
+        """Whether an actor may call an action that modifies a principal."""
+        """(actor, principal) pairs whose edges are decided."""
         self.direct: dict[tuple[str, str, bool], dict[str, Step]] = {}
         self._pruned: set[str] = set()
         """Modified actors expanded without edges to what their predecessors reach."""
-        self._taken: set[str] = set()
-        self._passed: dict[tuple[str, str, tuple[tuple[bool, ...], ...] | None], Step] = {}
+        self._taken: dict[str, set[str]] = {}
+        """Actors whose takeover edges of a key (by ARN) are decided."""
+        self._passes: dict[tuple[str, str, tuple[tuple[bool, ...], ...] | None], Step] = {}
         """PassRole decisions shared by roles alike for the actor (same signature)."""
         self._trusting: dict[tuple[str, ...], set[str]] | None = None
+        self._index: dict[str, int] = {}
+        self._kinds: dict[str, set[str]] = {}
         self._reach: dict[str, frozenset[str]] = {}
-        self._launches: dict[tuple[str, str], tuple[tuple[str, ...], bool | None] | None] = {}
-        """Actors that can call (action, resource) themselves, filled by the queries."""
+        self._launches: dict[tuple[str, tuple[str, ...]], Step | None] = {}
+        """Whether an actor can make a group of launch calls."""
         self.stats = BuildStats(seconds=0.0, actors=0, edges=0, questions=0, undecided=0)
 
     # ---------------------------------------------------------------- building
 
     def build(self) -> AccessGraph:
         start = time.monotonic()
+        pending = self._start()
+        while pending:
+            for actor in pending:
+                self._expand(actor)
+            pending = self._modifications()
+        self._finish(start)
+        return self
+
+    def _start(self) -> list[Actor]:
+        """Groups, the bundle's principals and the outsiders, and group membership."""
         for group in self.account.groups:
             self.graph.add_node(
                 group.arn,
@@ -154,10 +184,9 @@ class AccessGraph:
                         via="member of",
                         **Step(holds=True).attrs(),
                     )
-        while pending:
-            for actor in pending:
-                self._expand(actor)
-            pending = self._modifications()
+        return pending
+
+    def _finish(self, start: float) -> None:
         self.stats = BuildStats(
             seconds=time.monotonic() - start,
             actors=len(self.actors),
@@ -165,7 +194,13 @@ class AccessGraph:
             questions=self.decider.questions,
             undecided=sum(1 for *_, d in self.graph.edges(data=True) if d["status"] == "undecided"),
         )
-        return self
+
+    def prepare(self, action: str, resource: str) -> None:
+        """Make the graph ready for a question (a built graph is always ready)."""
+
+    def incoming(self, node: str, skip: Callable[[str], bool]) -> None:
+        """Decide the edges into a node from the actors a question still needs (``skip``
+        tells the others); a built graph has them all already."""
 
     def _add(self, actor: Actor) -> bool:
         if actor.id in self.actors:
@@ -224,29 +259,36 @@ class AccessGraph:
             if p.arn not in known:
                 self._toward(actor, p)
 
-    def _candidates(self, actor: Actor) -> list[IamPrincipal]:
+    def _candidates(self, actor: Actor, within: set[str] | None = None) -> list[IamPrincipal]:
         """The principals an actor might have an edge to, in bundle order: roles whose
-        trust policy may let it in, and, when its policies mention the actions, users
-        (credentials) and roles (pass role, trust rewrite)."""
+        trust policy may let it in, and, when its policies can call the actions, users
+        (credentials) and roles (pass role, trust rewrite); only those ``within``, when
+        given."""
         if self._trusting is None:
             self._trusting = {}
             for role in self._roles():
                 for key in self.decider.trust_keys(role):
                     self._trusting.setdefault(key, set()).add(role.arn)
+            self._index = {p.arn: n for n, p in enumerate(self.account.principals)}
+            self._kinds = {
+                kind: {p.arn for p in self.account.principals if p.kind == kind}
+                for kind in ("user", "role")
+            }
         keys = self.decider.caller_keys(actor)
         wanted = set().union(*(self._trusting.get(k, set()) for k in keys))
         if actor.internal:
-            if any(self.decider.mentions(actor, a) for a in _CREDENTIALS):
-                wanted |= {p.arn for p in self.account.principals if p.kind == "user"}
-            if any(
-                self.decider.mentions(actor, a)
-                for a in ("iam:PassRole", "iam:UpdateAssumeRolePolicy")
-            ):
-                wanted |= {p.arn for p in self._roles()}
-        return [p for p in self.account.principals if p.arn in wanted]
+            if any(self.decider.usable(actor, a) for a in _CREDENTIALS):
+                wanted |= self._kinds["user"] if within is None else self._kinds["user"] & within
+            if any(self.decider.usable(actor, a) for a in _ROLE_ACTIONS):
+                wanted |= self._kinds["role"] if within is None else self._kinds["role"] & within
+        if within is not None:
+            wanted &= within
+        principals = self.account.principals
+        return [principals[i] for i in sorted(self._index[a] for a in wanted)]
 
     def _toward(self, actor: Actor, p: IamPrincipal) -> None:
         """The edges from an actor to one principal."""
+        self._pairs.add((actor.id, p.arn))
         if (
             p.kind == "role"
             and self.decider.trusts(p, actor)
@@ -267,12 +309,14 @@ class AccessGraph:
             return
         if p.kind == "user":
             for action in _CREDENTIALS:
-                if self.decider.may(actor, action, p.arn):
+                if self.decider.usable(actor, action) and self.decider.may(actor, action, p.arn):
                     step = self.decider.decide(actor, (action,), _at(p.arn))
                     self._edge(actor, p.arn, "credentials", action, step)
             return
         self._pass_role(actor, p)
-        if self.decider.may(actor, "iam:UpdateAssumeRolePolicy", p.arn):
+        if self.decider.usable(actor, "iam:UpdateAssumeRolePolicy") and self.decider.may(
+            actor, "iam:UpdateAssumeRolePolicy", p.arn
+        ):
             self._update_trust(actor, p)
 
     def _known(self, actor: Actor) -> set[str]:
@@ -289,9 +333,10 @@ class AccessGraph:
         return {actor.base} | {n for n in shared if n in self._by_base}
 
     def _pass_role(self, actor: Actor, role: IamPrincipal) -> None:
-        if not self.decider.mentions(actor, "iam:PassRole") or role.trust_policy is None:
-            return
-        if not self.decider.may(actor, "iam:PassRole", role.arn):
+        """Edges that make a service act as the role: every call of one launch method
+        decided (``iam:PassRole`` to that service with ``iam:PassedToService`` when the
+        method passes the role), and the role's instance profile when EC2 needs one."""
+        if role.trust_policy is None:
             return
         services = sorted(
             {
@@ -302,62 +347,71 @@ class AccessGraph:
             }
             & LAUNCHERS.keys()
         )
-        signature = self.decider.signature(actor, "iam:PassRole", role.arn)
+        passes = self.decider.usable(actor, "iam:PassRole") and self.decider.may(
+            actor, "iam:PassRole", role.arn
+        )
         for service in services:
-            key = (actor.id, service, signature)
-            shared = self._passed.get(key) if signature is not None else None
-            if shared is not None:
-                passed = shared.retarget(role.arn)
-            else:
-                passed = self.decider.decide(
-                    actor, ("iam:PassRole",), _at(role.arn), (("iam:PassedToService", service),)
+            passed: Step | None = None
+            for launch in LAUNCHERS[service]:
+                if launch.instance_profile and not role.instance_profiles:
+                    continue
+                if launch.pass_role and not passes:
+                    continue
+                if launch.pass_role:
+                    passed = passed or self._passed(actor, role, service)
+                    if passed.holds is False:
+                        continue
+                calls = self._calls(actor, launch.calls)
+                if calls is None:
+                    continue
+                first = passed if launch.pass_role and passed is not None else calls
+                holds = None if first.holds is None or calls.holds is None else True
+                what = " and ".join(launch.calls)
+                notes = []
+                if launch.existing:
+                    holds = None
+                    notes.append(f"needs {launch.existing}, which bundles do not list")
+                elif not holds:
+                    notes.append(first.reason or calls.reason or "launch undecided")
+                lead = f"passes the role to {service}, then calls" if launch.pass_role else "calls"
+                step = replace(
+                    first,
+                    holds=holds,
+                    reason="; ".join([f"{lead} {what}", *notes]),
                 )
-                if signature is not None:
-                    self._passed[key] = passed
-            if passed.holds is False:
-                continue
-            launch = self._launch(actor, service)
-            if launch is None:
-                continue
-            calls, launched = launch
-            holds = None if passed.holds is None or launched is None else True
-            step = Step(
-                holds=holds,
-                policy=passed.policy,
-                statement_index=passed.statement_index,
-                sid=passed.sid,
-                source=passed.source,
-                line=passed.line,
-                column=passed.column,
-                condition=passed.condition,
-                witness=passed.witness,
-                reason=f"passes the role to {service}, then calls {' and '.join(calls)}"
-                + ("" if holds else f" ({passed.reason or 'launch undecided'})"),
-            )
-            self._edge(actor, role.arn, "pass_role", f"iam:PassRole + {' + '.join(calls)}", step)
+                via = " + ".join((("iam:PassRole",) if launch.pass_role else ()) + launch.calls)
+                self._edge(actor, role.arn, "pass_role", via, step)
 
-    def _launch(self, actor: Actor, service: str) -> tuple[tuple[str, ...], bool | None] | None:
-        """The first group of calls that makes the service act, and whether it is decided."""
-        key = (actor.id, service)
+    def _passed(self, actor: Actor, role: IamPrincipal, service: str) -> Step:
+        """``iam:PassRole`` of the role to the service, shared between roles alike for the
+        actor (same signature; the witness is rewritten for each role)."""
+        signature = self.decider.signature(actor, "iam:PassRole", role.arn)
+        key = (actor.id, service, signature)
+        shared = self._passes.get(key) if signature is not None else None
+        if shared is not None:
+            return shared.retarget(role.arn)
+        passed = self.decider.decide(
+            actor, ("iam:PassRole",), _at(role.arn), (("iam:PassedToService", service),)
+        )
+        if signature is not None:
+            self._passes[key] = passed
+        return passed
+
+    def _calls(self, actor: Actor, calls: tuple[str, ...]) -> Step | None:
+        """Can the actor make every call (on some resource)? None when one is refused;
+        else the first call's step, undecided when one of them is."""
+        key = (actor.id, calls)
         if key not in self._launches:
-            self._launches[key] = self._find_launch(actor, service)
+            found: Step | None = None
+            if all(self.decider.mentions(actor, c) for c in calls):
+                steps = [
+                    self.decider.decide(actor, (c,), Target("anything", "", False)) for c in calls
+                ]
+                if all(s.holds is not False for s in steps):
+                    undecided = next((s for s in steps if s.holds is None), None)
+                    found = undecided or steps[0]
+            self._launches[key] = found
         return self._launches[key]
-
-    def _find_launch(
-        self, actor: Actor, service: str
-    ) -> tuple[tuple[str, ...], bool | None] | None:
-        best: tuple[tuple[str, ...], bool | None] | None = None
-        for calls in LAUNCHERS[service]:
-            if not all(self.decider.mentions(actor, c) for c in calls):
-                continue
-            steps = [self.decider.decide(actor, (c,), Target("anything", "", False)) for c in calls]
-            if any(s.holds is False for s in steps):
-                continue
-            decided = all(s.holds for s in steps)
-            if decided:
-                return calls, True
-            best = best or (calls, None)
-        return best
 
     def _update_trust(self, actor: Actor, role: IamPrincipal) -> None:
         step = self.decider.decide(actor, ("iam:UpdateAssumeRolePolicy",), _at(role.arn))
@@ -380,15 +434,16 @@ class AccessGraph:
         )
 
     def key_takeovers(self, key: Key) -> None:
-        """Add, once per key, the ``kms`` edges for it: every actor that can take the key
-        over (``kms:PutKeyPolicy``) or grant itself on it (``kms:CreateGrant``) gets a
+        """Add, once per key and actor, the ``kms`` edges for it: every actor that can take
+        the key over (``kms:PutKeyPolicy``) or grant itself on it (``kms:CreateGrant``) gets a
         modified actor with that change in force. Done when a question is about the key,
         so the build does not grow with principals times keys."""
-        if key.arn in self._taken:
-            return
-        self._taken.add(key.arn)
+        taken = self._taken.setdefault(key.arn, set())
         named = self.decider.named_by_key(key)
         for actor in list(self.actors.values()):
+            if actor.id in taken:
+                continue
+            taken.add(actor.id)
             if not actor.internal or any(c.startswith("key:") for c in actor.changes):
                 continue
             if not (
@@ -466,64 +521,64 @@ class AccessGraph:
         """Modified actors that became reachable; the new ones, to expand next."""
         new: list[Actor] = []
         for actor in list(self.actors.values()):
-            if not actor.internal or "rewritten" in actor.changes:
+            if self._modifies(actor):
+                new += self._modify(actor)
+        return new
+
+    def _modifies(self, actor: Actor) -> bool:
+        """Could the actor change a principal's policies or groups (an Allow names a way
+        to, and nothing refuses it whatever the resource)?"""
+        if not actor.internal or "rewritten" in actor.changes:
+            return False
+        if any(c.startswith("key:") for c in actor.changes) or len(actor.changes) >= MAX_CHANGES:
+            return False
+        if actor.id not in self._modifiers:
+            usable = any(self.decider.usable(actor, a) for a in MODIFY_ACTIONS)
+            self._modifiers[actor.id] = usable
+        return self._modifiers[actor.id]
+
+    def _modify(self, actor: Actor) -> list[Actor]:
+        """The modifications the actor can make to each principal it holds."""
+        new: list[Actor] = []
+        routes = nx.single_source_shortest_path(self.act, actor.id)
+        for node, route in sorted(routes.items()):
+            base = self.actors[node].base if node in self.actors else ""
+            if not base or node not in (base, actor.id) or (actor.id, base) in self._checked:
                 continue
-            if any(c.startswith("key:") for c in actor.changes):
-                continue
-            if len(actor.changes) >= MAX_CHANGES:
-                continue
-            routes = nx.single_source_shortest_path(self.act, actor.id)
-            for node, route in sorted(routes.items()):
-                base = self.actors[node].base if node in self.actors else ""
-                if not base or node not in (base, actor.id) or (actor.id, base) in self._checked:
-                    continue
-                self._checked.add((actor.id, base))
-                target = self._by_base[base]
-                requires = route if len(route) > 1 else []
-                new += self._rewrite(actor, target, requires)
-                if target.kind == "user":
-                    new += self._join(actor, target, requires)
+            self._checked.add((actor.id, base))
+            target = self._by_base[base]
+            requires = route if len(route) > 1 else []
+            new += self._rewrite(actor, target, requires)
+            if target.kind == "user":
+                new += self._join(actor, target, requires)
         return new
 
     def _holder(self, target: IamPrincipal) -> Actor:
         return self.actors[target.arn]
 
     def _rewrite(self, actor: Actor, target: IamPrincipal, requires: list[str]) -> list[Actor]:
-        methods = [(a, _at(target.arn)) for a in _REWRITE[target.kind]]
-        for policy in target.policies:
-            arn = policy.name.removeprefix("managed/")
-            if policy.name.startswith("managed/") and f":{self.account.account_id}:" in arn:
-                methods += [(a, _at(arn)) for a in _VERSIONS]
-        for action, where in methods:
-            if not self.decider.may(actor, action, where.pattern):
-                continue
-            step = self.decider.decide(actor, (action,), where)
-            if step.holds is False:
-                continue
-            unbound = target.boundary is not None and any(
-                self.decider.may(actor, a, target.arn)
-                and self.decider.decide(actor, (a,), _at(target.arn)).holds
-                for a in _UNBOUND[target.kind]
+        """Modified actors for the target's identity policies as the actor can rewrite them
+        (:class:`~cksmodel.graph.modify.Rewriter`)."""
+        out = []
+        holder = self._holder(target)
+        for rewrite in self.rewriter.rewrites(actor, target):
+            new = holder.modified(
+                rewrite.change, policies=rewrite.policies, drop_boundary=rewrite.drop_boundary
             )
-            holder = self._holder(target)
-            new = holder.modified("rewritten", policies=(ALL_ACCESS,), drop_boundary=unbound)
-            if action == "iam:SetDefaultPolicyVersion":
-                step = replace(
-                    step,
-                    reason="any stored version is taken to be any policy "
-                    "(bundles keep only default versions)",
-                )
-            added = self._add(new)
-            self._edge(actor, new.id, "rewrite", action, _holding(step, requires))
-            return [new] if added else []
-        return []
+            if rewrite.full:
+                self._full.add(new.id)
+            if self._add(new):
+                out.append(new)
+            self._edge(actor, new.id, "rewrite", rewrite.via, _holding(rewrite.step, requires))
+        return out
 
     def _join(self, actor: Actor, user: IamPrincipal, requires: list[str]) -> list[Actor]:
         """Group memberships the actor can give a user it holds. None when the actor can
-        rewrite the user's policies: ``user#rewritten`` (any policy, same or no boundary)
-        already allows whatever a group could add."""
-        rewritten = self.graph.get_edge_data(actor.id, f"{user.arn}#rewritten")
-        if rewritten is not None and rewritten["status"] == "holds":
+        write any policy into the user's (``user#rewritten`` allows whatever a group could
+        add: it keeps no more Deny policies and the same or no boundary)."""
+        rewritten = f"{user.arn}#rewritten"
+        done = self.graph.get_edge_data(actor.id, rewritten)
+        if done is not None and done["status"] == "holds" and rewritten in self._full:
             return []
         out = []
         for group in self.account.groups:

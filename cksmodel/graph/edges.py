@@ -20,38 +20,17 @@ from cksmodel.concrete.decision import MatchedStatement
 from cksmodel.concrete.evaluate import caller_identities, evaluate, principal_identity
 from cksmodel.concrete.request import Principal, PrincipalKind, Request, parse_principal
 from cksmodel.graph.actors import Actor
-from cksmodel.policy.ir import Effect, Policy, PolicySet, Statement
+from cksmodel.policy.ir import Effect, Policy, PolicySet, PolicyType, Statement
 from cksmodel.policy.patterns import arn_match, compile_glob
+from cksmodel.policy.printer import policy_json
 from cksmodel.symbolic.decode import request_json
 from cksmodel.symbolic.encode import Encoder
 from cksmodel.symbolic.logic import Term, and_, not_
 from cksmodel.symbolic.query import Question, pin_principal, search
 from cksmodel.symbolic.strings import literal
 
-__all__ = ["LAUNCHERS", "Decider", "Step"]
+__all__ = ["Decider", "Step"]
 
-LAUNCHERS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "ec2.amazonaws.com": (("ec2:RunInstances",), ("ec2:AssociateIamInstanceProfile",)),
-    "lambda.amazonaws.com": (("lambda:CreateFunction",), ("lambda:UpdateFunctionConfiguration",)),
-    "ecs-tasks.amazonaws.com": (
-        ("ecs:RegisterTaskDefinition", "ecs:RunTask"),
-        ("ecs:RegisterTaskDefinition", "ecs:StartTask"),
-        ("ecs:RegisterTaskDefinition", "ecs:CreateService"),
-        ("ecs:RegisterTaskDefinition", "ecs:UpdateService"),
-    ),
-    "cloudformation.amazonaws.com": (("cloudformation:CreateStack",),),
-    "codebuild.amazonaws.com": (("codebuild:CreateProject", "codebuild:StartBuild"),),
-    "glue.amazonaws.com": (("glue:CreateDevEndpoint",), ("glue:CreateJob", "glue:StartJobRun")),
-    "sagemaker.amazonaws.com": (
-        ("sagemaker:CreateNotebookInstance",),
-        ("sagemaker:CreateTrainingJob",),
-        ("sagemaker:CreateProcessingJob",),
-    ),
-    "states.amazonaws.com": (("states:CreateStateMachine", "states:StartExecution"),),
-    "datapipeline.amazonaws.com": (("datapipeline:CreatePipeline",),),
-}
-"""Services that act as a role passed to them, and the API calls (all of one group)
-that make them do it."""
 
 _WEB_IDENTITY = ("sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
 
@@ -135,6 +114,10 @@ class Decider:
         self._resources: dict[tuple[str, str], list[tuple[str, ...] | None]] = {}
         self._sensitive: dict[tuple[str, str], list[tuple[str, ...]]] = {}
         self._trust: dict[str, tuple[bool, frozenset[tuple[str, ...]], frozenset[str]]] = {}
+        self._shared: dict[tuple[object, ...], tuple[Step, Request | None]] = {}
+        self._refused: dict[tuple[str, str], bool] = {}
+        self._by_policy: dict[int, tuple[Policy, dict[str, bool]]] = {}
+        self._texts: dict[int, tuple[Policy, str]] = {}
         self.questions = 0
 
     # ---------------------------------------------------------------- filters
@@ -145,14 +128,62 @@ class Decider:
         key = (actor.id, action)
         found = self._mentions.get(key)
         if found is None:
+            found = any(self._policy_mentions(p, action) for p in actor.principal.policies)
+            self._mentions[key] = found
+        return found
+
+    def usable(self, actor: Actor, action: str) -> bool:
+        """May the actor call the action at all (an Allow names it, nothing refuses it)?"""
+        return self.mentions(actor, action) and not self.refused(actor, action)
+
+    def refused(self, actor: Actor, action: str) -> bool:
+        """Is the action refused to the actor whatever the resource and context: an
+        unconditional Deny of it on every resource, or (for IAM actions, which no
+        resource policy grants) a boundary naming it in no Allow?"""
+        assert actor.principal is not None
+        key = (actor.id, action)
+        found = self._refused.get(key)
+        if found is None:
+            lowered = action.lower()
+
+            def names(stmt: Statement) -> bool:
+                listed = any(compile_glob(v.text, True).match(lowered) for v in stmt.actions)
+                return not listed if stmt.not_actions is not None else listed
+
+            boundary = actor.principal.boundary
+            found = (
+                boundary is not None
+                and lowered.startswith("iam:")
+                and not any(s.effect is Effect.ALLOW and names(s) for s in boundary.statements)
+            ) or any(
+                stmt.effect is Effect.DENY
+                and not stmt.conditions
+                and stmt.not_resources is None
+                and any(v.text == "*" for v in stmt.resources or ())
+                and names(stmt)
+                for policy in actor.principal.policies
+                for stmt in policy.statements
+            )
+            self._refused[key] = found
+        return found
+
+    def _policy_mentions(self, policy: Policy, action: str) -> bool:
+        """Could an Allow statement of the policy match the action (cached per policy:
+        managed and group policies are shared by many principals)?"""
+        cached = self._by_policy.get(id(policy))
+        if cached is None or cached[0] is not policy:
+            cached = (policy, {})
+            self._by_policy[id(policy)] = cached
+        found = cached[1].get(action)
+        if found is None:
+            lowered = action.lower()
             found = any(
                 stmt.not_actions is not None
-                or any(compile_glob(v.text, True).match(action.lower()) for v in stmt.actions)
-                for policy in actor.principal.policies
+                or any(compile_glob(v.text, True).match(lowered) for v in stmt.actions)
                 for stmt in policy.statements
                 if stmt.effect is Effect.ALLOW
             )
-            self._mentions[key] = found
+            cached[1][action] = found
         return found
 
     def may(self, actor: Actor, action: str, resource: str) -> bool:
@@ -320,7 +351,28 @@ class Decider:
         *,
         prefer: str = "identity",
     ) -> Step:
-        """Can the actor call one of the actions on the target?"""
+        """Can the actor call one of the actions on the target?
+
+        Resources alike for the actor (same type, same signature, same trust policy
+        text) share one decision: a shared refusal or undecided step is reused as it
+        is; a shared step without a resource policy is the same statement's, its
+        witness rewritten for the new resource (the evaluator reads the resource only
+        through the patterns of the signature); with a trust policy, the witness is
+        replayed on the new role (and the provenance read from that replay, as the
+        statement is the new role's) before it counts, or decided afresh if the replay
+        fails."""
+        key = self._share_key(actor, actions, target, context, prefer)
+        shared = self._shared.get(key) if key is not None else None
+        if shared is not None:
+            step, request = shared
+            if step.holds is not True:
+                return step
+            if target.policy is None:
+                return step.retarget(target.pattern)
+            if request is not None:
+                again = self._replay(actor, actions, target, request, prefer)
+                if again is not None:
+                    return again
         self.questions += 1
         if actor.principal is not None:
             tri = self.access.decide(actor.principal, actions, [target], context, readable=False)
@@ -328,6 +380,63 @@ class Decider:
         else:
             ps = self.access.policy_set(None, target, actions)
             tri = self._external(actor, ps, actions, target, context)
+        step = self._step(tri, ps, prefer)
+        if key is not None and key not in self._shared:
+            self._shared[key] = (step, tri.witness)
+        return step
+
+    def _share_key(
+        self,
+        actor: Actor,
+        actions: Sequence[str],
+        target: Target,
+        context: Sequence[tuple[str, str]],
+        prefer: str,
+    ) -> tuple[object, ...] | None:
+        """What makes two decisions for the actor the same, or None when they may not be
+        shared (outsiders, key policies, grants, patterns with variables)."""
+        policy = target.policy
+        if actor.principal is None or target.grants or not target.literal_arn:
+            return None
+        if policy is not None and policy.policy_type is not PolicyType.TRUST:
+            return None
+        parts = target.pattern.split(":", 5)
+        if len(parts) != 6:
+            return None
+        signature = tuple(self.signature(actor, a, target.pattern) for a in actions)
+        if any(s is None for s in signature):
+            return None
+        text = ""
+        if policy is not None:
+            cached = self._texts.get(id(policy))
+            if cached is None or cached[0] is not policy:
+                cached = (policy, json.dumps(policy_json(policy), sort_keys=True))
+                self._texts[id(policy)] = cached
+            text = cached[1]
+        kind = (parts[2], parts[5].partition("/")[0])
+        return (actor.id, tuple(actions), tuple(context), prefer, kind, signature, text)
+
+    def _replay(
+        self,
+        actor: Actor,
+        actions: Sequence[str],
+        target: Target,
+        request: Request,
+        prefer: str,
+    ) -> Step | None:
+        """A shared witness on another resource: the step when the evaluator allows it."""
+        assert actor.principal is not None
+        ps = self.access.policy_set(actor.principal, target, actions)
+        moved = replace(request, resource=target.pattern)
+        decision = evaluate(moved, ps)
+        if not decision.allowed:
+            return None
+        tri = Tri(
+            True,
+            [{"request": request_json(moved)}],
+            witness=moved,
+            decision=decision,
+        )
         return self._step(tri, ps, prefer)
 
     def key_target(self, actor: Actor, key: Key) -> Target:

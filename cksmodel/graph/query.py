@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import heapq
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -300,6 +300,11 @@ def _act_predecessors(g: AccessGraph, node: str) -> Iterator[tuple[str, bool, in
             yield source, d["status"] == "holds", max(1, len(requires))
 
 
+def _answered(settled: set[str], queued: dict[str, int], cost: int) -> Callable[[str], bool]:
+    """Actors an edge of this cost cannot improve: settled, or already queued at it."""
+    return lambda source: source in settled or queued.get(source, cost + 1) <= cost
+
+
 def who_can(
     g: AccessGraph,
     action: str,
@@ -317,12 +322,15 @@ def who_can(
     check_type("transitive", transitive, bool, "True or False")
     if max_hops is not None:
         check_count("max_hops", max_hops)
+    if transitive:
+        g.prepare(action, resource)
     direct = _direct(g, action, resource)
     best: dict[str, tuple[bool, list[str]]] = {}
     for decided_pass in (True, False):
         heap = [(0, [a]) for a, step in sorted(direct.items()) if step.holds or not decided_pass]
         heapq.heapify(heap)
         settled: set[str] = set()
+        queued: dict[str, int] = {}
         while heap:
             cost, chain = heapq.heappop(heap)
             node = chain[0]
@@ -336,10 +344,12 @@ def who_can(
                 best[node] = (decided, chain)
             if not transitive or (max_hops is not None and cost >= max_hops):
                 continue
+            g.incoming(node, _answered(settled, queued, cost + 1))
             for source, holds, weight in sorted(_act_predecessors(g, node)):
                 if max_hops is not None and cost + weight > max_hops:
                     continue
                 if source not in settled and (holds or not decided_pass):
+                    queued[source] = min(queued.get(source, cost + weight), cost + weight)
                     heapq.heappush(heap, (cost + weight, [source, *chain]))
     out = []
     for node, (decided, chain) in best.items():
@@ -421,6 +431,8 @@ def paths(
     """Every simple path of at most ``max_hops`` steps from the principal to the action."""
     _question(g, action, resource)
     check_count("max_hops", max_hops)
+    if not g.whole:
+        raise QueryError("paths lists every path: ask it of the whole graph (build_graph)")
     source = _node(g, principal)
     direct = _direct(g, action, resource, complete=True)
     view = g.act

@@ -137,12 +137,12 @@ CASES: dict[str, tuple[tuple[IamPrincipal, ...], Callable[[AccessGraph], bool]]]
         (_user("alice", _allow("iam:PutUserPolicy", _arn("user", "alice")), boundary=NO_IAM),),
         _no_edge(_arn("user", "alice"), _arn("user", "alice") + "#rewritten"),
     ),
-    "pass_role_with_a_launch_call_is_a_pass_role_edge": (
+    "pass_role_with_every_launch_call_is_a_pass_role_edge": (
         (
             _user(
                 "alice",
                 _allow("iam:PassRole", _arn("role", "fn")),
-                _allow("lambda:CreateFunction"),
+                _allow(["lambda:CreateFunction", "lambda:InvokeFunction"]),
             ),
             _role("fn", {"Service": "lambda.amazonaws.com"}),
         ),
