@@ -36,7 +36,7 @@ from cksmodel.markup import (
 )
 from cksmodel.policy.conditions import parse_address, parse_date, parse_number
 from cksmodel.policy.ir import PolicySet
-from cksmodel.policy.patterns import ContextValue
+from cksmodel.policy.patterns import ContextValue, split_arn
 from cksmodel.source import Span
 from cksmodel.symbolic.conditions import date_fraction
 from cksmodel.symbolic.decode import decode_request, realize, request_json
@@ -141,6 +141,8 @@ class Question:
     accounts: tuple[str, ...] = ()
     """Accounts the goal names (a pinned caller's): each gets its own value in the
     request space even when no policy writes it."""
+    decisions: bool = True
+    """The goal takes full decisions (``False`` for single-policy checks)."""
     found: list[Counterexample] = field(default_factory=list)
 
 
@@ -150,7 +152,7 @@ def search(s: Question) -> Answer:
     PROVED means the goal is unsatisfiable: no such request exists.
     """
     start = time.monotonic()
-    universe = build_universe(s.sets, s.fixed, s.accounts)
+    universe = build_universe(s.sets, s.fixed, s.accounts, s.decisions)
     bindings = derived_context(s.fixed) if s.fixed is not None else None
     enc = Encoder(universe, s.sets, bindings)
     goal = s.goal(enc)
@@ -312,7 +314,7 @@ def _preferred(enc: Encoder) -> Term:
 
 def _same_choices(enc: Encoder, a: Any) -> list[Term]:
     terms: list[Term] = []
-    for var in (enc.action, enc.kind, enc.paccount, enc.raccount, enc.partition):
+    for var in (enc.action, enc.kind, enc.paccount, enc.raccount, enc.partition, enc.provider_form):
         terms.append(EnumIs(var, a.enums.get(var.name, 0)))
     for flag in (enc.res_star, enc.res_acct_in_arn):
         terms.append(flag if a.bools.get(flag.name, False) else not_(flag))
@@ -355,6 +357,8 @@ def pin_principal(enc: Encoder, p: Principal) -> Term:
         terms.append(enc.principal_arn.member(literal(p.principal_arn)))
     if kind is PrincipalKind.SERVICE:
         terms.append(enc.service.member(literal(p.text)))
+    if p.is_federated:
+        terms.append(enc.provider.member(literal(p.text)))
     return and_(terms)
 
 
@@ -379,13 +383,21 @@ def fix_request(enc: Encoder, request: Request) -> Term:
         terms.append(enc.session.member(literal(p.session_name)))
     if kind is PrincipalKind.SERVICE:
         terms.append(enc.service.member(literal(p.text)))
+    if p.is_federated:
+        terms.append(enc.provider.member(literal(p.text)))
+        parts = split_arn(p.text)
+        if parts is not None:
+            terms.append(enc.account_is(enc.paccount, parts[4]))
+            terms.append(
+                EnumIs(enc.partition, enc.partition.domain.index(p.partition))
+                if p.partition in enc.partition.domain
+                else FALSE
+            )
     if request.resource == "*":
         terms.append(enc.res_star)
     else:
         terms.append(not_(enc.res_star))
         terms.append(enc.resource.member(literal(request.resource)))
-        from cksmodel.policy.patterns import split_arn
-
         parts = split_arn(request.resource)
         in_arn = parts is not None and bool(parts[4]) and request.resource_account is None
         terms.append(enc.res_acct_in_arn if in_arn else not_(enc.res_acct_in_arn))

@@ -21,6 +21,7 @@ from cksmodel.concrete.evaluate import (
     TRUST_ACTIONS,
     principal_identity,
 )
+from cksmodel.concrete.protections import aws_protections
 from cksmodel.concrete.request import PrincipalKind, Request
 from cksmodel.policy.catalog import get_catalog
 from cksmodel.policy.ir import Policy, PolicySet, Qualifier
@@ -34,6 +35,8 @@ KINDS = (
     PrincipalKind.ROOT,
     PrincipalKind.SERVICE,
     PrincipalKind.ANONYMOUS,
+    PrincipalKind.WEB_IDENTITY,
+    PrincipalKind.SAML,
 )
 """Caller kinds in the symbolic space (a role ARN as caller behaves as its session)."""
 
@@ -60,6 +63,7 @@ DERIVED_KEYS = frozenset(
         "aws:principalservicename",
         "kms:calleraccount",
         "aws:resourceaccount",
+        "aws:federatedprovider",
     }
 )
 """Keys AWS sets from the caller or the resource; the symbolic request never supplies them."""
@@ -71,8 +75,10 @@ class Unsupported(Exception):
     """A construct the symbolic engine cannot represent exactly."""
 
 
-def all_policies(sets: Iterable[PolicySet]) -> list[Policy]:
-    out: list[Policy] = []
+def all_policies(sets: Iterable[PolicySet], decisions: bool = False) -> list[Policy]:
+    """Every policy of the sets; with ``decisions``, also the AWS-enforced protections
+    that every full decision applies."""
+    out: list[Policy] = [aws_protections()] if decisions else []
     for ps in sets:
         out.extend(ps.identity)
         out.extend(p for p in (ps.boundary, ps.session, ps.resource) if p is not None)
@@ -151,6 +157,8 @@ class Universe:
     actions: tuple[str, ...]
     accounts: FiniteDomain
     partitions: FiniteDomain
+    decisions: bool = True
+    """Whether the domains allow for full decisions (the AWS-enforced protections)."""
     multi_valued: dict[str, int] = field(default_factory=dict)
     """Multi-valued context keys and how many values a request needs at most: one
     per condition on the key, since each condition, in either polarity, is decided
@@ -261,10 +269,14 @@ def _other_services(excluded: frozenset[str]) -> tuple[str, ...]:
 
 
 def build_universe(
-    sets: Sequence[PolicySet], fixed: Request | None = None, named: Sequence[str] = ()
+    sets: Sequence[PolicySet],
+    fixed: Request | None = None,
+    named: Sequence[str] = (),
+    decisions: bool = True,
 ) -> Universe:
-    """The domains of the symbolic request for these policy sets (and named accounts)."""
-    policies = all_policies(sets)
+    """The domains of the symbolic request for these policy sets (and named accounts);
+    ``decisions`` when the query takes full decisions (not single-policy checks)."""
+    policies = all_policies(sets, decisions)
     action_patterns: list[str] = []
     account_literals: set[str] = set(named)
     account_globs: set[str] = set()
@@ -299,6 +311,8 @@ def build_universe(
                     if identity is not None and len(identity) > 1:
                         account_literals.add(identity[1])
                     arn_parts(v.text)
+                for v in pset.federated:
+                    arn_parts(v.text)
             for cond in stmt.conditions:
                 key = cond.key_lower
                 for v in cond.values:
@@ -327,6 +341,8 @@ def build_universe(
     if fixed is not None:
         extra.append(fixed.action)
         partition_literals.add(fixed.principal.partition)
+        if fixed.principal.is_federated:
+            arn_parts(fixed.principal.text)
         if fixed.principal.account:
             account_literals.add(fixed.principal.account)
         arn_parts(fixed.resource)
@@ -346,12 +362,14 @@ def build_universe(
         ),
         accounts=accounts,
         partitions=partitions,
+        decisions=decisions,
         multi_valued={k: max(1, counts.get(k, 1)) for k in sorted(multi)},
     )
 
 
 def _is_account(text: str) -> bool:
-    return len(text) == 12 and text.isdigit()
+    """A 12-digit account id, or ``aws``, the account of AWS managed policies."""
+    return (len(text) == 12 and text.isdigit()) or text == "aws"
 
 
 def _catalog_multi(key: str) -> bool:
