@@ -51,6 +51,8 @@ WEB_PROVIDERS = (
 SAML_PROVIDERS = ("arn:aws:iam::111111111111:saml-provider/ExampleIdP",)
 WEB_ACTION = "sts:AssumeRoleWithWebIdentity"
 SAML_ACTION = "sts:AssumeRoleWithSAML"
+MANAGED_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+SSO_ROLE = "aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123"
 
 KMS_CRYPTO = (
     "kms:Decrypt",
@@ -80,6 +82,10 @@ ACTIONS = (
     "s3:PutObject",
     "iam:PassRole",
     "ec2:DescribeVpcs",
+    "sts:GetCallerIdentity",
+    "iam:CreatePolicyVersion",
+    "iam:UpdateAssumeRolePolicy",
+    "kms:CreateAlias",
 )
 ACTION_PATTERNS = (
     "*",
@@ -94,6 +100,8 @@ ACTION_PATTERNS = (
     "sts:*",
     "iam:Pass*",
     "ec2:Describe*",
+    "iam:*",
+    "kms:*Alias",
     *ACTIONS,
 )
 
@@ -466,8 +474,15 @@ def gen_caller(d: Draw) -> Caller:
 def gen_resource(d: Draw, action: str, caller: Caller) -> tuple[str, str | None]:
     """A resource of the action's kind, and ``resource_account`` when it is given."""
     acct = caller.account if caller.account and d.chance(0.6) else d.choice(ACCOUNTS)
-    if action in KMS_STORE or action == "ec2:DescribeVpcs":
+    if action in KMS_STORE or action in ("ec2:DescribeVpcs", "sts:GetCallerIdentity"):
         return "*", None
+    if action == "iam:CreatePolicyVersion":
+        return d.choice((f"arn:aws:iam::{acct}:policy/team", MANAGED_POLICY)), None
+    if action == "iam:UpdateAssumeRolePolicy":
+        return f"arn:aws:iam::{acct}:role/{d.choice(('app', SSO_ROLE))}", None
+    if action == "kms:CreateAlias":
+        alias = d.choice(("alias/app", "alias/aws/s3"))
+        return f"arn:aws:kms:{d.choice(REGIONS)}:{acct}:{alias}", None
     if action.startswith("kms:"):
         if d.chance(0.05):
             return "*", None

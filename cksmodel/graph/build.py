@@ -59,7 +59,7 @@ from cksmodel.graph.actors import (
     takeover_policy,
     trusting_policy,
 )
-from cksmodel.graph.edges import LAUNCHERS, Decider, Step
+from cksmodel.graph.edges import LAUNCHERS, Decider, Step, federated_action
 from cksmodel.markup import Html, box, line, seconds, table
 from cksmodel.policy.ir import GRANT_OPERATIONS, Grant
 
@@ -208,7 +208,7 @@ class AccessGraph:
                     actor,
                     role.arn,
                     "assume",
-                    "sts:AssumeRoleWithWebIdentity",
+                    federated_action(actor.external),
                     self.decider.web_identity(actor, role),
                 )
             return
