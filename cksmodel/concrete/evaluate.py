@@ -185,7 +185,7 @@ def _listed(pset: PrincipalSet, identity: Identity) -> bool:
     if identity[0] == "service":
         return any(v.text.lower() == identity[1] for v in pset.service)
     if identity[0] == "provider":
-        return any(v.text.lower() == identity[1] for v in pset.federated)
+        return any(v.text == "*" or v.text.lower() == identity[1] for v in pset.federated)
     return any(principal_identity(v.text) == identity for v in pset.aws)
 
 

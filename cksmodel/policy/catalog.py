@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 # Part of every cache key: bump whenever the compact layout or its derivation changes.
-_FORMAT: Final = 1
+_FORMAT: Final = 2
 _DATASET: Final = "shared/data/iam-definition.json"
 
 # AWS global condition context keys documentation
@@ -153,6 +153,8 @@ class ActionInfo:
     required_resource_types: tuple[str, ...]
     star_only: bool
     condition_keys: tuple[str, ...]
+    arn_formats: tuple[str, ...] = ()
+    """The ARN templates of its resource types (``arn:${Partition}:kms:${Region}:…``)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -177,6 +179,7 @@ class _Service:
     resource_types: list[int]
     required: list[int]
     condition_keys: list[int]
+    arn_formats: list[int]
     lower: list[str] | None = None
     qualified: tuple[str, ...] | None = None
     index: dict[str, int] | None = None
@@ -274,6 +277,7 @@ class Catalog:
             required_resource_types=self._set(svc.required[i]),
             star_only=not resource_types,
             condition_keys=self._set(svc.condition_keys[i]),
+            arn_formats=self._set(svc.arn_formats[i]),
         )
         self._actions[key] = info
         return info
@@ -392,7 +396,7 @@ def _compact(dataset: Mapping[str, Any], source: str) -> dict[str, Any]:
     for svc in sorted(entries, key=lambda s: f"{s['prefix'].lower()}:"):
         prefix = svc["prefix"].lower()
         resources = svc["resources"]
-        columns: list[list[Any]] = [[] for _ in range(5)]
+        columns: list[list[Any]] = [[] for _ in range(6)]
         for name in sorted(svc["privileges"]):
             priv = svc["privileges"][name]
             types = priv["resource_types"]
@@ -406,6 +410,7 @@ def _compact(dataset: Mapping[str, Any], source: str) -> dict[str, Any]:
                 intern(rt for rt in types if rt),
                 intern(rt for rt, spec in types.items() if rt and spec["required"]),
                 intern(keys[k] for k in sorted(keys)),
+                intern(sorted({resources[rt]["arn"] for rt in types if rt in resources})),
             )
             for column, value in zip(columns, row, strict=True):
                 column.append(value)

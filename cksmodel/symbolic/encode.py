@@ -286,7 +286,9 @@ class Encoder:
             implies(
                 self.res_no_account,
                 and_(not_(self.res_star), not_(self.res_acct_in_arn), not_(self.is_aws_identity())),
-            )
+            ),
+            # PROVIDER_FORMS[1] names SAML providers, the others web identity providers.
+            implies(self.kind_is(PrincipalKind.WEB_IDENTITY), not_(EnumIs(self.provider_form, 1))),
         ]
         if AWS_ACCOUNT in self.paccount.domain:
             # AWS's own account owns only its managed policies and calls nothing.

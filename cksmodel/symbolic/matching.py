@@ -185,7 +185,9 @@ def provider_shapes(enc: Encoder) -> list[tuple[Term, Pattern]]:
 
 
 def provider_is(enc: Encoder, text: str) -> Term:
-    """cf. evaluate caller_identities: a Federated value names a provider (any case)."""
+    """cf. evaluate._listed: a Federated value names a provider (any case), ``*`` all."""
+    if text == "*":
+        return enc.provider.active
     return and_(enc.provider.active, enc.provider.member(literal(text.lower(), ignore_case=True)))
 
 
@@ -249,20 +251,22 @@ def resource_arn_shapes(enc: Encoder) -> list[tuple[Term, Pattern]]:
                 flag = enc.res_acct_in_arn if in_arn else not_(enc.res_acct_in_arn)
                 shown = acct if in_arn else ""
                 shapes.append(
-                    (
-                        and_(on_part, EnumIs(enc.raccount, ai), flag),
-                        concat(
-                            f"resource-arn {part} {shown}",
-                            lit_tokens(f"arn:{part}:"),
-                            star(NOT_COLON),
-                            lit_tokens(":"),
-                            star(NOT_COLON),
-                            lit_tokens(f":{shown}:"),
-                            star(ANY),
-                        ),
-                    )
+                    (and_(on_part, EnumIs(enc.raccount, ai), flag), arn_shape(part, shown))
                 )
     return shapes
+
+
+def arn_shape(partition: str, account: str) -> Pattern:
+    """Resource ARNs of a partition that show this account (``""``: none)."""
+    return concat(
+        f"resource-arn {partition} {account}",
+        lit_tokens(f"arn:{partition}:"),
+        star(NOT_COLON),
+        lit_tokens(":"),
+        star(NOT_COLON),
+        lit_tokens(f":{account}:"),
+        star(ANY),
+    )
 
 
 def resource_matches(enc: Encoder, v: Value, variables: bool) -> Term:

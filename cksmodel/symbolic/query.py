@@ -41,6 +41,7 @@ from cksmodel.source import Span
 from cksmodel.symbolic.conditions import date_fraction
 from cksmodel.symbolic.decode import decode_request, realize, request_json
 from cksmodel.symbolic.encode import EXTRA_EC_KEY, Encoder, KeyRep
+from cksmodel.symbolic.formats import refit, well_formed
 from cksmodel.symbolic.logic import (
     FALSE,
     TRUE,
@@ -202,6 +203,15 @@ def search(s: Question) -> Answer:
                 )
             return _answer(s, Verdict.PROVED, "", start, approximations)
         assert result.assignment is not None
+        first: Request | None = None
+        if s.fixed is None:
+            fit = refit(
+                enc, result.assignment, decode_request(enc, result.assignment, result.strings)
+            )
+            if fit.exclude is not None:
+                exclusions.append(fit.exclude)
+                continue
+            first = fit.request
         if s.fixed is None and s.readable:
             listed = enum_in(
                 enc.action,
@@ -235,6 +245,10 @@ def search(s: Question) -> Answer:
                 result = again
         assert result.assignment is not None
         request = decode_request(enc, result.assignment, result.strings)
+        if s.fixed is None:
+            fitted = refit(enc, result.assignment, request).request or first
+            if fitted is not None and fitted != request and s.replay(fitted)[0]:
+                request = fitted
         ok, decisions = s.replay(request)
         if not ok and enc.free:
             request, ok, decisions = _realized(s, enc, result.assignment, request, decisions)
@@ -656,7 +670,7 @@ def free_decision_check(
             continue
         approximated |= {a.reason for a in answer.approximations}
         if word == own_word:
-            if answer.verdict is Verdict.PROVED:
+            if answer.verdict is Verdict.PROVED and well_formed(request.action, request.resource):
                 problems.append(f"{word} proved impossible, but the request gets it")
             elif answer.verdict is Verdict.REFUTED:
                 own = word

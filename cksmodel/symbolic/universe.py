@@ -159,6 +159,9 @@ class Universe:
     partitions: FiniteDomain
     decisions: bool = True
     """Whether the domains allow for full decisions (the AWS-enforced protections)."""
+    groups: dict[str, tuple[tuple[str, ...], bool]] = field(default_factory=dict)
+    """Per action of the domain, the actions it stands for, and whether they are all of
+    the catalog's actions that the policies and the evaluator treat that way."""
     multi_valued: dict[str, int] = field(default_factory=dict)
     """Multi-valued context keys and how many values a request needs at most: one
     per condition on the key, since each condition, in either polarity, is decided
@@ -199,15 +202,19 @@ operations, cross-account KMS operations, trust actions)."""
 
 
 @lru_cache(maxsize=256)
-def action_universe(
+def action_groups(
     patterns: tuple[str, ...], grant_ops: frozenset[str], extra: tuple[str, ...] = ()
-) -> tuple[str, ...]:
-    """One representative action per way the patterns (and the evaluator) can treat it.
+) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """One representative action per way the patterns (and the evaluator) can treat it,
+    with the actions it stands for and whether they are all such catalog actions.
 
     Services that no pattern names and that only full wildcards (``*``, ``*:*``)
     reach all behave alike, so one action of each resource shape stands for them;
-    a named service all of whose relevant patterns cover every action name needs
-    one action per shape too; the others contribute every catalog action.
+    the named and special services contribute every catalog action (grouped, so
+    that each group lists the actions, and hence the ARN formats, it stands for),
+    except when a pattern with a wildcard in its service part makes every service
+    relevant: then a service all of whose relevant patterns cover every action name
+    contributes one action per shape.
     """
     catalog = get_catalog()
     pats = sorted({p.lower() for p in patterns})
@@ -220,7 +227,7 @@ def action_universe(
     named = {svc for svc, _, colon in split if colon and not ("*" in svc or "?" in svc)}
     detailed = named | SPECIAL_SERVICES | RCP_SERVICES | {"iam"}
     services = sorted(catalog.services() if partial_service else detailed & set(catalog.services()))
-    candidates: list[str] = list(extra)
+    candidates: list[tuple[str, bool]] = [(a, False) for a in extra]
     for svc in services:
         relevant = [
             ("*", True) if pat == "*" else (name, has_colon)
@@ -232,19 +239,26 @@ def action_universe(
             )
         ]
         uniform = all(has_colon and name == "*" for name, has_colon in relevant)
-        if svc in SPECIAL_SERVICES or not uniform:
-            candidates.extend(catalog.actions_of(svc))
+        if svc in SPECIAL_SERVICES or not uniform or not partial_service:
+            candidates.extend((a, True) for a in catalog.actions_of(svc))
         else:
-            candidates.extend(_shape_representatives(svc))
-        candidates.append(f"{svc}:UnlistedAction")
+            candidates.extend((a, False) for a in _shape_representatives(svc))
+        candidates.append((f"{svc}:UnlistedAction", False))
     if not partial_service:
-        candidates.extend(_other_services(frozenset(detailed)))
-    candidates.append("unlisted-service:UnlistedAction")
+        candidates.extend((a, False) for a in _other_services(frozenset(detailed)))
+    candidates.append(("unlisted-service:UnlistedAction", False))
     ops = frozenset(o.lower() for o in grant_ops)
-    groups: dict[tuple[object, ...], str] = {}
-    for action in candidates:
-        groups.setdefault(_action_signature(action, pats, ops), action)
-    return tuple(sorted(groups.values(), key=str.lower))
+    groups: dict[tuple[object, ...], list[tuple[str, bool]]] = {}
+    for action, enumerated in candidates:
+        groups.setdefault(_action_signature(action, pats, ops), []).append((action, enumerated))
+    found = {
+        members[0][0]: (
+            tuple(dict.fromkeys(a for a, _ in members)),
+            all(enumerated for _, enumerated in members),
+        )
+        for members in groups.values()
+    }
+    return {a: found[a] for a in sorted(found, key=str.lower)}
 
 
 @lru_cache(maxsize=1024)
@@ -356,10 +370,10 @@ def build_universe(
         ACCOUNT_SHAPE, (a for a in account_literals if _is_account(a)), account_globs, 2, "account"
     )
     partitions = regions(PARTITION_SHAPE, partition_literals, partition_globs, 1, "partition")
+    groups = action_groups(tuple(sorted(set(action_patterns))), frozenset(grant_ops), tuple(extra))
     return Universe(
-        actions=action_universe(
-            tuple(sorted(set(action_patterns))), frozenset(grant_ops), tuple(extra)
-        ),
+        actions=tuple(groups),
+        groups=groups,
         accounts=accounts,
         partitions=partitions,
         decisions=decisions,

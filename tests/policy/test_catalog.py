@@ -598,6 +598,7 @@ def test_synthetic_dataset_derivation(tmp_path: Path) -> None:
         required_resource_types=("thing",),
         star_only=False,
         condition_keys=("demo:Mode", "other:Shared", "t:K"),
+        arn_formats=("arn:aws:demo:::thing/${Id}",),
     )
     listing = cat.action("demo:ListThings")
     assert listing is not None and listing.star_only and listing.condition_keys == ()

@@ -298,8 +298,11 @@ NARROW_WIDE = [
         id="resource-key-star",
     ),
     pytest.param(
-        identity(allow(["kms:Decrypt", "kms:Encrypt"])),
-        identity(allow("kms:Decrypt"), allow("kms:Encrypt"), allow("kms:ReEncrypt*")),
+        key_set(DEFAULT_KEY_POLICY, doc(allow(["kms:Decrypt", "kms:Encrypt"], KEY))),
+        key_set(
+            DEFAULT_KEY_POLICY,
+            doc(allow("kms:Decrypt", KEY), allow("kms:Encrypt", KEY), allow("kms:ReEncrypt*", KEY)),
+        ),
         id="extra-statement",
     ),
     pytest.param(
@@ -458,8 +461,8 @@ def test_counterexample_json_replays_through_a_scenario() -> None:
             id="wildcard-equals-catalog-expansion-proved",
         ),
         pytest.param(
-            identity(allow("kms:Decrypt", KEY)),
-            identity(allow("kms:Decrypt", KEY.upper())),
+            key_set(DEFAULT_KEY_POLICY, doc(allow("kms:Decrypt", KEY))),
+            key_set(DEFAULT_KEY_POLICY, doc(allow("kms:Decrypt", KEY.upper()))),
             Verdict.REFUTED,
             id="resource-part-case-matters-refuted",
         ),
@@ -495,8 +498,8 @@ def test_equivalent(a: PolicySet, b: PolicySet, expected: Verdict) -> None:
             id="less-permissive",
         ),
         pytest.param(
-            identity(allow("kms:Decrypt")),
-            identity(allow("kms:Encrypt")),
+            key_set(DEFAULT_KEY_POLICY, doc(allow("kms:Decrypt"))),
+            key_set(DEFAULT_KEY_POLICY, doc(allow("kms:Encrypt"))),
             Relation.INCOMPARABLE,
             id="incomparable",
         ),
