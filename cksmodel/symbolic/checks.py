@@ -290,7 +290,8 @@ def check_access_not_granted(
 
 
 def _public(enc: Encoder, policy: Policy) -> Term:
-    """The caller is anonymous, or of an account the policy does not name, with no fixed
+    """The caller is anonymous, or of an account the policy does not name, or (for a trust
+    policy) holds a public provider's token the policy does not pin, with no fixed
     organization, network or source value that the policy names."""
     terms: list[Term] = []
     for key in IDENTITY_BOUND_KEYS:
@@ -328,7 +329,11 @@ def _public(enc: Encoder, policy: Policy) -> Term:
     from cksmodel.symbolic.logic import enum_in
 
     stranger = and_(enc.is_aws_identity(), enum_in(enc.paccount, unnamed))
-    tokens = [_token_stranger(enc, policy, host) for host in PUBLIC_PROVIDERS]
+    tokens = (
+        [_token_stranger(enc, policy, host) for host in PUBLIC_PROVIDERS]
+        if policy.policy_type is PolicyType.TRUST
+        else []
+    )
     return and_(or_(enc.kind_is(PrincipalKind.ANONYMOUS), stranger, tokens), terms)
 
 
