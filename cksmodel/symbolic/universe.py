@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cksmodel.concrete.evaluate import (
+    FEDERATED_ONLY,
+    FEDERATION_ACTIONS,
     KMS_CROSS_ACCOUNT,
     RCP_EXEMPT_ACTIONS,
     RCP_SERVICES,
     TRUST_ACTIONS,
     principal_identity,
 )
-from cksmodel.concrete.protections import aws_protections
+from cksmodel.concrete.protections import ALWAYS_ALLOWED, aws_protections
 from cksmodel.concrete.request import PrincipalKind, Request
 from cksmodel.policy.catalog import get_catalog
 from cksmodel.policy.ir import Policy, PolicySet, Qualifier
@@ -188,6 +190,9 @@ def _action_signature(
         lower in KMS_CROSS_ACCOUNT,
         lower in RCP_EXEMPT_ACTIONS,
         op if service == "kms" and op in grant_ops else "",
+        lower in ALWAYS_ALLOWED,
+        FEDERATED_ONLY.get(lower),
+        tuple(lower in actions for actions in FEDERATION_ACTIONS.values()),
     )
     return (
         special,

@@ -198,3 +198,50 @@ def test_a_resource_policy_without_resource_that_is_no_trust_policy_is_still_an_
     with pytest.raises(PolicyError) as caught:
         load(text, "policy")
     assert caught.value.code == "E_MISSING_RESOURCE"
+
+
+def test_service_trust_widened_to_every_sts_action_fails() -> None:
+    """The trust actions the evaluator treats apart (web identity, SAML, session tags)
+    are not merged into one representative action."""
+    service = {"Service": "ec2.amazonaws.com"}
+    result = check_no_new_access(
+        load(trust(service, "sts:AssumeRole", None), "existing"),
+        load(trust(service, "sts:*", None), "new"),
+        identity=False,
+        timeout=TIMEOUT,
+        max_examples=1,
+    )
+    assert result.result == "FAIL", result.to_json()
+    (example,) = result.answer.counterexamples
+    assert example.request.action != "sts:AssumeRole"
+
+
+def test_get_caller_identity_is_the_only_call_an_iam_user_makes_under_a_deny_all() -> None:
+    from cksmodel.policy.ir import PolicySet
+    from cksmodel.policy.parse import load_policy
+    from cksmodel.symbolic.logic import and_, not_
+    from cksmodel.symbolic.query import Verdict, can
+
+    deny_all = load_policy(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}],
+        },
+        policy_type=PolicyType.IDENTITY,
+        name="deny",
+    )
+    policies = PolicySet(identity=(deny_all,))
+    anything = can(
+        policies, constraint=lambda enc: enc.kind_is(PrincipalKind.USER), timeout=TIMEOUT
+    )
+    assert anything.verdict is Verdict.REFUTED
+    assert anything.counterexamples[0].request.action == "sts:GetCallerIdentity"
+    other = can(
+        policies,
+        constraint=lambda enc: and_(
+            enc.kind_is(PrincipalKind.USER),
+            not_(enc.action_where("sts:getcalleridentity".__eq__)),
+        ),
+        timeout=TIMEOUT,
+    )
+    assert other.verdict is Verdict.PROVED
