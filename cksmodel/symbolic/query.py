@@ -19,6 +19,7 @@ from typing import Any
 
 from cksmodel.concrete.decision import DecisionWord
 from cksmodel.concrete.evaluate import evaluate
+from cksmodel.concrete.protections import ALWAYS_ALLOWED
 from cksmodel.concrete.request import Principal, PrincipalKind, Request, derived_context
 from cksmodel.errors import InternalError
 from cksmodel.markup import (
@@ -246,7 +247,13 @@ def search(s: Question) -> Answer:
         assert result.assignment is not None
         request = decode_request(enc, result.assignment, result.strings)
         if s.fixed is None:
-            fitted = refit(enc, result.assignment, request).request or first
+            final = refit(enc, result.assignment, request)
+            if final.exclude is not None:
+                exclusions.append(final.exclude)
+                continue
+            fitted = final.request
+            if fitted is None or not well_formed(fitted.action, fitted.resource):
+                fitted = first
             if fitted is not None and fitted != request and s.replay(fitted)[0]:
                 request = fitted
         ok, decisions = s.replay(request)
@@ -514,8 +521,13 @@ def can(
 
 
 def always_denies(policies: PolicySet, *, timeout: float = 30.0) -> Answer:
-    """PROVED when no request at all is allowed."""
-    return can(policies, timeout=timeout)
+    """PROVED when no request is allowed but those AWS allows whatever the policies say
+    (``sts:GetCallerIdentity``)."""
+    return can(
+        policies,
+        constraint=lambda enc: not_(enc.action_where(ALWAYS_ALLOWED.__contains__)),
+        timeout=timeout,
+    )
 
 
 def implies(a: PolicySet, b: PolicySet, *, timeout: float = 30.0, max_examples: int = 1) -> Answer:

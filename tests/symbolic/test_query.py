@@ -25,7 +25,7 @@ from cksmodel.policy.ir import PolicySet, PolicyType
 from cksmodel.policy.parse import load_policy
 from cksmodel.policy.patterns import split_arn
 from cksmodel.symbolic.encode import Encoder
-from cksmodel.symbolic.logic import Term
+from cksmodel.symbolic.logic import Term, and_, not_
 from cksmodel.symbolic.query import (
     Answer,
     Counterexample,
@@ -729,7 +729,11 @@ VARIABLE_IMPLICATIONS = [
 
 
 def iam_callers(enc: Encoder) -> Term:
-    return enc.kind_in(PrincipalKind.USER, PrincipalKind.ASSUMED_ROLE)
+    """IAM users and role sessions, asking for anything but what AWS always allows."""
+    return and_(
+        enc.kind_in(PrincipalKind.USER, PrincipalKind.ASSUMED_ROLE),
+        not_(enc.action_where("sts:getcalleridentity".__eq__)),
+    )
 
 
 @pytest.mark.parametrize(("new", "old", "expected"), VARIABLE_IMPLICATIONS)
