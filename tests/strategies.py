@@ -41,6 +41,18 @@ KEY_IDS = ("1234abcd-12ab-34cd-56ef-1234567890ab", "0987dcba-09fe-87dc-65ba-ab09
 SLR_NAME = "AWSServiceRoleForKeyManagementServiceCustomKeyStores"
 SLR_PATH = "/aws-service-role/cks.kms.amazonaws.com/"
 SERVICES = ("kms.amazonaws.com", "cks.kms.amazonaws.com")
+GITHUB = "token.actions.githubusercontent.com"
+COGNITO = "cognito-identity.amazonaws.com"
+WEB_PROVIDERS = (
+    f"arn:aws:iam::111111111111:oidc-provider/{GITHUB}",
+    COGNITO,
+    f"arn:aws:iam::222222222222:oidc-provider/{GITHUB}",
+)
+SAML_PROVIDERS = ("arn:aws:iam::111111111111:saml-provider/ExampleIdP",)
+WEB_ACTION = "sts:AssumeRoleWithWebIdentity"
+SAML_ACTION = "sts:AssumeRoleWithSAML"
+MANAGED_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+SSO_ROLE = "aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123"
 
 KMS_CRYPTO = (
     "kms:Decrypt",
@@ -64,10 +76,16 @@ ACTIONS = (
     *KMS_KEY_ADMIN,
     *KMS_STORE,
     "sts:AssumeRole",
+    WEB_ACTION,
+    SAML_ACTION,
     "s3:GetObject",
     "s3:PutObject",
     "iam:PassRole",
     "ec2:DescribeVpcs",
+    "sts:GetCallerIdentity",
+    "iam:CreatePolicyVersion",
+    "iam:UpdateAssumeRolePolicy",
+    "kms:CreateAlias",
 )
 ACTION_PATTERNS = (
     "*",
@@ -82,6 +100,8 @@ ACTION_PATTERNS = (
     "sts:*",
     "iam:Pass*",
     "ec2:Describe*",
+    "iam:*",
+    "kms:*Alias",
     *ACTIONS,
 )
 
@@ -333,6 +353,12 @@ KEYS: tuple[KeySpec, ...] = (
         derived=True,
     ),
     KeySpec("aws:username", "String", ("alice", "bob", "a*", "Alice"), derived=True),
+    KeySpec(
+        "aws:FederatedProvider",
+        "String",
+        (WEB_PROVIDERS[0], "*:oidc-provider/*", COGNITO),
+        derived=True,
+    ),
     KeySpec("aws:userid", "String", (A1, f"{A2}:carol", "AIDA*"), derived=True),
     KeySpec("aws:PrincipalIsAWSService", "Bool", ("true", "false"), derived=True),
     KeySpec(
@@ -342,6 +368,40 @@ KEYS: tuple[KeySpec, ...] = (
         derived=True,
     ),
 )
+CLAIM_KEYS: tuple[KeySpec, ...] = (
+    KeySpec(
+        f"{GITHUB}:sub",
+        "String",
+        ("repo:acme/app:*", "repo:acme/*", "repo:acme/app:ref:refs/heads/main", "*"),
+        (
+            "repo:acme/app:ref:refs/heads/main",
+            "repo:someone-else/any-repo:ref:refs/heads/main",
+            "repo:acme/app:pull_request",
+        ),
+    ),
+    KeySpec(f"{GITHUB}:aud", "String", ("sts.amazonaws.com",), ("sts.amazonaws.com", "x")),
+    KeySpec(
+        f"{COGNITO}:amr",
+        "String",
+        ("authenticated", "unauthenticated", "graph.facebook.com"),
+        (["authenticated", "cognito-idp.amazonaws.com"], ["unauthenticated"]),
+        multi=True,
+    ),
+    KeySpec(
+        f"{COGNITO}:aud",
+        "String",
+        ("us-east-1:pool-a", "us-east-1:*"),
+        ("us-east-1:pool-a", "us-east-1:pool-b"),
+    ),
+    KeySpec(
+        "SAML:aud",
+        "String",
+        ("https://signin.aws.amazon.com/saml",),
+        ("https://signin.aws.amazon.com/saml", "https://example.com/acs"),
+    ),
+)
+"""Token claims: only a caller of that provider carries them."""
+KEYS = KEYS + CLAIM_KEYS
 CONTEXT_KEYS = tuple(k for k in KEYS if not k.derived)
 USERID = next(k for k in KEYS if k.name == "aws:userid")
 CONDITION_KEYS = tuple(k for k in KEYS if k is not USERID)
@@ -370,10 +430,18 @@ class Caller:
     account: str | None
     role_arn: str | None = None
     names: tuple[str, ...] = ()  # Principal-element values naming this caller
+    federated: bool = False  # a web-identity or SAML caller, named in Federated
+
+    @property
+    def service(self) -> bool:
+        return self.account is None and self.principal != "anonymous" and not self.federated
 
 
 def gen_caller(d: Draw) -> Caller:
-    kind = d.choice(("user", "session", "root", "federated", "service", "anonymous"))
+    kind = d.choice(("user", "session", "root", "federated", "service", "anonymous", "web", "saml"))
+    if kind in ("web", "saml"):
+        provider = d.choice(WEB_PROVIDERS if kind == "web" else SAML_PROVIDERS)
+        return Caller(provider, None, federated=True)
     if kind == "service":
         return Caller(d.choice(SERVICES), None)
     if kind == "anonymous":
@@ -406,15 +474,22 @@ def gen_caller(d: Draw) -> Caller:
 def gen_resource(d: Draw, action: str, caller: Caller) -> tuple[str, str | None]:
     """A resource of the action's kind, and ``resource_account`` when it is given."""
     acct = caller.account if caller.account and d.chance(0.6) else d.choice(ACCOUNTS)
-    if action in KMS_STORE or action == "ec2:DescribeVpcs":
+    if action in KMS_STORE or action in ("ec2:DescribeVpcs", "sts:GetCallerIdentity"):
         return "*", None
+    if action == "iam:CreatePolicyVersion":
+        return d.choice((f"arn:aws:iam::{acct}:policy/team", MANAGED_POLICY)), None
+    if action == "iam:UpdateAssumeRolePolicy":
+        return f"arn:aws:iam::{acct}:role/{d.choice(('app', SSO_ROLE))}", None
+    if action == "kms:CreateAlias":
+        alias = d.choice(("alias/app", "alias/aws/s3"))
+        return f"arn:aws:kms:{d.choice(REGIONS)}:{acct}:{alias}", None
     if action.startswith("kms:"):
         if d.chance(0.05):
             return "*", None
         if d.chance(0.08):
             return f"arn:aws:kms:{d.choice(REGIONS)}:{acct}:alias/app", None
         return f"arn:aws:kms:{d.choice(REGIONS)}:{acct}:key/{d.choice(KEY_IDS)}", None
-    if action in ("sts:AssumeRole", "iam:PassRole"):
+    if action in ("sts:AssumeRole", "iam:PassRole", "sts:TagSession", WEB_ACTION, SAML_ACTION):
         name = d.choice(("app", "team/app", "deploy"))
         return f"arn:aws:iam::{acct}:role/{name}", None
     obj = d.choice(S3_OBJECTS)
@@ -422,9 +497,19 @@ def gen_resource(d: Draw, action: str, caller: Caller) -> tuple[str, str | None]
     return obj, (None if d.chance(0.25) else acct)
 
 
-def gen_context(d: Draw, action: str) -> Json:
+def _carries(caller: Caller, spec: KeySpec) -> bool:
+    """Does the caller's token carry this claim (always false for non-claim keys)?"""
+    prefix = spec.name.rpartition(":")[0].lower()
+    if prefix == "saml":
+        return caller.principal in SAML_PROVIDERS
+    return caller.federated and caller.principal.rpartition("/")[2] == prefix
+
+
+def gen_context(d: Draw, action: str, caller: Caller) -> Json:
     context: Json = {}
     for spec in CONTEXT_KEYS:
+        if spec in CLAIM_KEYS and not _carries(caller, spec):
+            continue
         if spec.name == "kms:GrantOperations" and action != "kms:CreateGrant":
             continue
         if spec.name.startswith("kms:EncryptionContext") and not action.startswith("kms:"):
@@ -553,7 +638,7 @@ def principal_element(d: Draw, caller: Caller, hit: bool) -> Any:
         aws.append(d.choice(caller.names))
     aws += pick_some(d, PRINCIPALS, 0 if aws else 1, 2)
     services: list[str] = []
-    if caller.account is None and caller.principal != "anonymous" and hit:
+    if caller.service and hit:
         services.append(caller.principal)
     elif d.chance(0.15):
         services.append(d.choice(SERVICES))
@@ -562,9 +647,12 @@ def principal_element(d: Draw, caller: Caller, hit: bool) -> Any:
         element["AWS"] = one_or_list(d, aws)
     if services:
         element["Service"] = one_or_list(d, services)
-    if d.chance(0.015):
-        # Web-identity principals never name a modelled caller; the encoding approximates.
-        element["Federated"] = "cognito-identity.amazonaws.com"
+    if caller.federated and hit:
+        element["Federated"] = caller.principal
+    elif d.chance(0.1):
+        element["Federated"] = d.choice((*WEB_PROVIDERS, *SAML_PROVIDERS))
+    if not element:
+        element["AWS"] = d.choice(PRINCIPALS)
     return element
 
 
@@ -684,7 +772,7 @@ def gen_grant(d: Draw, request: Json, caller: Caller) -> Json:
         key = f"arn:aws:kms:us-east-1:{d.choice(ACCOUNTS)}:key/{d.choice(KEY_IDS)}"
     if caller.names and d.chance(0.7):
         grantee = d.choice(caller.names)
-    elif caller.account is None and caller.principal != "anonymous" and d.chance(0.7):
+    elif caller.service and d.chance(0.7):
         grantee = caller.principal
     else:
         grantee = d.choice((*PRINCIPALS[1:], *SERVICES))
@@ -715,6 +803,10 @@ def gen_scenario(d: Draw) -> Json:
     """One scenario: a request and the policies around it, as plain JSON-like objects."""
     caller = gen_caller(d)
     action = d.choice(ACTIONS)
+    if caller.federated and d.chance(0.75):
+        action = d.choice(
+            (WEB_ACTION if caller.principal in WEB_PROVIDERS else SAML_ACTION, "sts:TagSession")
+        )
     resource, resource_account = gen_resource(d, action, caller)
     request: Json = {"principal": caller.principal}
     if caller.role_arn is not None:
@@ -722,9 +814,9 @@ def gen_scenario(d: Draw) -> Json:
     request.update({"action": action, "resource": resource})
     if resource_account is not None:
         request["resource_account"] = resource_account
-    request["context"] = gen_context(d, action)
+    request["context"] = gen_context(d, action, caller)
 
-    trust = action == "sts:AssumeRole" and ":role/" in resource
+    trust = action.startswith("sts:") and ":role/" in resource
     scenario: Json = {"request": request}
     scenario["identity_policies"] = [
         gen_policy(d, request=request, caller=caller, statements=(1, 2))
@@ -935,6 +1027,7 @@ FEATURES = frozenset(
         *(f"levels:{k}={n}" for k in ("scps", "rcps") for n in (1, 2)),
         *(f"caller:{k}" for k in ("user", "assumed-role", "federated-user", "root")),
         *(f"caller:{k}" for k in (*SERVICES, "anonymous", "user-with-path")),
+        *(f"caller:{k}" for k in ("oidc-provider", "saml-provider", COGNITO)),
         "caller:slr",
         "caller:role-path",
         *(f"action:{a}" for a in ACTIONS),

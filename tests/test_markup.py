@@ -136,7 +136,7 @@ def identity(*statements: Json) -> PolicySet:
 
 
 TAGGED = allow(
-    "kms:Decrypt", Sid="Tagged", Condition={"StringEquals": {"aws:PrincipalTag/team": SCRIPT}}
+    "s3:PutObject", Sid="Tagged", Condition={"StringEquals": {"aws:PrincipalTag/team": SCRIPT}}
 )
 """Allowed only to callers tagged with markup: every counterexample carries the tag."""
 READ = allow("s3:GetObject", Sid="Read")
@@ -383,7 +383,7 @@ def test_a_counterexample_is_a_request_table_with_each_side_decision(only_tagged
         root = parse(out)
         table_rows = rows(root)
         assert ["principal", request["principal"]] in table_rows
-        assert ["action", "kms:Decrypt"] in table_rows
+        assert ["action", "s3:PutObject"] in table_rows
         assert ["resource", request["resource"]] in table_rows
         assert ["context aws:PrincipalTag/team", SCRIPT] in table_rows
         assert ["decision of a", "\u2713 allowed"] in table_rows

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from cksmodel.arguments import check_type
 from cksmodel.concrete.decision import Decision, DecisionWord, MatchedStatement
+from cksmodel.concrete.protections import ALWAYS_ALLOWED, PROTECTION_REASONS, aws_protections
 from cksmodel.concrete.request import Principal, PrincipalKind, Request, derived_context
 from cksmodel.policy.conditions import evaluate_condition
 from cksmodel.policy.ir import (
@@ -47,6 +48,24 @@ TRUST_ACTIONS = frozenset(
     }
 )
 """Actions authorized by the trust policy of the role they target."""
+
+FEDERATION_ACTIONS = {
+    PrincipalKind.WEB_IDENTITY: frozenset(
+        {"sts:assumerolewithwebidentity", "sts:tagsession", "sts:setsourceidentity"}
+    ),
+    PrincipalKind.SAML: frozenset(
+        {"sts:assumerolewithsaml", "sts:tagsession", "sts:setsourceidentity"}
+    ),
+}
+"""What a web-identity or SAML caller can ask for: to assume a role (passing session tags
+and a source identity from its token). The caller is not an AWS identity, so only the
+role's trust policy (and RCPs) decide (IAM User Guide, "Permissions for AssumeRole,
+AssumeRoleWithSAML, and AssumeRoleWithWebIdentity")."""
+FEDERATED_ONLY = {
+    "sts:assumerolewithwebidentity": PrincipalKind.WEB_IDENTITY,
+    "sts:assumerolewithsaml": PrincipalKind.SAML,
+}
+"""Actions only a caller of that kind can make (the token names the caller)."""
 
 KMS_CROSS_ACCOUNT = frozenset(
     "kms:" + op
@@ -165,12 +184,16 @@ def caller_identities(p: Principal) -> tuple[tuple[Identity, Match], ...]:
         return ((("account", acct), Match.DIRECT),)
     if p.kind is PrincipalKind.SERVICE:
         return ((("service", p.text), Match.DIRECT),)
+    if p.is_federated:
+        return ((("provider", p.text.lower()), Match.DIRECT),)
     return ()
 
 
 def _listed(pset: PrincipalSet, identity: Identity) -> bool:
     if identity[0] == "service":
         return any(v.text.lower() == identity[1] for v in pset.service)
+    if identity[0] == "provider":
+        return any(v.text == "*" or v.text.lower() == identity[1] for v in pset.federated)
     return any(principal_identity(v.text) == identity for v in pset.aws)
 
 
@@ -399,10 +422,34 @@ class _Outcome:
         self.matched.extend(statements)
 
 
+def federation_refusal(request: Request) -> str | None:
+    """Why the request cannot come from this caller at all: a web-identity or SAML caller
+    only assumes roles, and only such a caller makes its assume call."""
+    p = request.principal
+    action = request.action.lower()
+    needed = FEDERATED_ONLY.get(action)
+    if needed is not None and p.kind is not needed:
+        return f"{request.action} is made with a token: its caller is the token's identity provider"
+    allowed = FEDERATION_ACTIONS.get(p.kind)
+    if allowed is not None and (
+        action not in allowed or resource_kind(request) is not PolicyType.TRUST
+    ):
+        return f"a {p.kind.value} caller can only assume a role ({', '.join(sorted(allowed))})"
+    return None
+
+
 def evaluate(request: Request, policies: PolicySet) -> Decision:
     """Decide one request against every policy that applies to it."""
     check_type("request", request, Request, "a Request (load_scenario returns one)")
     check_type("policies", policies, PolicySet, "a PolicySet (load_scenario returns one)")
+    if request.action.lower() in ALWAYS_ALLOWED:
+        return Decision(
+            decision=DecisionWord.ALLOWED,
+            matched_statements=(),
+            blocked_by=None,
+            reasons=(f"AWS always allows {request.action}, whatever the policies say",),
+            missing_context_keys=(),
+        )
     values = derived_context(request)
     ctx = _Context(
         request=request,
@@ -429,7 +476,7 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     scp_levels = [_scan(level, ctx) for level in policies.scps] if scps_apply else []
     rcp_levels = [_scan(level, ctx) for level in policies.rcps] if rcps_apply else []
     endpoints = [_scan((e,), ctx) for e in policies.endpoints]
-    protections = _scan(policies.protections, ctx)
+    protections = _scan((aws_protections(), *policies.protections), ctx)
     resource = _scan((policies.resource,), ctx) if policies.resource is not None else None
     identity_side = p.is_aws_identity and p.kind is not PrincipalKind.ROOT
     identity = _scan(policies.identity, ctx) if identity_side else _Scan([], [])
@@ -465,10 +512,14 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     if denies:
         out = _Outcome()
         for _, pol, stmt in denies:
-            out.allow(f"explicit deny in {pol.name} statement {stmt.index}", _matched(pol, stmt))
+            out.allow(_deny_reason(pol, stmt), _matched(pol, stmt))
         return decision(DecisionWord.EXPLICIT_DENY, denies[0][0], out)
 
     out = _Outcome()
+    refusal = federation_refusal(request)
+    if refusal is not None:
+        out.reasons.append(refusal)
+        return decision(DecisionWord.IMPLICIT_DENY, "federation", out)
     for level, scan in enumerate(scp_levels):
         if not scan.allows:
             out.reasons.append(f"no SCP at organization level {level} allows the action")
@@ -487,6 +538,12 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     if blocked is None:
         return decision(DecisionWord.ALLOWED, None, out)
     return decision(DecisionWord.IMPLICIT_DENY, blocked, out)
+
+
+def _deny_reason(policy: Policy, stmt: Statement) -> str:
+    if policy is aws_protections() and stmt.sid in PROTECTION_REASONS:
+        return f"{PROTECTION_REASONS[stmt.sid]} (AWS refuses it whatever the policies say)"
+    return f"explicit deny in {policy.name} statement {stmt.index}"
 
 
 def _decide(

@@ -20,6 +20,8 @@ class PrincipalKind(StrEnum):
     ROOT = "root"
     SERVICE = "service"
     ANONYMOUS = "anonymous"
+    WEB_IDENTITY = "web_identity"
+    SAML = "saml"
 
 
 _PRINCIPAL_TYPE = {
@@ -35,6 +37,18 @@ _PRINCIPAL_TYPE = {
 _SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$", re.IGNORECASE)
 _ACCOUNT = re.compile(r"^\d{12}$")
 SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
+WELL_KNOWN_PROVIDERS = (
+    "cognito-identity.amazonaws.com",
+    "accounts.google.com",
+    "graph.facebook.com",
+    "www.amazon.com",
+)
+"""Web identity providers named by host in trust policies (IAM User Guide, "Available
+keys for AWS web identity federation"); any other OIDC provider is named by the ARN
+``arn:aws:iam::ACCOUNT:oidc-provider/HOST``."""
+FEDERATED_KINDS = frozenset({PrincipalKind.WEB_IDENTITY, PrincipalKind.SAML})
+"""Callers of ``sts:AssumeRoleWithWebIdentity`` / ``sts:AssumeRoleWithSAML``: a token's
+identity, not an AWS identity, so no identity-based policy or SCP applies to them."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -53,7 +67,7 @@ class Principal:
     @property
     def arn(self) -> str | None:
         """The caller's own ARN (the session ARN for role sessions)."""
-        if self.kind in (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS):
+        if self.kind in _NO_ARN:
             return None
         return self.text
 
@@ -78,22 +92,37 @@ class Principal:
     @property
     def is_aws_identity(self) -> bool:
         """An IAM identity of some account (has an identity-based side)."""
-        return self.kind not in (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS)
+        return self.kind not in _NO_ARN
+
+    @property
+    def is_federated(self) -> bool:
+        """A web-identity or SAML caller (named by its identity provider)."""
+        return self.kind in FEDERATED_KINDS
+
+
+_NO_ARN = frozenset(
+    {PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS, PrincipalKind.WEB_IDENTITY, PrincipalKind.SAML}
+)
 
 
 def parse_principal(
     text: str, *, role_arn: str | None = None, span: Span | None = None
 ) -> Principal:
-    """Read a caller given as an ARN, a service principal name or ``anonymous``."""
+    """Read a caller given as an ARN, a service principal name, a well-known web identity
+    provider or ``anonymous``."""
     if text == "anonymous":
         return Principal(kind=PrincipalKind.ANONYMOUS, text=text)
+    if text.lower() in WELL_KNOWN_PROVIDERS:
+        return Principal(kind=PrincipalKind.WEB_IDENTITY, text=text.lower(), name=text.lower())
     if _SERVICE_NAME.match(text):
         return Principal(kind=PrincipalKind.SERVICE, text=text.lower())
     parts = split_arn(text)
     if parts is None or not _ACCOUNT.match(parts[4]):
         raise ScenarioError(
             f"principal {text!r} is not an IAM or STS ARN with a 12-digit account, "
-            "a service principal such as 'kms.amazonaws.com', or 'anonymous'",
+            "a service principal such as 'kms.amazonaws.com', an identity provider "
+            "('arn:aws:iam::ACCOUNT:oidc-provider/HOST', 'cognito-identity.amazonaws.com', "
+            "…) or 'anonymous'",
             span=span,
             code="E_PRINCIPAL",
         )
@@ -102,6 +131,9 @@ def parse_principal(
     if service == "iam" and resource == "root":
         return Principal(kind=PrincipalKind.ROOT, text=text, partition=partition, account=account)
     kind_text, _, rest = resource.partition("/")
+    if service == "iam" and kind_text in ("oidc-provider", "saml-provider") and rest:
+        kind = PrincipalKind.WEB_IDENTITY if kind_text == "oidc-provider" else PrincipalKind.SAML
+        return Principal(kind=kind, text=text, partition=partition, name=rest)
     if service == "iam" and kind_text in ("user", "role") and rest:
         path, _, name = ("/" + rest).rpartition("/")
         kind = PrincipalKind.USER if kind_text == "user" else PrincipalKind.ROLE
@@ -144,7 +176,8 @@ def parse_principal(
             name=rest,
         )
     raise ScenarioError(
-        f"principal {text!r} is not a user, role, assumed-role session, federated user or root ARN",
+        f"principal {text!r} is not a user, role, assumed-role session, federated user, "
+        "root or identity provider ARN",
         span=span,
         code="E_PRINCIPAL",
     )
@@ -195,6 +228,8 @@ def derived_context(request: Request) -> dict[str, ContextValue]:
     derived["aws:principalisawsservice"] = p.kind is PrincipalKind.SERVICE
     if p.kind is PrincipalKind.SERVICE:
         derived["aws:principalservicename"] = p.text
+    if p.kind is PrincipalKind.WEB_IDENTITY:
+        derived["aws:federatedprovider"] = p.text
     resource_account = request.effective_resource_account()
     if resource_account is not None and request.resource != "*":
         derived["aws:resourceaccount"] = resource_account

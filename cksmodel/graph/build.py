@@ -67,7 +67,7 @@ from cksmodel.graph.actors import (
     takeover_policy,
     trusting_policy,
 )
-from cksmodel.graph.edges import Decider, Step
+from cksmodel.graph.edges import Decider, Step, federated_action
 from cksmodel.graph.launch import LAUNCHERS
 from cksmodel.graph.modify import REWRITE_ACTIONS, Rewriter
 from cksmodel.markup import Html, box, line, seconds, table
@@ -246,7 +246,7 @@ class AccessGraph:
                     actor,
                     role.arn,
                     "assume",
-                    "sts:AssumeRoleWithWebIdentity",
+                    federated_action(actor.external),
                     self.decider.web_identity(actor, role),
                 )
             return

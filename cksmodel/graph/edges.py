@@ -29,10 +29,14 @@ from cksmodel.symbolic.logic import Term, and_, not_
 from cksmodel.symbolic.query import Question, pin_principal, search
 from cksmodel.symbolic.strings import literal
 
-__all__ = ["Decider", "Step"]
+__all__ = ["Decider", "Step", "federated_action"]
 
 
-_WEB_IDENTITY = ("sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
+def federated_action(provider: str) -> str:
+    """The call a provider's token holders make to assume a role."""
+    if ":saml-provider/" in provider:
+        return "sts:AssumeRoleWithSAML"
+    return "sts:AssumeRoleWithWebIdentity"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -536,39 +540,23 @@ class Decider:
         )
 
     def web_identity(self, provider: Actor, role: IamPrincipal) -> Step:
-        """Can users of an identity provider assume the role? Read from the trust policy.
-
-        The evaluator does not model web-identity or SAML callers, so such a step is
-        never claimed to hold: it is reported undecided, with the statement and the
-        token conditions under which the trust policy lets the provider's users in.
-        """
+        """Can holders of an identity provider's tokens assume the role? Decided like any
+        other step (the trust policy with its token conditions, RCPs, protections); a
+        trust policy that names the provider in no Allow statement rules it out."""
         trust = role.trust_policy
-        if trust is None:
+        if trust is None or not any(
+            stmt.effect is Effect.ALLOW
+            and stmt.principal is not None
+            and any(v.text.lower() == provider.external.lower() for v in stmt.principal.federated)
+            for stmt in trust.statements
+        ):
             return Step(holds=False)
-        globs = [compile_glob(a, True) for a in _WEB_IDENTITY]
-        for stmt in trust.statements:
-            if stmt.effect is not Effect.ALLOW or stmt.principal is None:
-                continue
-            if not any(v.text == provider.external for v in stmt.principal.federated):
-                continue
-            if not any(g.match(v.text.lower()) for g in globs for v in stmt.actions):
-                continue
-            span = stmt.span
-            return Step(
-                holds=None,
-                policy=trust.name,
-                statement_index=stmt.index,
-                sid=stmt.sid or "",
-                source=span.source if span else "",
-                line=span.line if span else -1,
-                column=span.column if span else -1,
-                condition=_conditions([(trust, stmt)]),
-                reason=(
-                    "read from the trust policy: the evaluator does not model web-identity "
-                    "or SAML callers, so this step is not proved"
-                ),
-            )
-        return Step(holds=False)
+        return self.decide(
+            provider,
+            (federated_action(provider.external),),
+            Target(role.arn, role.arn, True, trust),
+            prefer="resource",
+        )
 
 
 def _trust_index(
@@ -607,7 +595,7 @@ def _caller(actor: Actor) -> Principal | None:
         return actor.principal.request_principal()
     if actor.kind == "account":
         return parse_principal(actor.arn)
-    if actor.kind in ("service", "anonymous"):
+    if actor.kind in ("service", "anonymous", "federated"):
         return parse_principal(actor.external or "anonymous")
     return None
 
@@ -639,6 +627,8 @@ def _is(actor: Actor, r: Request) -> bool:
         return p.kind is PrincipalKind.SERVICE and p.text == actor.external
     if actor.kind == "anonymous":
         return p.kind is PrincipalKind.ANONYMOUS
+    if actor.kind == "federated":
+        return p.is_federated and p.text.lower() == actor.external.lower()
     if actor.kind == "account":
         return p.account == actor.external and p.kind not in (
             PrincipalKind.SERVICE,

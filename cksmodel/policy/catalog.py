@@ -141,6 +141,8 @@ class ActionInfo:
     required_resource_types: tuple[str, ...]
     star_only: bool
     condition_keys: tuple[str, ...]
+    arn_formats: tuple[str, ...] = ()
+    """The ARN templates of its resource types (``arn:${Partition}:kms:${Region}:…``)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -165,6 +167,7 @@ class _Service:
     resource_types: list[int]
     required: list[int]
     condition_keys: list[int]
+    arn_formats: list[int]
     lower: list[str] | None = None
     qualified: tuple[str, ...] | None = None
     index: dict[str, int] | None = None
@@ -272,6 +275,7 @@ class Catalog:
             required_resource_types=self._set(svc.required[i]),
             star_only=not resource_types,
             condition_keys=self._set(svc.condition_keys[i]),
+            arn_formats=self._set(svc.arn_formats[i]),
         )
         self._actions[key] = info
         return info

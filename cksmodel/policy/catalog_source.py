@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 # Part of every cache key: bump whenever the compact layout or its derivation changes.
-_FORMAT: Final = 3
+_FORMAT: Final = 4
 _METADATA: Final = "metadata.json"
 
 
@@ -178,13 +178,22 @@ def _json(snapshot: Snapshot, name: str, default: Any = None) -> Any:
         raise CatalogError(f"{snapshot.label}: {name} is not valid JSON: {exc}") from None
 
 
+def _types_of(
+    rts: Iterable[Mapping[str, Any]], types: Mapping[str, Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """The resource types an action names that the snapshot describes with an ARN format."""
+    found = (types.get(str(rt["name"]).lower()) for rt in rts)
+    return [spec for spec in found if spec is not None and "arn" in spec]
+
+
 def _compact(snapshot: Snapshot, source: str) -> dict[str, Any]:
     """Reduce a snapshot to what the catalog needs, with strings and sets interned.
 
     Services are ordered by ``prefix + ":"`` and actions by name, so that
     concatenating services yields a sorted list of ``service:Action`` names.
     An action's condition keys join its own with those of its resource types (their
-    names matched in any case), plus the template of a key listed with a sample name.
+    names matched in any case), plus the template of a key listed with a sample name; its
+    ARN formats are those of its resource types.
     """
     metadata = _json(snapshot, _METADATA)
     strings: dict[str, int] = {}
@@ -206,7 +215,7 @@ def _compact(snapshot: Snapshot, source: str) -> dict[str, Any]:
             }
             conditions: Mapping[str, Any] = _json(snapshot, f"conditionKeys/{prefix}.json", {})
             templates = _templates(spec["key"] for spec in conditions.values())
-            columns: list[list[Any]] = [[] for _ in range(5)]
+            columns: list[list[Any]] = [[] for _ in range(6)]
             for entry in sorted(actions.values(), key=lambda a: str(a["name"])):
                 rts = entry["resourceTypes"]
                 listed = [*entry["conditionKeys"]]
@@ -224,6 +233,7 @@ def _compact(snapshot: Snapshot, source: str) -> dict[str, Any]:
                     intern(rt["name"] for rt in rts if rt["name"]),
                     intern(rt["name"] for rt in rts if rt["name"] and rt["required"]),
                     intern(keys[k] for k in sorted(keys)),
+                    intern(sorted({str(spec["arn"]) for spec in _types_of(rts, types)})),
                 )
                 for column, value in zip(columns, row, strict=True):
                     column.append(value)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cksmodel.concrete.evaluate import TRUST_ACTIONS, policy_statements
+from cksmodel.concrete.evaluate import TRUST_ACTIONS, policy_statements, resource_kind
 from cksmodel.concrete.evaluate import policy_allows as concrete_allows
 from cksmodel.concrete.request import PrincipalKind, Request
-from cksmodel.errors import InputError
+from cksmodel.errors import InputError, PolicyError
 from cksmodel.policy.ir import Policy, PolicySet, PolicyType, Value, one_statement
 from cksmodel.policy.jsontext import MAX_DOCUMENT_BYTES, decode_document, parse_json
 from cksmodel.policy.parse import load_policy
@@ -26,7 +26,8 @@ from cksmodel.policy.patterns import arn_match, compile_glob
 from cksmodel.policy.validate import require_valid
 from cksmodel.source import read_regular_file
 from cksmodel.symbolic.encode import Encoder, policy_allows
-from cksmodel.symbolic.logic import TRUE, Term, and_, not_, or_
+from cksmodel.symbolic.logic import FALSE, TRUE, Term, and_, not_, or_
+from cksmodel.symbolic.matching import claim_holder
 from cksmodel.symbolic.query import (
     Answer,
     Comparison,
@@ -36,6 +37,7 @@ from cksmodel.symbolic.query import (
     relation_of,
     search,
 )
+from cksmodel.symbolic.strings import Pattern, glob, literal
 
 POLICY_TYPES = {"IDENTITY_POLICY": PolicyType.IDENTITY, "RESOURCE_POLICY": PolicyType.RESOURCE}
 
@@ -73,18 +75,63 @@ IDENTITY_BOUND_KEYS = (
 """Keys whose values a stranger cannot choose: a fixed value in the policy keeps it non-public
 (the S3 "public" definition, which IAM Access Analyzer follows)."""
 
+PUBLIC_PROVIDERS: dict[str, tuple[str, str | None]] = {
+    "token.actions.githubusercontent.com": ("sub", "repo:"),
+    "gitlab.com": ("sub", "project_path:"),
+    "cognito-identity.amazonaws.com": ("aud", None),
+    "accounts.google.com": ("aud", None),
+    "graph.facebook.com": ("app_id", None),
+    "www.amazon.com": ("app_id", None),
+}
+"""Web identity providers anyone can get a token from, with the claim that ties a token to
+its owner: an owner namespace (``repo:ORG/…``) after the prefix, or (``None``) the whole
+value (an identity pool or app id). A token holder is a stranger unless that claim is in
+a namespace, or equal to an id, that the policy names literally. SAML providers and other
+OIDC providers are the account's own identity providers."""
+
 
 def read_policy_argument(arg: str, *, policy_type: PolicyType, name: str) -> Policy:
     """A policy given as a path, ``-`` (stdin), ``file://path`` or inline JSON.
 
     The document must pass :func:`require_valid`: a command reports the same input
-    errors as ``cksmodel validate`` for the same document.
+    errors as ``cksmodel validate`` for the same document. A resource policy whose
+    statements have no ``Resource`` is read (and validated) as a role trust policy (the
+    role is the resource), as Access Analyzer's checks accept it.
     """
+    text, source = _policy_text(arg, name)
+    try:
+        policy = load_policy(text, policy_type=policy_type, name=name, source=source)
+    except PolicyError as exc:
+        trust = _as_trust(text, policy_type, name, source, exc)
+        if trust is None:
+            require_valid(text, policy_type=policy_type, source=source)
+            raise
+        require_valid(text, policy_type=PolicyType.TRUST, source=source)
+        return trust
+    require_valid(text, policy_type=policy_type, source=source)
+    return policy
+
+
+def _as_trust(
+    text: str, policy_type: PolicyType, name: str, source: str, exc: PolicyError
+) -> Policy | None:
+    """The document as a role trust policy, when it is one given as a resource policy."""
+    if policy_type is not PolicyType.RESOURCE or exc.code != "E_MISSING_RESOURCE":
+        return None
+    try:
+        trust = load_policy(text, policy_type=PolicyType.TRUST, name=name, source=source)
+    except PolicyError:
+        return None
+    if not all(v.text.lower().startswith("sts:") for st in trust.statements for v in st.actions):
+        return None
+    return trust
+
+
+def _policy_text(arg: str, name: str) -> tuple[str, str]:
     if arg == "-":
         source, data = "<stdin>", sys.stdin.buffer.read()
     elif arg.lstrip().startswith("{"):
-        require_valid(arg, policy_type=policy_type, source=f"<{name}>")
-        return load_policy(arg, policy_type=policy_type, name=name, source=f"<{name}>")
+        return arg, f"<{name}>"
     else:
         path = Path(arg.removeprefix("file://"))
         try:
@@ -94,10 +141,7 @@ def read_policy_argument(arg: str, *, policy_type: PolicyType, name: str) -> Pol
                 f"cannot read {name} {str(path)!r}: {exc.strerror}", code="E_IO"
             ) from None
         source = str(path)
-    require_valid(data, policy_type=policy_type, source=source)
-    return load_policy(
-        decode_document(data, source), policy_type=policy_type, name=name, source=source
-    )
+    return decode_document(data, source), source
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -160,20 +204,32 @@ def _word(allowed: bool) -> str:
     return "allowed" if allowed else "denied"
 
 
+def _trust_scope(*policies: Policy) -> tuple[Callable[[Encoder], Term], Callable[[Request], bool]]:
+    """Requests a check is about: a trust policy governs only assuming its role."""
+    if not any(p.policy_type is PolicyType.TRUST for p in policies):
+        return (lambda enc: TRUE), (lambda r: True)
+    return (lambda enc: enc.trust_kind()), (lambda r: resource_kind(r) is PolicyType.TRUST)
+
+
 def check_no_new_access(
     existing: Policy, new: Policy, *, identity: bool, timeout: float, max_examples: int
 ) -> CheckResult:
+    scope, in_scope = _trust_scope(existing, new)
+
     def goal(enc: Encoder) -> Term:
         return and_(
-            policy_allows(enc, new), not_(policy_allows(enc, existing)), holder(enc, identity)
+            policy_allows(enc, new),
+            not_(policy_allows(enc, existing)),
+            holder(enc, identity),
+            scope(enc),
         )
 
     def replay(r: Request) -> tuple[bool, dict[str, str]]:
         n, e = concrete_allows(new, r), concrete_allows(existing, r)
-        return n and not e, {"new": _word(n), "existing": _word(e)}
+        return n and not e and in_scope(r), {"new": _word(n), "existing": _word(e)}
 
     sets = [PolicySet(identity=(existing,)), PolicySet(identity=(new,))]
-    answer = search(Question(sets, goal, replay, None, timeout, max_examples))
+    answer = search(Question(sets, goal, replay, None, timeout, max_examples, decisions=False))
     return _result(
         answer,
         new,
@@ -222,14 +278,17 @@ def check_access_not_granted(
     policy: Policy, access: Mapping[str, Any], *, identity: bool, timeout: float, max_examples: int
 ) -> CheckResult:
     scope, actions, resources = _access_policy(access)
+    trust, in_trust = _trust_scope(policy)
 
     def goal(enc: Encoder) -> Term:
         _, levels = enc.scan((scope,), TRUE)
-        return and_(policy_allows(enc, policy), levels.any, holder(enc, identity))
+        return and_(policy_allows(enc, policy), levels.any, holder(enc, identity), trust(enc))
 
     def in_scope(r: Request) -> bool:
-        return any(compile_glob(a.text, True).match(r.action) for a in actions) and any(
-            arn_match(v.text, r.resource) for v in resources
+        return (
+            any(compile_glob(a.text, True).match(r.action) for a in actions)
+            and any(arn_match(v.text, r.resource) for v in resources)
+            and in_trust(r)
         )
 
     def replay(r: Request) -> tuple[bool, dict[str, str]]:
@@ -237,7 +296,7 @@ def check_access_not_granted(
         return allowed and in_scope(r), {"policy": _word(allowed)}
 
     sets = [PolicySet(identity=(policy,)), PolicySet(identity=(scope,))]
-    answer = search(Question(sets, goal, replay, None, timeout, max_examples))
+    answer = search(Question(sets, goal, replay, None, timeout, max_examples, decisions=False))
     return _result(
         answer,
         policy,
@@ -247,7 +306,8 @@ def check_access_not_granted(
 
 
 def _public(enc: Encoder, policy: Policy) -> Term:
-    """The caller is anonymous, or of an account the policy does not name, with no fixed
+    """The caller is anonymous, or of an account the policy does not name, or (for a trust
+    policy) holds a public provider's token the policy does not pin, with no fixed
     organization, network or source value that the policy names."""
     terms: list[Term] = []
     for key in IDENTITY_BOUND_KEYS:
@@ -285,7 +345,47 @@ def _public(enc: Encoder, policy: Policy) -> Term:
     from cksmodel.symbolic.logic import enum_in
 
     stranger = and_(enc.is_aws_identity(), enum_in(enc.paccount, unnamed))
-    return and_(or_(enc.kind_is(PrincipalKind.ANONYMOUS), stranger), terms)
+    tokens = (
+        [_token_stranger(enc, policy, host) for host in PUBLIC_PROVIDERS]
+        if policy.policy_type is PolicyType.TRUST
+        else []
+    )
+    return and_(or_(enc.kind_is(PrincipalKind.ANONYMOUS), stranger, tokens), terms)
+
+
+def _owner_patterns(policy: Policy, key: str, prefix: str | None) -> list[Pattern]:
+    """What the policy's values on the owner claim name literally: namespaces or ids."""
+    out: list[Pattern] = []
+    for stmt in policy.statements:
+        for cond in stmt.conditions:
+            if cond.key_lower != key:
+                continue
+            for v in cond.values:
+                text = v.text
+                if prefix is None:
+                    if not any(ch in text for ch in "*?$"):
+                        out.append(literal(text))
+                    continue
+                owner, slash, _ = text.removeprefix(prefix).partition("/")
+                if text.startswith(prefix) and slash and not any(ch in owner for ch in "*?$"):
+                    out.append(glob(f"{prefix}{owner}/*"))
+    return out
+
+
+def _token_stranger(enc: Encoder, policy: Policy, host: str) -> Term:
+    """Anyone holding a token of a public provider, outside what the policy names."""
+    claim, prefix = PUBLIC_PROVIDERS[host]
+    key = f"{host}:{claim}"
+    holder_term = claim_holder(enc, key)
+    rep = enc.key_rep(key)
+    if rep.family != "String":
+        return FALSE
+    owners = _owner_patterns(policy, key, prefix)
+    return and_(
+        holder_term,
+        rep.present,
+        [not_(dim.member(p)) for dim in rep.strings for p in owners],
+    )
 
 
 def check_no_public_access(
@@ -305,7 +405,7 @@ def check_no_public_access(
         return allowed, {"policy": _word(allowed)}
 
     sets = [PolicySet(resource=policy), PolicySet(identity=(scope,))]
-    answer = search(Question(sets, goal, replay, None, timeout, max_examples))
+    answer = search(Question(sets, goal, replay, None, timeout, max_examples, decisions=False))
     return _result(
         answer,
         policy,
@@ -319,16 +419,23 @@ def compare_policies(
 ) -> Comparison:
     """``a`` relative to ``b`` at the level of the two policies alone."""
 
+    scope, in_scope = _trust_scope(a, b)
+
     def direction(x: Policy, y: Policy) -> Answer:
         def goal(enc: Encoder) -> Term:
-            return and_(policy_allows(enc, x), not_(policy_allows(enc, y)), holder(enc, identity))
+            return and_(
+                policy_allows(enc, x),
+                not_(policy_allows(enc, y)),
+                holder(enc, identity),
+                scope(enc),
+            )
 
         def replay(r: Request) -> tuple[bool, dict[str, str]]:
             ax, ay = concrete_allows(x, r), concrete_allows(y, r)
-            return ax and not ay, {x.name: _word(ax), y.name: _word(ay)}
+            return ax and not ay and in_scope(r), {x.name: _word(ax), y.name: _word(ay)}
 
         sets = [PolicySet(identity=(x,)), PolicySet(identity=(y,))]
-        return search(Question(sets, goal, replay, None, timeout, max_examples))
+        return search(Question(sets, goal, replay, None, timeout, max_examples, decisions=False))
 
     only_a, only_b = direction(a, b), direction(b, a)
     return Comparison(relation=relation_of(only_a, only_b), only_a=only_a, only_b=only_b)

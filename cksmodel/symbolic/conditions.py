@@ -282,7 +282,12 @@ def _derived_condition(enc: Encoder, cond: Condition, variables: bool) -> Term:
         return enc.free_atom(
             "policy variable compared with a derived key", cond.span, _content(cond, variables)
         )
-    if key in ("aws:principalarn", "aws:username", "aws:principalservicename"):
+    if key in (
+        "aws:principalarn",
+        "aws:username",
+        "aws:principalservicename",
+        "aws:federatedprovider",
+    ):
         return _derived_string(enc, cond, variables)
     cases: list[tuple[Term, str | None]] = []
     if key == "aws:principaltype":
@@ -319,7 +324,7 @@ def _derived_condition(enc: Encoder, cond: Condition, variables: bool) -> Term:
             (and_(enc.kind_is(PrincipalKind.ROOT), EnumIs(enc.paccount, i)), acct)
             for i, acct in enumerate(enc.paccount.domain)
         ]
-        cases.append((enc.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS), None))
+        cases.append((not_(enc.is_aws_identity()), None))
         cases.append(
             (
                 enc.kind_in(
@@ -362,6 +367,8 @@ def _derived_string(enc: Encoder, cond: Condition, variables: bool) -> Term:
             enc.principal_arn,
             _username_patterns,
         )
+    elif key == "aws:federatedprovider":
+        present, dim, transform = enc.kind_is(PrincipalKind.WEB_IDENTITY), enc.provider, None
     else:
         present, dim, transform = enc.service.active, enc.service, None
     family = OPERATOR_FAMILIES[cond.base]

@@ -93,6 +93,8 @@ def decode_request(enc: Encoder, a: Assignment, strings: dict[str, str]) -> Requ
         text = f"arn:{partition}:iam::{account}:root"
     elif kind is PrincipalKind.SERVICE:
         text = strings.get(enc.service.name, "")
+    elif kind in (PrincipalKind.WEB_IDENTITY, PrincipalKind.SAML):
+        text = strings.get(enc.provider.name, "")
     else:
         text = "anonymous"
     principal = parse_principal(text, role_arn=role_arn)

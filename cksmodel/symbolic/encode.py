@@ -21,13 +21,17 @@ from dataclasses import dataclass, field
 
 from cksmodel.concrete.evaluate import (
     _EC_OPERATIONS,
+    FEDERATED_ONLY,
+    FEDERATION_ACTIONS,
     KMS_CROSS_ACCOUNT,
     RCP_EXEMPT_ACTIONS,
     RCP_SERVICES,
     TRUST_ACTIONS,
     principal_identity,
 )
+from cksmodel.concrete.protections import ALWAYS_ALLOWED, aws_protections
 from cksmodel.concrete.request import PrincipalKind
+from cksmodel.errors import InternalError
 from cksmodel.policy.ir import (
     Effect,
     Grant,
@@ -58,17 +62,23 @@ from cksmodel.symbolic.logic import (
     or_,
 )
 from cksmodel.symbolic.matching import (
+    CLAIM_PREFERENCES,
     PRINCIPAL_ARN_PREFERENCES,
+    PROVIDER_FORMS,
+    PROVIDER_PREFERENCES,
     RESOURCE_PREFERENCES,
     SERVICE_NAME,
     SERVICE_PREFERENCES,
     SESSION_NAME,
     SESSION_PREFERENCES,
     Levels,
+    claim_holder,
+    claim_provider,
     excluded,
     identity_terms,
     principal_arn_shapes,
     principal_levels,
+    provider_shapes,
     resource_arn_shapes,
     resource_matches,
     service_is,
@@ -85,6 +95,17 @@ from cksmodel.symbolic.strings import (
 )
 from cksmodel.symbolic.universe import KINDS, Universe, all_policies, resource_shape
 
+AWS_ACCOUNT = "aws"
+"""The account of AWS managed policies' ARNs (``arn:aws:iam::aws:policy/…``)."""
+MANAGED_POLICY = arn("arn:*:iam::aws:policy/*")
+_ACCOUNT_KINDS = (
+    PrincipalKind.USER,
+    PrincipalKind.ASSUMED_ROLE,
+    PrincipalKind.FEDERATED_USER,
+    PrincipalKind.ROOT,
+    PrincipalKind.WEB_IDENTITY,
+    PrincipalKind.SAML,
+)
 KEY_RESOURCE = arn("arn:*:kms:*:*:key/*")
 ROLE_RESOURCE = arn("arn:*:iam:*:*:role/*")
 SLR_ROLE = arn("arn:*:iam::*:role/aws-service-role/*")
@@ -193,6 +214,7 @@ class Encoder:
         self.paccount = EnumVar("principal_account", universe.accounts.values)
         self.raccount = EnumVar("resource_account", universe.accounts.values)
         self.partition = EnumVar("partition", universe.partitions.values)
+        self.provider_form = EnumVar("provider_form", PROVIDER_FORMS)
         self.res_star = BoolVar("resource_is_star")
         self.res_acct_in_arn = BoolVar("resource_account_in_arn")
         self.res_no_account = BoolVar("resource_without_account")
@@ -241,19 +263,43 @@ class Encoder:
             guards=[(TRUE, SERVICE_NAME)],
             preferences=SERVICE_PREFERENCES,
         )
+        self.provider = StringDim(
+            "provider",
+            self.kind_in(PrincipalKind.WEB_IDENTITY, PrincipalKind.SAML),
+            guards=provider_shapes(self),
+            preferences=PROVIDER_PREFERENCES,
+        )
         self.resource = StringDim(
             "resource",
             not_(self.res_star),
             guards=resource_arn_shapes(self),
             preferences=RESOURCE_PREFERENCES,
         )
-        self.dims: list[StringDim] = [self.principal_arn, self.session, self.service, self.resource]
+        self.dims: list[StringDim] = [
+            self.principal_arn,
+            self.session,
+            self.service,
+            self.provider,
+            self.resource,
+        ]
         self.well_formed: list[Term] = [
             implies(
                 self.res_no_account,
                 and_(not_(self.res_star), not_(self.res_acct_in_arn), not_(self.is_aws_identity())),
-            )
+            ),
+            # PROVIDER_FORMS[1] names SAML providers, the others web identity providers.
+            implies(self.kind_is(PrincipalKind.WEB_IDENTITY), not_(EnumIs(self.provider_form, 1))),
         ]
+        if AWS_ACCOUNT in self.paccount.domain:
+            # AWS's own account owns only its managed policies and calls nothing.
+            aws = EnumIs(self.paccount, self.paccount.domain.index(AWS_ACCOUNT))
+            self.well_formed += [
+                not_(and_(aws, self.kind_in(*_ACCOUNT_KINDS))),
+                implies(
+                    and_(not_(self.res_star), not_(self.res_no_account), self.raccount_is_aws()),
+                    self.resource.member(MANAGED_POLICY),
+                ),
+            ]
 
     # ------------------------------------------------------------------ request shape
 
@@ -264,7 +310,28 @@ class Encoder:
         return enum_in(self.kind, (KINDS.index(k) for k in kinds))
 
     def is_aws_identity(self) -> Term:
-        return not_(self.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS))
+        return not_(
+            self.kind_in(
+                PrincipalKind.SERVICE,
+                PrincipalKind.ANONYMOUS,
+                PrincipalKind.WEB_IDENTITY,
+                PrincipalKind.SAML,
+            )
+        )
+
+    def raccount_is_aws(self) -> Term:
+        return self.account_is(self.raccount, AWS_ACCOUNT)
+
+    def federation_ok(self) -> Term:
+        """cf. evaluate.federation_refusal: a web-identity or SAML caller only assumes a
+        role, and only such a caller makes its assume call."""
+        terms: list[Term] = []
+        for kind, actions in FEDERATION_ACTIONS.items():
+            allowed = self.action_where(actions.__contains__)
+            terms.append(implies(self.kind_is(kind), and_(allowed, self.trust_kind())))
+        for action, kind in FEDERATED_ONLY.items():
+            terms.append(implies(self.action_where(action.__eq__), self.kind_is(kind)))
+        return and_(terms)
 
     def realistic(self) -> Term:
         """Requests as AWS makes them: actions without a resource type name ``*``,
@@ -278,10 +345,17 @@ class Encoder:
             if key in ("aws:principalorgid", "aws:principalorgpaths")
             or key.startswith("aws:principaltag/")
         ]
+        claims = [
+            implies(rep.present, claim_holder(self, key))
+            for key, rep in self.keys.items()
+            if claim_provider(key) is not None
+        ]
         return and_(
             implies(star_only, self.res_star),
             implies(typed, not_(self.res_star)),
             implies(not_(self.is_aws_identity()), and_(not_(p) for p in identity_keys)),
+            self.federation_ok(),
+            claims,
         )
 
     def free_atom(
@@ -342,8 +416,9 @@ class Encoder:
         names = [f"{key}" if not multi else f"{key}#{i}" for i in range(slots)]
         rep = KeyRep(key=key, family=family, slots=slots, multi=multi, present=present, used=used)
         if family == "String":
+            preferences = (*CLAIM_PREFERENCES.get(key, ()), glob("example-*?"), glob("?*"))
             rep.strings = tuple(
-                StringDim(f"ctx:{n}", u, preferences=(glob("example-*?"), glob("?*")))
+                StringDim(f"ctx:{n}", u, preferences=preferences)
                 for n, u in zip(names, used, strict=True)
             )
             self.dims.extend(rep.strings)
@@ -549,6 +624,8 @@ class Encoder:
 
     def decision(self, ps: PolicySet) -> tuple[Term, Term]:
         """cf. evaluate.evaluate: (allowed, explicitly denied)."""
+        if not self.u.decisions:
+            raise InternalError("a full decision over a request space built for policy checks")
         aws_identity = self.is_aws_identity()
         root = self.kind_is(PrincipalKind.ROOT)
         identity_side = and_(aws_identity, not_(root))
@@ -585,7 +662,7 @@ class Encoder:
         scp_levels = [self.scan(level, has_boundary) for level in ps.scps]
         rcp_levels = [self.scan(level, has_boundary) for level in ps.rcps]
         endpoints = [self.scan((e,), has_boundary) for e in ps.endpoints]
-        protected, _ = self.scan(ps.protections, has_boundary)
+        protected, _ = self.scan((aws_protections(), *ps.protections), has_boundary)
         resource = self.scan((ps.resource,), has_boundary) if ps.resource is not None else None
         identity = self.scan(ps.identity, has_boundary)
         boundary = self.scan((ps.boundary,), has_boundary) if ps.boundary is not None else None
@@ -636,12 +713,14 @@ class Encoder:
             or_(grants, and_(same_account, same_result), and_(not_(same_account), cross_result)),
         )
         other_result = or_(how.any, grants)
+        always = self.action_where(lambda a: a in ALWAYS_ALLOWED)
         allowed = and_(
             not_(explicit),
             guards,
+            self.federation_ok(),
             or_(and_(aws_identity, aws_result), and_(not_(aws_identity), other_result)),
         )
-        return allowed, explicit
+        return or_(always, allowed), and_(not_(always), explicit)
 
 
 _IDENTITY_SIDE = frozenset(

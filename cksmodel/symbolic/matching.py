@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cksmodel.concrete.evaluate import principal_identity
-from cksmodel.concrete.request import PrincipalKind
+from cksmodel.concrete.request import WELL_KNOWN_PROVIDERS, PrincipalKind
 from cksmodel.policy.ir import PrincipalSet, Value
 from cksmodel.policy.patterns import (
     arn_match,
@@ -50,6 +50,13 @@ _NAME_CHARS = CharClass(
 _PATH_CHARS = CharClass(frozenset(chr(c) for c in range(0x21, 0x7F)))
 """Characters IAM allows in paths (printable ASCII)."""
 _ONE_PLUS_NAME = (Token(_NAME_CHARS), *star(_NAME_CHARS))
+_HOST_CHARS = CharClass(
+    frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_/")
+)
+"""Characters of an OIDC provider's URL without ``https://`` (host and path)."""
+_ONE_PLUS_HOST = (Token(_HOST_CHARS), *star(_HOST_CHARS))
+PROVIDER_FORMS = ("oidc-arn", "saml-arn", *WELL_KNOWN_PROVIDERS)
+"""How a federated caller is named: an OIDC or SAML provider ARN, or a well-known host."""
 
 SESSION_NAME = concat("session-name", _ONE_PLUS_NAME)
 SERVICE_NAME = concat(
@@ -66,6 +73,14 @@ PRINCIPAL_ARN_PREFERENCES = tuple(
         "arn:*:iam::*:role/app-role",
         "arn:*:iam::*:role/*/app-role",
         "arn:*:sts::*:federated-user/bob",
+    )
+)
+PROVIDER_PREFERENCES = tuple(
+    arn(g)
+    for g in (
+        "arn:*:iam::*:oidc-provider/token.actions.githubusercontent.com",
+        "arn:*:iam::*:oidc-provider/oidc.example.com",
+        "arn:*:iam::*:saml-provider/ExampleIdP",
     )
 )
 SESSION_PREFERENCES = (literal("session-1"),)
@@ -137,6 +152,96 @@ def principal_arn_shapes(enc: Encoder) -> list[tuple[Term, Pattern]]:
     return shapes
 
 
+def provider_shapes(enc: Encoder) -> list[tuple[Term, Pattern]]:
+    """The identity provider of a web-identity or SAML caller: a provider ARN of some
+    partition and account, or one of the well-known web identity hosts."""
+    shapes: list[tuple[Term, Pattern]] = []
+    web = enc.kind_is(PrincipalKind.WEB_IDENTITY)
+    saml = enc.kind_is(PrincipalKind.SAML)
+    for pi, part in enumerate(enc.partition.domain):
+        on_part = EnumIs(enc.partition, pi)
+        for ai, acct in enumerate(enc.paccount.domain):
+            on = and_(on_part, EnumIs(enc.paccount, ai))
+            shapes += [
+                (
+                    and_(on, web, EnumIs(enc.provider_form, 0)),
+                    concat(
+                        f"oidc-provider {part} {acct}",
+                        lit_tokens(f"arn:{part}:iam::{acct}:oidc-provider/"),
+                        _ONE_PLUS_HOST,
+                    ),
+                ),
+                (
+                    and_(on, saml),
+                    concat(
+                        f"saml-provider {part} {acct}",
+                        lit_tokens(f"arn:{part}:iam::{acct}:saml-provider/"),
+                        _ONE_PLUS_NAME,
+                    ),
+                ),
+            ]
+    for i, host in enumerate(WELL_KNOWN_PROVIDERS):
+        shapes.append((and_(web, EnumIs(enc.provider_form, i + 2)), literal(host)))
+    return shapes
+
+
+def provider_is(enc: Encoder, text: str) -> Term:
+    """cf. evaluate._listed: a Federated value names a provider (any case), ``*`` all."""
+    if text == "*":
+        return enc.provider.active
+    return and_(enc.provider.active, enc.provider.member(literal(text.lower(), ignore_case=True)))
+
+
+def claim_provider(key: str) -> str | None:
+    """``saml`` for SAML keys, the host for web identity token keys (``HOST:claim``)."""
+    prefix = key.rpartition(":")[0]
+    if prefix == "saml":
+        return "saml"
+    return prefix if "." in prefix else None
+
+
+def claim_holder(enc: Encoder, key: str) -> Term:
+    """The callers whose requests can carry a token key: the token's own provider."""
+    prefix = claim_provider(key)
+    if prefix == "saml":
+        return enc.kind_is(PrincipalKind.SAML)
+    assert prefix is not None
+    return and_(
+        enc.kind_is(PrincipalKind.WEB_IDENTITY),
+        or_(
+            enc.provider.member(
+                concat(
+                    f"oidc-provider */{prefix}",
+                    lit_tokens("arn:"),
+                    star(NOT_COLON),
+                    lit_tokens(":iam::"),
+                    star(NOT_COLON),
+                    lit_tokens(f":oidc-provider/{prefix}", ignore_case=True),
+                )
+            ),
+            enc.provider.member(literal(prefix, ignore_case=True)),
+        ),
+    )
+
+
+CLAIM_PREFERENCES = {
+    "token.actions.githubusercontent.com:sub": (
+        literal("repo:someone-else/any-repo:ref:refs/heads/main"),
+        glob("repo:someone-else/?*:ref:refs/heads/main"),
+        glob("repo:?*/?*:ref:refs/heads/main"),
+        glob("repo:?*/?*:*?"),
+    ),
+    "token.actions.githubusercontent.com:aud": (literal("sts.amazonaws.com"),),
+    "cognito-identity.amazonaws.com:aud": (
+        literal("us-east-1:11111111-2222-3333-4444-555555555555"),
+        glob("us-east-1:*"),
+    ),
+    "cognito-identity.amazonaws.com:amr": (literal("authenticated"),),
+    "saml:aud": (literal("https://signin.aws.amazon.com/saml"),),
+}
+"""Readable token claims for counterexamples (any other claim prefers ``example-…``)."""
+
+
 def resource_arn_shapes(enc: Encoder) -> list[tuple[Term, Pattern]]:
     """The resource ARN per partition and resource account, which it shows or leaves out."""
     shapes: list[tuple[Term, Pattern]] = []
@@ -147,20 +252,22 @@ def resource_arn_shapes(enc: Encoder) -> list[tuple[Term, Pattern]]:
                 flag = enc.res_acct_in_arn if in_arn else not_(enc.res_acct_in_arn)
                 shown = acct if in_arn else ""
                 shapes.append(
-                    (
-                        and_(on_part, EnumIs(enc.raccount, ai), flag),
-                        concat(
-                            f"resource-arn {part} {shown}",
-                            lit_tokens(f"arn:{part}:"),
-                            star(NOT_COLON),
-                            lit_tokens(":"),
-                            star(NOT_COLON),
-                            lit_tokens(f":{shown}:"),
-                            star(ANY),
-                        ),
-                    )
+                    (and_(on_part, EnumIs(enc.raccount, ai), flag), arn_shape(part, shown))
                 )
     return shapes
+
+
+def arn_shape(partition: str, account: str) -> Pattern:
+    """Resource ARNs of a partition that show this account (``""``: none)."""
+    return concat(
+        f"resource-arn {partition} {account}",
+        lit_tokens(f"arn:{partition}:"),
+        star(NOT_COLON),
+        lit_tokens(":"),
+        star(NOT_COLON),
+        lit_tokens(f":{account}:"),
+        star(ANY),
+    )
 
 
 def resource_matches(enc: Encoder, v: Value, variables: bool) -> Term:
@@ -331,16 +438,15 @@ def principal_levels(enc: Encoder, pset: PrincipalSet) -> Levels:
     if pset.wildcard or any(v.text == "*" for v in pset.aws):
         return Levels(TRUE, TRUE, TRUE)
     terms = [identity_terms(enc, v.text) for v in pset.aws]
-    direct = or_([t[0] for t in terms], [service_is(enc, v.text) for v in pset.service])
-    if pset.federated or pset.canonical_user:
-        # Web-identity, SAML and canonical-user callers are outside the request space.
-        listed = (
-            tuple(v.text for v in pset.federated),
-            tuple(v.text for v in pset.canonical_user),
-        )
-        direct = or_(
-            direct, enc.free_atom("Federated or CanonicalUser principal", pset.span, listed)
-        )
+    direct = or_(
+        [t[0] for t in terms],
+        [service_is(enc, v.text) for v in pset.service],
+        [provider_is(enc, v.text) for v in pset.federated],
+    )
+    if pset.canonical_user:
+        # Canonical-user callers (S3 ACL grantees) are outside the request space.
+        listed = tuple(v.text for v in pset.canonical_user)
+        direct = or_(direct, enc.free_atom("CanonicalUser principal", pset.span, listed))
     role = or_(direct, [t[1] for t in terms])
     return Levels(direct, role, or_(role, [t[2] for t in terms]))
 
@@ -361,4 +467,5 @@ def excluded(enc: Encoder, pset: PrincipalSet) -> Term:
         and_(session, role, account),
         root,
         or_(service_is(enc, v.text) for v in pset.service),
+        or_(provider_is(enc, v.text) for v in pset.federated),
     )

@@ -20,6 +20,7 @@ from typing import Any
 from cksmodel.arguments import ArgumentTypeError, check_count, check_seconds, check_type, shown
 from cksmodel.concrete.decision import DecisionWord
 from cksmodel.concrete.evaluate import evaluate
+from cksmodel.concrete.protections import ALWAYS_ALLOWED
 from cksmodel.concrete.request import Principal, PrincipalKind, Request, derived_context
 from cksmodel.concrete.scenario import PolicySource, as_policies
 from cksmodel.errors import InternalError
@@ -43,11 +44,12 @@ from cksmodel.policy.conditions import (
     parse_number,
 )
 from cksmodel.policy.ir import PolicySet
-from cksmodel.policy.patterns import ContextValue
+from cksmodel.policy.patterns import ContextValue, split_arn
 from cksmodel.source import Span
 from cksmodel.symbolic.conditions import date_fraction
 from cksmodel.symbolic.decode import decode_request, realize, request_json
 from cksmodel.symbolic.encode import EXTRA_EC_KEY, Encoder, KeyRep
+from cksmodel.symbolic.formats import refit, well_formed
 from cksmodel.symbolic.logic import (
     FALSE,
     TRUE,
@@ -153,6 +155,8 @@ class Question:
     accounts: tuple[str, ...] = ()
     """Accounts the goal names (a pinned caller's): each gets its own value in the
     request space even when no policy writes it."""
+    decisions: bool = True
+    """The goal takes full decisions (``False`` for single-policy checks)."""
     found: list[Counterexample] = field(default_factory=list)
 
 
@@ -162,7 +166,7 @@ def search(s: Question) -> Answer:
     PROVED means the goal is unsatisfiable: no such request exists.
     """
     start = time.monotonic()
-    universe = build_universe(s.sets, s.fixed, s.accounts)
+    universe = build_universe(s.sets, s.fixed, s.accounts, s.decisions)
     bindings = derived_context(s.fixed) if s.fixed is not None else None
     enc = Encoder(universe, s.sets, bindings)
     goal = s.goal(enc)
@@ -212,6 +216,15 @@ def search(s: Question) -> Answer:
                 )
             return _answer(s, Verdict.PROVED, "", start, approximations)
         assert result.assignment is not None
+        first: Request | None = None
+        if s.fixed is None:
+            fit = refit(
+                enc, result.assignment, decode_request(enc, result.assignment, result.strings)
+            )
+            if fit.exclude is not None:
+                exclusions.append(fit.exclude)
+                continue
+            first = fit.request
         if s.fixed is None and s.readable:
             listed = enum_in(
                 enc.action,
@@ -245,6 +258,16 @@ def search(s: Question) -> Answer:
                 result = again
         assert result.assignment is not None
         request = decode_request(enc, result.assignment, result.strings)
+        if s.fixed is None:
+            final = refit(enc, result.assignment, request)
+            if final.exclude is not None:
+                exclusions.append(final.exclude)
+                continue
+            fitted = final.request
+            if fitted is None or not well_formed(fitted.action, fitted.resource):
+                fitted = first
+            if fitted is not None and fitted != request and s.replay(fitted)[0]:
+                request = fitted
         ok, decisions = s.replay(request)
         if not ok and enc.free:
             request, ok, decisions = _realized(s, enc, result.assignment, request, decisions)
@@ -324,7 +347,7 @@ def _preferred(enc: Encoder) -> Term:
 
 def _same_choices(enc: Encoder, a: Any) -> list[Term]:
     terms: list[Term] = []
-    for var in (enc.action, enc.kind, enc.paccount, enc.raccount, enc.partition):
+    for var in (enc.action, enc.kind, enc.paccount, enc.raccount, enc.partition, enc.provider_form):
         terms.append(EnumIs(var, a.enums.get(var.name, 0)))
     for flag in (enc.res_star, enc.res_acct_in_arn):
         terms.append(flag if a.bools.get(flag.name, False) else not_(flag))
@@ -367,6 +390,8 @@ def pin_principal(enc: Encoder, p: Principal) -> Term:
         terms.append(enc.principal_arn.member(literal(p.principal_arn)))
     if kind is PrincipalKind.SERVICE:
         terms.append(enc.service.member(literal(p.text)))
+    if p.is_federated:
+        terms.append(enc.provider.member(literal(p.text)))
     return and_(terms)
 
 
@@ -391,13 +416,21 @@ def fix_request(enc: Encoder, request: Request) -> Term:
         terms.append(enc.session.member(literal(p.session_name)))
     if kind is PrincipalKind.SERVICE:
         terms.append(enc.service.member(literal(p.text)))
+    if p.is_federated:
+        terms.append(enc.provider.member(literal(p.text)))
+        parts = split_arn(p.text)
+        if parts is not None:
+            terms.append(enc.account_is(enc.paccount, parts[4]))
+            terms.append(
+                EnumIs(enc.partition, enc.partition.domain.index(p.partition))
+                if p.partition in enc.partition.domain
+                else FALSE
+            )
     if request.resource == "*":
         terms.append(enc.res_star)
     else:
         terms.append(not_(enc.res_star))
         terms.append(enc.resource.member(literal(request.resource)))
-        from cksmodel.policy.patterns import split_arn
-
         parts = split_arn(request.resource)
         in_arn = parts is not None and bool(parts[4]) and request.resource_account is None
         terms.append(enc.res_acct_in_arn if in_arn else not_(enc.res_acct_in_arn))
@@ -514,8 +547,13 @@ def can(
 
 
 def always_denies(policies: PolicySource, *, timeout: float = 30.0) -> Answer:
-    """PROVED when no request at all is allowed."""
-    return can(policies, timeout=timeout)
+    """PROVED when no request is allowed but those AWS allows whatever the policies say
+    (``sts:GetCallerIdentity``)."""
+    return can(
+        policies,
+        constraint=lambda enc: not_(enc.action_where(ALWAYS_ALLOWED.__contains__)),
+        timeout=timeout,
+    )
 
 
 def implies(
@@ -677,7 +715,7 @@ def free_decision_check(
             continue
         approximated |= {a.reason for a in answer.approximations}
         if word == own_word:
-            if answer.verdict is Verdict.PROVED:
+            if answer.verdict is Verdict.PROVED and well_formed(request.action, request.resource):
                 problems.append(f"{word} proved impossible, but the request gets it")
             elif answer.verdict is Verdict.REFUTED:
                 own = word

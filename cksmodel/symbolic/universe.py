@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cksmodel.concrete.evaluate import (
+    FEDERATED_ONLY,
+    FEDERATION_ACTIONS,
     KMS_CROSS_ACCOUNT,
     RCP_EXEMPT_ACTIONS,
     RCP_SERVICES,
     TRUST_ACTIONS,
     principal_identity,
 )
+from cksmodel.concrete.protections import ALWAYS_ALLOWED, aws_protections
 from cksmodel.concrete.request import PrincipalKind, Request
 from cksmodel.policy.catalog import get_catalog
 from cksmodel.policy.ir import Policy, PolicySet, Qualifier
@@ -34,6 +37,8 @@ KINDS = (
     PrincipalKind.ROOT,
     PrincipalKind.SERVICE,
     PrincipalKind.ANONYMOUS,
+    PrincipalKind.WEB_IDENTITY,
+    PrincipalKind.SAML,
 )
 """Caller kinds in the symbolic space (a role ARN as caller behaves as its session)."""
 
@@ -60,6 +65,7 @@ DERIVED_KEYS = frozenset(
         "aws:principalservicename",
         "kms:calleraccount",
         "aws:resourceaccount",
+        "aws:federatedprovider",
     }
 )
 """Keys AWS sets from the caller or the resource; the symbolic request never supplies them."""
@@ -71,8 +77,10 @@ class Unsupported(Exception):
     """A construct the symbolic engine cannot represent exactly."""
 
 
-def all_policies(sets: Iterable[PolicySet]) -> list[Policy]:
-    out: list[Policy] = []
+def all_policies(sets: Iterable[PolicySet], decisions: bool = False) -> list[Policy]:
+    """Every policy of the sets; with ``decisions``, also the AWS-enforced protections
+    that every full decision applies."""
+    out: list[Policy] = [aws_protections()] if decisions else []
     for ps in sets:
         out.extend(ps.identity)
         out.extend(p for p in (ps.boundary, ps.session, ps.resource) if p is not None)
@@ -151,6 +159,11 @@ class Universe:
     actions: tuple[str, ...]
     accounts: FiniteDomain
     partitions: FiniteDomain
+    decisions: bool = True
+    """Whether the domains allow for full decisions (the AWS-enforced protections)."""
+    groups: dict[str, tuple[tuple[str, ...], bool]] = field(default_factory=dict)
+    """Per action of the domain, the actions it stands for, and whether they are all of
+    the catalog's actions that the policies and the evaluator treat that way."""
     multi_valued: dict[str, int] = field(default_factory=dict)
     """Multi-valued context keys and how many values a request needs at most: one
     per condition on the key, since each condition, in either polarity, is decided
@@ -177,6 +190,9 @@ def _action_signature(
         lower in KMS_CROSS_ACCOUNT,
         lower in RCP_EXEMPT_ACTIONS,
         op if service == "kms" and op in grant_ops else "",
+        lower in ALWAYS_ALLOWED,
+        FEDERATED_ONLY.get(lower),
+        tuple(lower in actions for actions in FEDERATION_ACTIONS.values()),
     )
     return (
         special,
@@ -191,15 +207,19 @@ operations, cross-account KMS operations, trust actions)."""
 
 
 @lru_cache(maxsize=256)
-def action_universe(
+def action_groups(
     patterns: tuple[str, ...], grant_ops: frozenset[str], extra: tuple[str, ...] = ()
-) -> tuple[str, ...]:
-    """One representative action per way the patterns (and the evaluator) can treat it.
+) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """One representative action per way the patterns (and the evaluator) can treat it,
+    with the actions it stands for and whether they are all such catalog actions.
 
     Services that no pattern names and that only full wildcards (``*``, ``*:*``)
     reach all behave alike, so one action of each resource shape stands for them;
-    a named service all of whose relevant patterns cover every action name needs
-    one action per shape too; the others contribute every catalog action.
+    the named and special services contribute every catalog action (grouped, so
+    that each group lists the actions, and hence the ARN formats, it stands for),
+    except when a pattern with a wildcard in its service part makes every service
+    relevant: then a service all of whose relevant patterns cover every action name
+    contributes one action per shape.
     """
     catalog = get_catalog()
     pats = sorted({p.lower() for p in patterns})
@@ -212,7 +232,7 @@ def action_universe(
     named = {svc for svc, _, colon in split if colon and not ("*" in svc or "?" in svc)}
     detailed = named | SPECIAL_SERVICES | RCP_SERVICES | {"iam"}
     services = sorted(catalog.services() if partial_service else detailed & set(catalog.services()))
-    candidates: list[str] = list(extra)
+    candidates: list[tuple[str, bool]] = [(a, False) for a in extra]
     for svc in services:
         relevant = [
             ("*", True) if pat == "*" else (name, has_colon)
@@ -224,19 +244,26 @@ def action_universe(
             )
         ]
         uniform = all(has_colon and name == "*" for name, has_colon in relevant)
-        if svc in SPECIAL_SERVICES or not uniform:
-            candidates.extend(catalog.actions_of(svc))
+        if svc in SPECIAL_SERVICES or not uniform or not partial_service:
+            candidates.extend((a, True) for a in catalog.actions_of(svc))
         else:
-            candidates.extend(_shape_representatives(svc))
-        candidates.append(f"{svc}:UnlistedAction")
+            candidates.extend((a, False) for a in _shape_representatives(svc))
+        candidates.append((f"{svc}:UnlistedAction", False))
     if not partial_service:
-        candidates.extend(_other_services(frozenset(detailed)))
-    candidates.append("unlisted-service:UnlistedAction")
+        candidates.extend((a, False) for a in _other_services(frozenset(detailed)))
+    candidates.append(("unlisted-service:UnlistedAction", False))
     ops = frozenset(o.lower() for o in grant_ops)
-    groups: dict[tuple[object, ...], str] = {}
-    for action in candidates:
-        groups.setdefault(_action_signature(action, pats, ops), action)
-    return tuple(sorted(groups.values(), key=str.lower))
+    groups: dict[tuple[object, ...], list[tuple[str, bool]]] = {}
+    for action, enumerated in candidates:
+        groups.setdefault(_action_signature(action, pats, ops), []).append((action, enumerated))
+    found = {
+        members[0][0]: (
+            tuple(dict.fromkeys(a for a, _ in members)),
+            all(enumerated for _, enumerated in members),
+        )
+        for members in groups.values()
+    }
+    return {a: found[a] for a in sorted(found, key=str.lower)}
 
 
 @lru_cache(maxsize=1024)
@@ -261,10 +288,14 @@ def _other_services(excluded: frozenset[str]) -> tuple[str, ...]:
 
 
 def build_universe(
-    sets: Sequence[PolicySet], fixed: Request | None = None, named: Sequence[str] = ()
+    sets: Sequence[PolicySet],
+    fixed: Request | None = None,
+    named: Sequence[str] = (),
+    decisions: bool = True,
 ) -> Universe:
-    """The domains of the symbolic request for these policy sets (and named accounts)."""
-    policies = all_policies(sets)
+    """The domains of the symbolic request for these policy sets (and named accounts);
+    ``decisions`` when the query takes full decisions (not single-policy checks)."""
+    policies = all_policies(sets, decisions)
     action_patterns: list[str] = []
     account_literals: set[str] = set(named)
     account_globs: set[str] = set()
@@ -299,6 +330,8 @@ def build_universe(
                     if identity is not None and len(identity) > 1:
                         account_literals.add(identity[1])
                     arn_parts(v.text)
+                for v in pset.federated:
+                    arn_parts(v.text)
             for cond in stmt.conditions:
                 key = cond.key_lower
                 for v in cond.values:
@@ -327,6 +360,8 @@ def build_universe(
     if fixed is not None:
         extra.append(fixed.action)
         partition_literals.add(fixed.principal.partition)
+        if fixed.principal.is_federated:
+            arn_parts(fixed.principal.text)
         if fixed.principal.account:
             account_literals.add(fixed.principal.account)
         arn_parts(fixed.resource)
@@ -340,18 +375,20 @@ def build_universe(
         ACCOUNT_SHAPE, (a for a in account_literals if _is_account(a)), account_globs, 2, "account"
     )
     partitions = regions(PARTITION_SHAPE, partition_literals, partition_globs, 1, "partition")
+    groups = action_groups(tuple(sorted(set(action_patterns))), frozenset(grant_ops), tuple(extra))
     return Universe(
-        actions=action_universe(
-            tuple(sorted(set(action_patterns))), frozenset(grant_ops), tuple(extra)
-        ),
+        actions=tuple(groups),
+        groups=groups,
         accounts=accounts,
         partitions=partitions,
+        decisions=decisions,
         multi_valued={k: max(1, counts.get(k, 1)) for k in sorted(multi)},
     )
 
 
 def _is_account(text: str) -> bool:
-    return len(text) == 12 and text.isdigit()
+    """A 12-digit account id, or ``aws``, the account of AWS managed policies."""
+    return (len(text) == 12 and text.isdigit()) or text == "aws"
 
 
 def _catalog_multi(key: str) -> bool:

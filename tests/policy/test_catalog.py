@@ -637,6 +637,7 @@ def test_synthetic_snapshot_derivation(tmp_path: Path, write: Callable[[Path, st
             "other:Shared",
             "t:K",
         ),
+        arn_formats=("arn:aws:demo:::thing/${Id}",),
     )
     listing = cat.action("demo:ListThings")
     assert listing is not None and listing.star_only and listing.condition_keys == ()

@@ -57,7 +57,7 @@ def test_symbolic_decision_agrees_with_evaluator(scenario: dict[str, Any]) -> No
         )
 
 
-@settings(SOLVER_EXAMPLES, max_examples=25)
+@settings(SOLVER_EXAMPLES, max_examples=15)
 @given(scenarios())
 def test_free_encoding_models_replay_and_never_exclude_the_request(
     scenario: dict[str, Any],

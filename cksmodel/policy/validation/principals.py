@@ -150,6 +150,8 @@ def _check_aws_principal(chk: Checker, v: Value) -> None:
 
 def _check_other_principal(chk: Checker, kind: str, v: Value) -> None:
     text = v.text
+    if kind == "Federated" and text == "*":
+        return  # any identity provider: Access Analyzer's checks accept it, the evaluator reads it
     if has_variables(text):
         chk.add(
             "W_VARIABLE_NOT_SUPPORTED",
