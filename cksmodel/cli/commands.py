@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from cksmodel import __version__
 
 if TYPE_CHECKING:
-    from cksmodel.graph import AccessGraph, Reach, WhoCan
+    from cksmodel.graph import AccessGraph
     from cksmodel.policy.ir import PolicyType
 
 EXIT_OK = 0
@@ -246,13 +246,10 @@ def _account_fields(args: argparse.Namespace, account_id: str) -> dict[str, obje
 
 def _account_line(args: argparse.Namespace, account_id: str) -> str:
     """What text outputs say first: the account checked."""
+    from cksmodel.invariants.reports import account_text
+
     _, label, bundled = _bundle(args)
-    if bundled:
-        return (
-            f"account {account_id}: the bundled example ({label}); "
-            "give --account BUNDLE to check yours"
-        )
-    return f"account {account_id}: bundle {label}"
+    return account_text(account_id, label, bundled=bundled)
 
 
 def _cmd_prove(args: argparse.Namespace) -> int:
@@ -325,98 +322,11 @@ def _load_graph(args: argparse.Namespace, *, whole: bool = False) -> AccessGraph
     return goal_graph(account, timeout=args.timeout)
 
 
-_CONDITION_WORDS = {
-    "stringequals": "=",
-    "stringequalsignorecase": "= (ignoring case)",
-    "numericequals": "=",
-    "dateequals": "=",
-    "bool": "=",
-    "binaryequals": "=",
-    "arnequals": "=",
-    "stringnotequals": "!=",
-    "stringnotequalsignorecase": "!= (ignoring case)",
-    "numericnotequals": "!=",
-    "datenotequals": "!=",
-    "arnnotequals": "!=",
-    "stringlike": "like",
-    "arnlike": "like",
-    "stringnotlike": "not like",
-    "arnnotlike": "not like",
-    "numericlessthan": "<",
-    "numericlessthanequals": "<=",
-    "numericgreaterthan": ">",
-    "numericgreaterthanequals": ">=",
-    "datelessthan": "before",
-    "datelessthanequals": "at or before",
-    "dategreaterthan": "after",
-    "dategreaterthanequals": "at or after",
-    "ipaddress": "in",
-    "notipaddress": "not in",
-}
-
-
-def condition_text(conditions: str) -> str:
-    """A hop's conditions (JSON rows) as the policy reads them, e.g.
-    ``aws:MultiFactorAuthPresent = true``; values are alternatives, conditions all hold."""
-    import json
-
-    parts = []
-    for row in json.loads(conditions):
-        operator = str(row["operator"])
-        qualifier, _, base = operator.rpartition(":")
-        if_exists = base.endswith("IfExists")
-        base = base.removesuffix("IfExists")
-        values = [str(v) for v in row["values"]]
-        negated = base.lower().startswith(("stringnot", "numericnot", "datenot", "arnnot", "not"))
-        alternatives = "any of" if negated else "one of"
-        shown = values[0] if len(values) == 1 else f"{alternatives} [" + ", ".join(values) + "]"
-        if base == "Null":
-            text = f"{row['key']} is {'absent' if shown == 'true' else 'present'}"
-        else:
-            word = _CONDITION_WORDS.get(base.lower(), base)
-            text = f"{row['key']} {word} {shown}"
-        if qualifier:
-            text = f"{qualifier} {text}"
-        parts.append(text + (" (if present)" if if_exists else ""))
-    return " and ".join(parts)
-
-
-def _path_lines(reach: Reach) -> list[str]:
-    lines = []
-    for n, hop in enumerate(reach.path, 1):
-        where = f" at {hop.file}:{hop.line}:{hop.column}" if hop.line >= 0 else ""
-        statement = f"{hop.policy} statement {hop.statement_index}" if hop.policy else ""
-        sid = f" ({hop.sid})" if hop.sid else ""
-        lines.append(f"    {n}. {hop.source} -> {hop.target}  [{hop.via}, {hop.status}]")
-        if statement:
-            lines.append(f"       {statement}{sid}{where}")
-        if hop.condition:
-            lines.append(f"       when {condition_text(hop.condition)}")
-        if hop.reason:
-            lines.append(f"       note: {hop.reason}")
-    return lines
-
-
-def _who_can_text(answer: WhoCan) -> str:
-    lines = [f"who can {answer.action} on {answer.resource}:"]
-    for r in answer.principals:
-        how = "directly" if r.direct else f"through {len(r.path) - 1} step(s)"
-        state = "" if r.decided else "  (undecided: may reach)"
-        lines.append(f"  {r.label}  {how}{state}")
-        lines += _path_lines(r)
-    direct = sum(1 for r in answer.principals if r.direct)
-    undecided = sum(1 for r in answer.principals if not r.decided)
-    lines.append(
-        f"{len(answer.principals)} principal(s): {direct} directly, "
-        f"{len(answer.principals) - direct} through escalation, {undecided} undecided"
-    )
-    return "\n".join(lines) + "\n"
-
-
 def _cmd_who_can(args: argparse.Namespace) -> int:
     import json
 
     from cksmodel.cli.output import write_output
+    from cksmodel.cli.reach_text import who_can_text
     from cksmodel.graph import who_can
 
     g = _load_graph(args)
@@ -431,7 +341,7 @@ def _cmd_who_can(args: argparse.Namespace) -> int:
         payload = {**_account_fields(args, g.account.account_id), **answer.to_json()}
         text = json.dumps(payload, indent=2) + "\n"
     else:
-        text = _account_line(args, g.account.account_id) + "\n" + _who_can_text(answer)
+        text = _account_line(args, g.account.account_id) + "\n" + who_can_text(answer)
     write_output(text, args.output)
     return EXIT_UNKNOWN if any(not r.decided for r in answer.principals) else EXIT_OK
 
@@ -440,6 +350,7 @@ def _cmd_can(args: argparse.Namespace) -> int:
     import json
 
     from cksmodel.cli.output import write_output
+    from cksmodel.cli.reach_text import path_lines
     from cksmodel.graph import can
 
     g = _load_graph(args)
@@ -458,7 +369,7 @@ def _cmd_can(args: argparse.Namespace) -> int:
         verb = "can" if reach.decided else "may (undecided)"
         text = (
             "\n".join(
-                [f"{args.principal} {verb} {args.action} on {args.resource}", *_path_lines(reach)]
+                [f"{args.principal} {verb} {args.action} on {args.resource}", *path_lines(reach)]
             )
             + "\n"
         )

@@ -155,8 +155,13 @@ def _counts(report: ProveReport) -> dict[Verdict, int]:
 
 def account_line(report: ProveReport) -> str:
     """Which account was checked, and whether it is the bundled example rather than yours."""
-    account_id, bundle = _one_line(report.account_id), _one_line(report.account)
-    if report.bundled_example:
+    return account_text(report.account_id, report.account, bundled=report.bundled_example)
+
+
+def account_text(account_id: str, bundle: str, *, bundled: bool) -> str:
+    """The first line of every text output about an account (``prove``, ``who-can``, ``can``)."""
+    account_id, bundle = _one_line(account_id), _one_line(bundle)
+    if bundled:
         return (
             f"account {account_id}: the bundled example ({bundle}); "
             "give --account BUNDLE to check yours"

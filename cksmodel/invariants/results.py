@@ -109,7 +109,7 @@ def prove_report_html(r: ProveReport) -> Html:
             code(r.account_id),
             "bundle",
             code(r.account),
-            "(the bundled example)" if r.bundled_example else "",
+            *(("(the bundled example)",) if r.bundled_example else ()),
             "\u00b7 specs",
             Html(", ".join(code(s) for s in r.specs)),
         ),

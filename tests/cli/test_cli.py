@@ -400,6 +400,6 @@ def test_console_script_simulate() -> None:
 def test_who_can_text_shows_conditions_as_the_policy_reads(
     rows: list[dict[str, object]], expected: str
 ) -> None:
-    from cksmodel.cli.commands import condition_text
+    from cksmodel.cli.reach_text import condition_text
 
     assert condition_text(json.dumps(rows)) == expected
