@@ -361,6 +361,9 @@ class Access:
     def policy_set(
         self, principal: IamPrincipal | None, target: Target, actions: Sequence[str]
     ) -> PolicySet:
+        """The policies deciding the request. A principal outside the bundle (None, or one of
+        another account) has :data:`ALLOW_ALL` for identity policies: allowed if its own
+        account allows it; the bundle's SCPs are not its organization's."""
         trust = all(a.lower() in TRUST_ACTIONS for a in actions)
         resource = (
             target.policy
@@ -376,7 +379,7 @@ class Access:
             and not trust
         ):
             resource = None
-        if principal is None:
+        if principal is None or principal.account != self.account.account_id:
             return PolicySet(
                 identity=(ALLOW_ALL,),
                 resource=resource,
@@ -432,7 +435,11 @@ class Access:
         return and_(terms)
 
     def principal_context(self, enc: Encoder, principal: IamPrincipal) -> Term:
-        """What the bundle knows of the caller: organization and tags; other tags absent."""
+        """What the bundle knows of the caller: organization and tags; other tags absent.
+        Nothing for a principal of another account (its organization and tags are not in
+        the bundle)."""
+        if principal.account != self.account.account_id:
+            return TRUE
         known = self.account.context(principal)
         terms: list[Term] = []
         for key, rep in enc.keys.items():
