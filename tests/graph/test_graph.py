@@ -436,7 +436,7 @@ def test_can_answers_about_a_principal_no_policy_names(principal: str) -> None:
     g = build_graph(Account(account_id=ACCT, principals=(trusting, closed)))
     reach = can(g, principal, "kms:CreateKey")
     assert reach is not None and reach.outside_bundle
-    assert [h.target for h in reach.path][0] == _arn("role", "open")
+    assert reach.path[0].target == _arn("role", "open")
     assert can(g, principal, "sts:AssumeRole", _arn("role", "closed")) is None
 
 
