@@ -256,16 +256,18 @@ def guess_context(
     return {**values, **guessed} if guessed else None
 
 
-def _fixed_for_caller(key: str) -> bool:
-    """Keys a question about one bundle principal fixes: derived from the caller, or
-    known from the bundle (organization, principal tags)."""
+def _fixed_for_caller(key: str, outside: bool) -> bool:
+    """Keys a question about one principal fixes: derived from the caller, or known from
+    the bundle (organization, principal tags; not for a principal of another account)."""
+    if outside and (key == "aws:principalorgid" or key.startswith("aws:principaltag/")):
+        return False
     return key in _NOT_GUESSED or key.startswith("aws:principaltag/")
 
 
-def _unconditional(ps: PolicySet, decision: Decision) -> bool:
+def _unconditional(ps: PolicySet, decision: Decision, outside: bool) -> bool:
     """Was the request denied by a Deny statement that holds for every request with this
     action and resource by any session of the caller (its conditions, if any, read only
-    keys the caller fixes)?"""
+    keys the caller fixes; ``outside``: the caller is of another account)?"""
     policies = {
         p.name: p
         for p in (
@@ -288,7 +290,7 @@ def _unconditional(ps: PolicySet, decision: Decision) -> bool:
         )
         if stmt is None or stmt.not_principal is not None:
             continue
-        if not all(_fixed_for_caller(c.key_lower) for c in stmt.conditions):
+        if not all(_fixed_for_caller(c.key_lower, outside) for c in stmt.conditions):
             continue
         if stmt.principal is not None and not (
             stmt.principal.wildcard or any(v.text == "*" for v in stmt.principal.aws)
@@ -502,7 +504,10 @@ class Access:
                         ),
                     )
                     return self.tri(answer, ps, decision)
-            if decision.decision is DecisionWord.EXPLICIT_DENY and _unconditional(ps, decision):
+            outside = principal.account != self.account.account_id
+            if decision.decision is DecisionWord.EXPLICIT_DENY and _unconditional(
+                ps, decision, outside
+            ):
                 denied += 1
         if names and denied == len(names) and target.literal_arn and not truncated:
             return Tri(False)

@@ -93,7 +93,8 @@ def needs_lines(reach: Reach) -> list[str]:
         return []
     return [
         f"    needs {reach.needs}",
-        "    (its own identity policies are not in the bundle: the answer takes them to allow it)",
+        "    (its own policies, organization and tags are not in the bundle: "
+        "the answer takes them to allow it)",
     ]
 
 

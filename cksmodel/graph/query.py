@@ -389,7 +389,7 @@ def who_can(
                 account=attrs["account"],
                 outside_bundle=attrs["outside_bundle"],
                 aws_internal=attrs["aws_internal"],
-                needs=_needs(attrs, hops[0], action, resource),
+                needs=_needs(attrs, hops[0], action, resource, _first_witness(g, chain, direct)),
             )
         )
     out.sort(key=lambda r: (not r.direct, not r.decided, len(r.path), r.arn))
@@ -402,16 +402,32 @@ def who_can(
     )
 
 
-def _needs(attrs: dict[str, Any], first: Hop, action: str, resource: str) -> str:
-    """What a principal of another account needs on its side for its first call."""
+_OWN_SIDE = ("aws:principalorgid", "aws:principalorgpaths", "aws:principaltag/")
+"""Context keys whose values come from the caller's own account (organization, tags)."""
+
+
+def _first_witness(g: AccessGraph, chain: list[str], direct: dict[str, Step]) -> str:
+    """The witness request of a path's first step (JSON, or empty)."""
+    if len(chain) == 1:
+        return direct[chain[0]].witness
+    return str(g.graph[chain[0]][chain[1]]["witness"])
+
+
+def _needs(attrs: dict[str, Any], first: Hop, action: str, resource: str, witness: str) -> str:
+    """What a principal of another account needs on its side for its first call: an
+    identity Allow, and the organization or tags the witness request gave it."""
     account = attrs["account"]
     if not attrs["outside_bundle"] or not account:
         return ""
     target = resource if first.target == action_node(action, resource) else first.target
     allowing = f"allowing {first.via} on {target}"
     if attrs["kind"] == "account":
-        return f"a principal of account {account} whose identity policies {allowing}"
-    return f"an identity policy in account {account} {allowing}"
+        text = f"a principal of account {account} whose identity policies {allowing}"
+    else:
+        text = f"an identity policy in account {account} {allowing}"
+    context = json.loads(witness).get("context", {}) if witness else {}
+    own = [f"{k} = {v}" for k, v in sorted(context.items()) if k.lower().startswith(_OWN_SIDE)]
+    return text + (f", and {' and '.join(own)}" if own else "")
 
 
 def add_action(g: AccessGraph, action: str, resource: str = "*") -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cksmodel.account.access import ALLOW_ALL, Access, Target, Tri, all_of, any_of, negate
 from cksmodel.account.bundle import as_account
 from cksmodel.account.model import Account, IamPrincipal, Key
+from cksmodel.account.outside import outside_iam_principals, outside_principal
 from cksmodel.arguments import ArgumentTypeError, check_count, check_path, check_seconds, shown
 from cksmodel.cks import model
 from cksmodel.concrete.evaluate import evaluate
@@ -42,6 +43,7 @@ from cksmodel.invariants.spec import (
 )
 from cksmodel.invariants.store_lifecycle import explore
 from cksmodel.policy.ir import Policy, PolicySet, Value
+from cksmodel.policy.patterns import arn_match, compile_glob
 from cksmodel.source import Location, Span
 from cksmodel.symbolic.encode import Encoder
 from cksmodel.symbolic.logic import TRUE, Term, and_, implies, not_, or_
@@ -120,7 +122,35 @@ class Prover(Access):
                     code="E_SPEC_ABSENT",
                 )
             return found
+        if ref.kind == "arn":
+            return self.by_arn(ref)
         return f"{ref.kind}:{ref.name}"
+
+    def by_arn(self, ref: PrincipalRef) -> IamPrincipal:
+        """A principal named by ARN: the bundle's, or a role or user of another account
+        (whose own identity policies are taken to allow whatever is asked)."""
+        found = self.account.principal(ref.name) if ref.name.startswith("arn:") else None
+        if found is not None:
+            return found
+        outside = outside_principal(self.account, ref.name)
+        if outside is not None:
+            return outside
+        if ref.name.split(":", 5)[4:5] == [self.account.account_id]:
+            raise SpecError(
+                f"principal {ref.name!r} is not in the account bundle",
+                span=ref.span,
+                code="E_SPEC_ABSENT",
+            )
+        raise SpecError(
+            f"expected the ARN of an IAM role or user, such as "
+            f"'arn:aws:iam::123456789012:role/NAME', not {ref.name!r}",
+            span=ref.span,
+            code="E_SPEC_TYPE",
+        )
+
+    def outside(self, p: IamPrincipal) -> bool:
+        """Is the principal of another account (its identity policies unknown)?"""
+        return p.account != self.account.account_id
 
     def actions(self, a: Actions) -> tuple[str, ...]:
         if a.least_privilege is not None:
@@ -190,11 +220,26 @@ class Prover(Access):
         key = (principal.arn, tuple(actions), ref, tuple(context))
         cached = self.can_cache.get(key)
         if cached is None:
-            cached = self.decide(
-                principal, actions, self.targets(ref, span), context, readable=readable
-            )
+            targets = self.targets(ref, span)
+            if self.outside(principal):
+                targets = [t for t in map(self.in_account, targets) if t is not None]
+            cached = self.decide(principal, actions, targets, context, readable=readable)
             self.can_cache[key] = cached
         return cached
+
+    def in_account(self, target: Target) -> Target | None:
+        """The target's resources of this account: an outside principal's call on ``*`` (or
+        on a resource of another account) is about its own account, not this one."""
+        parts = target.pattern.split(":", 5)
+        if len(parts) != 6:
+            return None
+        account = self.account.account_id
+        if target.literal_arn or ("*" not in parts[4] and "?" not in parts[4]):
+            return target if parts[4] == account else None
+        if not compile_glob(parts[4]).match(account):
+            return None
+        pattern = ":".join([*parts[:4], account, parts[5]])
+        return replace(target, label=pattern, pattern=pattern)
 
     # ------------------------------------------------------------ personas
 
@@ -202,6 +247,11 @@ class Prover(Access):
         """Principals of the account with their (three-valued) membership."""
         if s.op == "account":
             return [(p, Tri(True)) for p in self.account.principals]
+        if s.op == "outside":
+            return [(p, Tri(True)) for p in outside_iam_principals(self.account)]
+        if s.op == "filter":
+            every = (*self.account.principals, *outside_iam_principals(self.account))
+            return [(p, Tri(True)) for p in every if _matches(s, p)]
         if s.op == "persona":
             self.settle_personas(s.name)
             return self.persona_cache[s.name]
@@ -213,8 +263,12 @@ class Prover(Access):
             ]
         out = self.members(s.args[0])
         for arg in s.args[1:]:
-            right = {p.arn: t for p, t in self.members(arg)}
+            members = self.members(arg)
+            right = {p.arn: t for p, t in members}
             out = [(p, _combine(s.op, t, right.get(p.arn, Tri(False)))) for p, t in out]
+            if s.op == "union":
+                known = {p.arn for p, _ in out}
+                out += [(p, t) for p, t in members if p.arn not in known]
         return out
 
     def settle_personas(self, name: str) -> None:
@@ -293,7 +347,7 @@ class Prover(Access):
                     return Tri(False)
                 resource = (
                     ResourceRef(kind="role", text=entity.name)
-                    if entity.kind == "role"
+                    if entity.kind == "role" and not self.outside(entity)
                     else ResourceRef(kind="text", text=entity.arn)
                 )
             return self.can_actions(who, actions, resource, f.context, f.span)
@@ -306,6 +360,11 @@ class Prover(Access):
                 b.arn if isinstance(b, IamPrincipal) else b
             )
             return Tri(same)
+        if f.op == "member":
+            assert f.members is not None
+            who = env[f.var]
+            found = [t for p, t in self.members(f.members) if p.arn == who.arn]
+            return found[0] if found else Tri(False)
         if f.op == "permissions":
             return self.permissions(f, env)
         raise SpecError(f"{f.op} needs a bound key", span=f.span, code="E_SPEC_TYPE")
@@ -561,8 +620,13 @@ class Prover(Access):
         else:
             assert f.principal is not None
             who = self.resolve(f.principal, env)
-            if isinstance(who, str):
-                raise SpecError("permissions() needs a principal of the bundle", span=f.span)
+            if isinstance(who, str) or self.outside(who):
+                raise SpecError(
+                    "permissions() needs a principal of the bundle: the identity policies of "
+                    "another account's principals are not in it",
+                    span=f.span,
+                    code="E_SPEC_TYPE",
+                )
             subjects = [who]
         results = []
         for p in subjects:
@@ -763,6 +827,17 @@ def _combine(op: str, left: Tri, right: Tri) -> Tri:
     if op == "union":
         return any_of([left, right])
     return all_of([left, right])
+
+
+def _matches(s: SetExpr, p: IamPrincipal) -> bool:
+    """Is the principal in a filter set (kind, and ARN, name or path pattern)?"""
+    if s.name and p.kind != s.name:
+        return False
+    if s.on == "arn":
+        return arn_match(s.pattern, p.arn)
+    if s.on == "path":
+        return compile_glob(s.pattern).match(p.path)
+    return compile_glob(s.pattern, True).match(p.name)
 
 
 def _identity_locations(policies: Sequence[Policy], request: Request) -> list[Location]:

@@ -83,6 +83,10 @@ def test_can_answers_about_the_partner_grantee(
         assert payload["can"] is True and payload["outside_bundle"] is True
         assert payload["account"] == PARTNER
         assert payload["path"][0]["policy"] == "partner-batch-decrypt"
+        assert payload["needs"] == (
+            f"an identity policy in account {PARTNER} allowing kms:Decrypt on {PARTNER_KEY}, "
+            "and aws:PrincipalOrgID = o-exampleorgid"
+        )
     else:
         assert f"{BATCH} can kms:Decrypt on {PARTNER_KEY}  [outside the bundle]" in out
         assert "grants.json" in out
