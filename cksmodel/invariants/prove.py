@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cksmodel.account.access import ALLOW_ALL, Access, Target, Tri, all_of, any_of, negate
 from cksmodel.account.bundle import as_account
 from cksmodel.account.model import Account, IamPrincipal, Key
-from cksmodel.account.outside import outside_iam_principals, outside_principal
+from cksmodel.account.outside import outside_iam_principals, outside_principal, same_identity
 from cksmodel.arguments import ArgumentTypeError, check_count, check_path, check_seconds, shown
 from cksmodel.cks import model
 from cksmodel.concrete.evaluate import evaluate
@@ -48,7 +48,7 @@ from cksmodel.source import Location, Span
 from cksmodel.symbolic.encode import Encoder
 from cksmodel.symbolic.logic import TRUE, Term, and_, implies, not_, or_
 from cksmodel.symbolic.query import Question, Verdict, pin_principal, search
-from cksmodel.symbolic.strings import literal
+from cksmodel.symbolic.strings import glob, literal
 
 if TYPE_CHECKING:
     from cksmodel.graph import AccessGraph
@@ -491,6 +491,13 @@ class Prover(Access):
             actions = self.actions(atom.actions)
             targets = list(self.targets(atom.resource, atom.span))
         account = self.account.account_id
+        named = {
+            self.by_arn(ref).account
+            for a in _walk(body)
+            for ref in (a.principal, a.other)
+            if ref is not None and ref.kind == "arn"
+        }
+        accounts = (account, *sorted(named - {account}))
         results = []
         for target in targets:
             ps = (
@@ -525,7 +532,7 @@ class Prover(Access):
                     None,
                     self.timeout,
                     self.max_counterexamples,
-                    accounts=(account,),
+                    accounts=accounts,
                 )
             )
             found = self.tri(answer, ps)
@@ -574,6 +581,8 @@ class Prover(Access):
             )
         target = self.resolve(ref, env)
         assert isinstance(target, IamPrincipal)
+        if self.outside(target):
+            return _any_spelling(enc, target)
         return pin_principal(enc, target.request_principal())
 
     def concrete(
@@ -606,6 +615,8 @@ class Prover(Access):
             return p.kind is PrincipalKind.ROOT and p.account == self.account.account_id
         target = self.resolve(ref, env)
         assert isinstance(target, IamPrincipal)
+        if self.outside(target):
+            return p.principal_arn is not None and same_identity(p.principal_arn, target.arn)
         return p.principal_arn == target.arn
 
     # ------------------------------------------------------------ permissions and key policies
@@ -827,6 +838,21 @@ def _combine(op: str, left: Tri, right: Tri) -> Tri:
     if op == "union":
         return any_of([left, right])
     return all_of([left, right])
+
+
+def _any_spelling(enc: Encoder, p: IamPrincipal) -> Term:
+    """The symbolic caller is the principal of another account (any session of a role), as
+    a policy naming it matches: the name in any case, any path."""
+    kind = PrincipalKind.ASSUMED_ROLE if p.kind == "role" else PrincipalKind.USER
+    prefix = f"arn:{p.partition}:iam::{p.account}:{p.kind}/"
+    return and_(
+        enc.kind_is(kind),
+        enc.account_is(enc.paccount, p.account),
+        or_(
+            enc.principal_arn.member(literal(prefix + p.name, ignore_case=True)),
+            enc.principal_arn.member(glob(f"{prefix}*/{p.name}", ignore_case=True)),
+        ),
+    )
 
 
 def _matches(s: SetExpr, p: IamPrincipal) -> bool:
