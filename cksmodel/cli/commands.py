@@ -347,8 +347,8 @@ def _cmd_who_can(args: argparse.Namespace) -> int:
     return EXIT_UNKNOWN if any(not r.decided for r in answer.principals) else EXIT_OK
 
 
-_PRINCIPAL_FIELDS = ("account", "outside_bundle", "aws_internal", "needs")
-"""What ``can --format json`` says of the principal, as ``who-can`` does."""
+_PRINCIPAL_FIELDS = ("arn", "kind", "label", "account", "outside_bundle", "aws_internal", "needs")
+"""What ``can --format json`` says of the principal (``principal``), as ``who-can`` does."""
 
 
 def _cmd_can(args: argparse.Namespace) -> int:
@@ -367,7 +367,8 @@ def _cmd_can(args: argparse.Namespace) -> int:
             "undecided": bool(reach and not reach.decided),
         }
         if reach is not None:
-            payload.update({k: v for k, v in reach.to_json().items() if k in _PRINCIPAL_FIELDS})
+            described = reach.to_json()
+            payload["principal"] = {k: described[k] for k in _PRINCIPAL_FIELDS}
         payload["path"] = [h.to_json() for h in reach.path] if reach else []
         text = json.dumps(payload, indent=2) + "\n"
     elif reach is None:

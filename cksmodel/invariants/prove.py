@@ -18,14 +18,14 @@ from dataclasses import replace
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
-from cksmodel.account.access import ALLOW_ALL, Access, Target, Tri, all_of, any_of, negate
+from cksmodel.account.access import Access, Target, Tri, all_of, any_of, negate
 from cksmodel.account.bundle import as_account
 from cksmodel.account.model import Account, IamPrincipal, Key
-from cksmodel.account.outside import outside_iam_principals, outside_principal, same_identity
+from cksmodel.account.outside import outside_iam_principals, outside_principal
 from cksmodel.arguments import ArgumentTypeError, check_count, check_path, check_seconds, shown
 from cksmodel.cks import model
-from cksmodel.concrete.evaluate import evaluate
-from cksmodel.concrete.request import Principal, PrincipalKind, Request
+from cksmodel.concrete.request import Request
+from cksmodel.invariants.beyond import beyond_bundle
 from cksmodel.invariants.results import InvariantResult, ProveReport
 from cksmodel.invariants.spec import (
     Actions,
@@ -46,9 +46,9 @@ from cksmodel.policy.ir import Policy, PolicySet, Value
 from cksmodel.policy.patterns import arn_match, compile_glob
 from cksmodel.source import Location, Span
 from cksmodel.symbolic.encode import Encoder
-from cksmodel.symbolic.logic import TRUE, Term, and_, implies, not_, or_
+from cksmodel.symbolic.logic import TRUE, Term, and_, not_
 from cksmodel.symbolic.query import Question, Verdict, pin_principal, search
-from cksmodel.symbolic.strings import glob, literal
+from cksmodel.symbolic.strings import literal
 
 if TYPE_CHECKING:
     from cksmodel.graph import AccessGraph
@@ -457,167 +457,10 @@ class Prover(Access):
                 inner = Tri(None if member.value is None else True, inner.evidence, inner.locations)
             results.append(inner)
         if f.binder == "any_principal":
-            results.append(self.outsiders(f, env))
+            results.append(beyond_bundle(self, f, env))
         if forall:
             return every_cause(results) if results else Tri(True)
         return any_of(results) if results else Tri(False)
-
-    def outsiders(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
-        """``forall/exists principal p`` beyond the bundle: anyone of another account, any
-        service principal, anonymous — one symbolic question per resource."""
-        body = f.args[0]
-        forall = f.op == "forall"
-        if any(a.op == "can_star" for a in _walk(body)):
-            raise SpecError(
-                "can*() is about principals of the bundle: use 'forall p in account'",
-                span=body.span,
-                code="E_SPEC_TYPE",
-            )
-        atoms = [a for a in _walk(body) if a.op == "can"]
-        if len(atoms) > 1:
-            raise SpecError(
-                "a 'forall principal' formula may use can() once",
-                span=body.span,
-                code="E_SPEC_TYPE",
-            )
-        atom = atoms[0] if atoms else None
-        actions: Sequence[str] = ()
-        targets: list[Target | None] = [None]
-        if atom is not None:
-            assert atom.actions is not None and atom.resource is not None
-            unknown = self.keys_unknown(atom.resource)
-            if unknown is not None:
-                return unknown
-            actions = self.actions(atom.actions)
-            targets = list(self.targets(atom.resource, atom.span))
-        account = self.account.account_id
-        named = {
-            self.by_arn(ref).account
-            for a in _walk(body)
-            for ref in (a.principal, a.other)
-            if ref is not None and ref.kind == "arn"
-        }
-        accounts = (account, *sorted(named - {account}))
-        results = []
-        for target in targets:
-            ps = (
-                self.policy_set(None, target, actions)
-                if target is not None
-                else PolicySet(identity=(ALLOW_ALL,), protections=self.protections)
-            )
-
-            def goal(enc: Encoder, ps: PolicySet = ps, target: Target | None = target) -> Term:
-                can: Term = not_(TRUE)
-                if atom is not None and target is not None:
-                    allowed, _ = enc.decision(ps)
-                    can = and_(allowed, self.request_terms(enc, actions, target, atom.context))
-                outside = or_(
-                    enc.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS),
-                    not_(enc.account_is(enc.paccount, account)),
-                )
-                holds = self.symbolic(body, f.var, enc, can, env)
-                return and_(outside, not_(holds) if forall else holds)
-
-            def replay(r: Request, ps: PolicySet = ps) -> tuple[bool, dict[str, str]]:
-                word = evaluate(r, ps).decision.value
-                holds = self.concrete(body, f.var, r, word == "allowed", env)
-                return (not holds) if forall else holds, {"decision": word}
-
-            scope = self.scope(actions or ["*"], target or Target("*", "*", True))
-            answer = search(
-                Question(
-                    [ps, PolicySet(identity=(scope,))],
-                    goal,
-                    replay,
-                    None,
-                    self.timeout,
-                    self.max_counterexamples,
-                    accounts=accounts,
-                )
-            )
-            found = self.tri(answer, ps)
-            results.append(negate(found) if forall else found)
-        return all_of(results) if forall else any_of(results)
-
-    def symbolic(
-        self, f: Formula, var: str, enc: Encoder, can: Term, env: dict[str, IamPrincipal]
-    ) -> Term:
-        if f.op == "can":
-            return can
-        if f.op == "same":
-            assert f.principal is not None and f.other is not None
-            refs = [f.principal, f.other]
-            if refs[0].kind == "var" and refs[0].name == var:
-                return self.principal_is(enc, refs[1], env)
-            if refs[1].kind == "var" and refs[1].name == var:
-                return self.principal_is(enc, refs[0], env)
-            return TRUE if self.formula(f, env).value else not_(TRUE)
-        if f.op == "not":
-            return not_(self.symbolic(f.args[0], var, enc, can, env))
-        parts = [self.symbolic(a, var, enc, can, env) for a in f.args]
-        if f.op == "and":
-            return and_(parts)
-        if f.op == "or":
-            return or_(parts)
-        if f.op == "implies":
-            return implies(parts[0], parts[1])
-        if f.op in ("true", "false"):
-            return TRUE if f.op == "true" else not_(TRUE)
-        raise SpecError(
-            f"{f.op} is not supported inside 'forall principal'", span=f.span, code="E_SPEC_TYPE"
-        )
-
-    def principal_is(self, enc: Encoder, ref: PrincipalRef, env: dict[str, IamPrincipal]) -> Term:
-        if ref.kind == "service":
-            return and_(
-                enc.kind_is(PrincipalKind.SERVICE), enc.service.member(literal(ref.name.lower()))
-            )
-        if ref.kind == "anonymous":
-            return enc.kind_is(PrincipalKind.ANONYMOUS)
-        if ref.kind == "root":
-            return and_(
-                enc.kind_is(PrincipalKind.ROOT),
-                enc.account_is(enc.paccount, self.account.account_id),
-            )
-        target = self.resolve(ref, env)
-        assert isinstance(target, IamPrincipal)
-        if self.outside(target):
-            return _any_spelling(enc, target)
-        return pin_principal(enc, target.request_principal())
-
-    def concrete(
-        self, f: Formula, var: str, r: Request, allowed: bool, env: dict[str, IamPrincipal]
-    ) -> bool:
-        if f.op == "can":
-            return allowed
-        if f.op == "same":
-            assert f.principal is not None and f.other is not None
-            refs = [f.principal, f.other]
-            other = refs[1] if refs[0].kind == "var" and refs[0].name == var else refs[0]
-            return self.matches_ref(r.principal, other, env)
-        if f.op == "not":
-            return not self.concrete(f.args[0], var, r, allowed, env)
-        values = [self.concrete(a, var, r, allowed, env) for a in f.args]
-        if f.op == "and":
-            return all(values)
-        if f.op == "or":
-            return any(values)
-        if f.op == "implies":
-            return (not values[0]) or values[1]
-        return f.op == "true"
-
-    def matches_ref(self, p: Principal, ref: PrincipalRef, env: dict[str, IamPrincipal]) -> bool:
-        if ref.kind == "service":
-            return p.kind is PrincipalKind.SERVICE and p.text == ref.name.lower()
-        if ref.kind == "anonymous":
-            return p.kind is PrincipalKind.ANONYMOUS
-        if ref.kind == "root":
-            return p.kind is PrincipalKind.ROOT and p.account == self.account.account_id
-        target = self.resolve(ref, env)
-        assert isinstance(target, IamPrincipal)
-        if self.outside(target):
-            return p.principal_arn is not None and same_identity(p.principal_arn, target.arn)
-        return p.principal_arn == target.arn
 
     # ------------------------------------------------------------ permissions and key policies
 
@@ -840,21 +683,6 @@ def _combine(op: str, left: Tri, right: Tri) -> Tri:
     return all_of([left, right])
 
 
-def _any_spelling(enc: Encoder, p: IamPrincipal) -> Term:
-    """The symbolic caller is the principal of another account (any session of a role), as
-    a policy naming it matches: the name in any case, any path."""
-    kind = PrincipalKind.ASSUMED_ROLE if p.kind == "role" else PrincipalKind.USER
-    prefix = f"arn:{p.partition}:iam::{p.account}:{p.kind}/"
-    return and_(
-        enc.kind_is(kind),
-        enc.account_is(enc.paccount, p.account),
-        or_(
-            enc.principal_arn.member(literal(prefix + p.name, ignore_case=True)),
-            enc.principal_arn.member(glob(f"{prefix}*/{p.name}", ignore_case=True)),
-        ),
-    )
-
-
 def _matches(s: SetExpr, p: IamPrincipal) -> bool:
     """Is the principal in a filter set (kind, and ARN, name or path pattern)?"""
     if s.name and p.kind != s.name:
@@ -886,12 +714,6 @@ def _identity_locations(policies: Sequence[Policy], request: Request) -> list[Lo
 
 def _action_is(action: str) -> Callable[[Encoder], Term]:
     return lambda enc: enc.action_in([Value(text=action)])
-
-
-def _walk(f: Formula) -> Iterable[Formula]:
-    yield f
-    for a in f.args:
-        yield from _walk(a)
 
 
 def _denies(policy: Policy, r: Request) -> bool:

@@ -80,10 +80,12 @@ def test_can_answers_about_the_partner_grantee(
     out = capsys.readouterr().out
     if fmt == "json":
         payload = json.loads(out)
-        assert payload["can"] is True and payload["outside_bundle"] is True
-        assert payload["account"] == PARTNER
+        principal = payload["principal"]
+        assert payload["can"] is True and principal["outside_bundle"] is True
+        assert principal["account"] == PARTNER and principal["arn"] == BATCH
+        assert payload["account"] == str(partner_bundle)
         assert payload["path"][0]["policy"] == "partner-batch-decrypt"
-        assert payload["needs"] == (
+        assert principal["needs"] == (
             f"an identity policy in account {PARTNER} allowing kms:Decrypt on {PARTNER_KEY}, "
             "and aws:PrincipalOrgID = o-exampleorgid"
         )
