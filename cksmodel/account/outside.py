@@ -94,7 +94,10 @@ def _aws(account: Account, value: str) -> Named | None:
 def outside_named(account: Account, arn: str) -> Named | None:
     """A principal of another account given by ARN (a whole account by its root or id), or
     None for any other text and for the bundle's own account."""
-    if arn == "*" or (split_arn(arn) is None and not (len(arn) == 12 and arn.isdigit())):
+    if len(arn) == 12 and arn.isdigit():
+        return _aws(account, arn)
+    parts = split_arn(arn)
+    if parts is None or not (len(parts[4]) == 12 and parts[4].isdigit()):
         return None
     return _aws(account, arn)
 

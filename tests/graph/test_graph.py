@@ -541,3 +541,13 @@ def test_trust_cycles_and_odd_principals_end_and_answer() -> None:
     g = build_graph(Account(account_id=ACCT, principals=(alice, a, b, c)))
     reach = {r.label: len(r.path) for r in who_can(g, "s3:DeleteBucket").principals}
     assert reach == {"role/c": 1, "role/b": 2, "role/a": 3, "user/alice": 4}
+
+
+@pytest.mark.parametrize(
+    "principal",
+    ["arn:aws:iam::4444:role/short-account", "arn:aws:s3:::bucket", "*", "12345"],
+)
+def test_can_refuses_what_is_no_principal_of_another_account(principal: str) -> None:
+    g = build_graph(Account(account_id=ACCT, principals=(ADMIN,)))
+    with pytest.raises(QueryError, match="no principal"):
+        can(g, principal, "kms:CreateKey")
