@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cksmodel.account.access import Access, Target, Tri, all_of, any_of, negate
 from cksmodel.account.bundle import as_account
 from cksmodel.account.model import Account, IamPrincipal, Key
-from cksmodel.account.outside import outside_iam_principals, outside_principal
+from cksmodel.account.outside import outside_iam_principals, outside_principal, same_identity
 from cksmodel.arguments import ArgumentTypeError, check_count, check_path, check_seconds, shown
 from cksmodel.cks import model
 from cksmodel.concrete.request import Request
@@ -356,6 +356,10 @@ class Prover(Access):
         if f.op == "same":
             assert f.principal is not None and f.other is not None
             a, b = self.resolve(f.principal, env), self.resolve(f.other, env)
+            if isinstance(a, IamPrincipal) and isinstance(b, IamPrincipal):
+                if self.outside(a) or self.outside(b):
+                    return Tri(same_identity(a.arn, b.arn))
+                return Tri(a.arn == b.arn)
             same = (a.arn if isinstance(a, IamPrincipal) else a) == (
                 b.arn if isinstance(b, IamPrincipal) else b
             )

@@ -54,6 +54,11 @@ CASES = {
         Verdict.PROVED,
         None,
     ),
+    "outsiders_compare_as_policies_name_them": (
+        f'forall p in outside: not p == principal "{OPERATOR.replace("kms", "KMS")}"',
+        Verdict.REFUTED,
+        OPERATOR,
+    ),
     "only_named_callers_assume_the_store_manager": (
         "forall principal p:\n"
         '    can(p, "sts:AssumeRole", role "cks-store-manager")\n'
