@@ -157,7 +157,7 @@ class WhoCan:
                 (
                     (
                         code(p.arn),
-                        p.kind,
+                        _kind_text(p),
                         "direct" if p.direct else f"{len(p.path) - 1} step(s)",
                         badge("allowed" if p.decided else "unknown"),
                         _path_html(p.path),
@@ -168,6 +168,15 @@ class WhoCan:
         ]
         parts += [line(Html(f'<span style="{MUTED}">warning</span>'), x) for x in self.warnings]
         return box(parts)
+
+
+def _kind_text(reach: Reach) -> str:
+    """The principal's kind, with its account when outside the bundle, and whether AWS
+    acts for itself."""
+    notes = [f"account {reach.account}, outside the bundle" if reach.needs else ""]
+    notes.append("AWS-internal" if reach.aws_internal else "")
+    shown = ", ".join(n for n in notes if n)
+    return f"{reach.kind} ({shown})" if shown else reach.kind
 
 
 def _path_html(hops: tuple[Hop, ...]) -> Html:

@@ -551,3 +551,14 @@ def test_can_refuses_what_is_no_principal_of_another_account(principal: str) -> 
     g = build_graph(Account(account_id=ACCT, principals=(ADMIN,)))
     with pytest.raises(QueryError, match="no principal"):
         can(g, principal, "kms:CreateKey")
+
+
+def test_who_can_html_names_the_outsiders_account_and_aws_internal_principals() -> None:
+    import xml.etree.ElementTree as ET
+
+    role = _role("x", {"AWS": DEPLOYER, "Service": "ec2.amazonaws.com"}, _allow("kms:CreateKey"))
+    g = build_graph(Account(account_id=ACCT, principals=(role,)))
+    page = who_can(g, "kms:CreateKey")._repr_html_()
+    text = "".join(ET.fromstring(f"<root>{page}</root>").itertext())
+    assert f"role (account {OTHER}, outside the bundle)" in text
+    assert "service (AWS-internal)" in text
