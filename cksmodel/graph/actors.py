@@ -63,10 +63,23 @@ class Actor:
     """Key policies replaced by the actor (key ARN, new policy)."""
     grants: tuple[Grant, ...] = ()
     """Grants the actor created for itself."""
+    origin: str = ""
+    """For a modified principal of another account: its own kind (``role``, ``account``,
+    ...), which says who sends its requests."""
 
     @property
     def internal(self) -> bool:
         return self.principal is not None
+
+    @property
+    def caller_kind(self) -> str:
+        """The kind that says who sends the actor's requests (a modified outsider's own)."""
+        return self.origin or self.kind
+
+    @property
+    def identity_arn(self) -> str:
+        """The ARN a policy or grant names to give the actor access."""
+        return self.principal.arn if self.principal is not None else self.arn
 
     @property
     def aws_internal(self) -> bool:
@@ -88,19 +101,25 @@ class Actor:
         key_policies: tuple[tuple[str, Policy], ...] = (),
         grants: tuple[Grant, ...] = (),
     ) -> Actor:
-        """This actor with one more change in force."""
-        assert self.principal is not None
+        """This actor with one more change in force; a principal of another account can
+        only change what is not its own (key policies, grants)."""
         principal = self.principal
-        if policies is not None:
-            principal = replace(principal, policies=policies)
-        if drop_boundary:
-            principal = replace(principal, boundary=None)
+        if principal is None:
+            assert policies is None and not drop_boundary
+            base, short = self.id.partition("#")[0], self.label
+        else:
+            base, short = self.base, _short(self.base)
+            if policies is not None:
+                principal = replace(principal, policies=policies)
+            if drop_boundary:
+                principal = replace(principal, boundary=None)
         changes = tuple(sorted({*self.changes, change}))
         return replace(
             self,
-            id=f"{self.base}#{'+'.join(changes)}",
+            id=f"{base}#{'+'.join(changes)}",
             kind="modified",
-            label=f"{_short(self.base)} ({', '.join(changes)})",
+            origin=self.caller_kind,
+            label=f"{short} ({', '.join(changes)})",
             principal=principal,
             changes=changes,
             key_policies=self.key_policies + key_policies,
@@ -129,9 +148,8 @@ def principal_actor(p: IamPrincipal) -> Actor:
 
 def takeover_policy(actor: Actor, key: Key) -> Policy:
     """The key policy someone allowed to call ``kms:PutKeyPolicy`` would write."""
-    assert actor.principal is not None
     name = f"key/{key.key_id}/key-policy (replaced by {actor.label})"
-    return one_statement(name, PolicyType.KEY, ["kms:*"], principal=actor.principal.arn)
+    return one_statement(name, PolicyType.KEY, ["kms:*"], principal=actor.identity_arn)
 
 
 def trusting_policy(actor: Actor, role: IamPrincipal) -> Policy:

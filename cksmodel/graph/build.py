@@ -84,6 +84,11 @@ MAX_CHANGES = 3
 """Changes one modified actor may combine; deeper combinations add nothing new in
 practice and would grow the graph combinatorially."""
 
+TAKEOVER_KINDS = frozenset({"user", "role", "modified", "session", "federated-user", "account"})
+"""Actors that may take a key over: the bundle's principals and principals of other
+accounts (whose own identity policies are unknown, so taken to allow the call); not
+services, anonymous callers or identity providers, which only act as what they assume."""
+
 MODIFY_ACTIONS = REWRITE_ACTIONS | {"iam:AddUserToGroup"}
 """Actions that may change a principal's identity policies or groups."""
 _CREDENTIALS = ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
@@ -466,9 +471,9 @@ class AccessGraph:
             if actor.id in taken:
                 continue
             taken.add(actor.id)
-            if not actor.internal or any(c.startswith("key:") for c in actor.changes):
+            if actor.kind not in TAKEOVER_KINDS or any(c.startswith("key:") for c in actor.changes):
                 continue
-            if not (
+            if actor.internal and not (
                 self.decider.mentions(actor, "kms:PutKeyPolicy")
                 or self.decider.mentions(actor, "kms:CreateGrant")
                 or self.decider.caller_keys(actor) & named
@@ -476,7 +481,6 @@ class AccessGraph:
                 continue  # neither its identity policies nor the key name it
             if len(actor.changes) >= MAX_CHANGES:
                 continue
-            assert actor.principal is not None
             target = self.decider.key_target(actor, key)
             for action in ("kms:PutKeyPolicy", "kms:CreateGrant"):
                 step = self.decider.decide(actor, (action,), target, prefer="resource")
@@ -491,7 +495,7 @@ class AccessGraph:
                     grant = Grant(
                         index=len(key.grants),
                         key_id=key.key_id,
-                        grantee=actor.principal.arn,
+                        grantee=actor.identity_arn,
                         operations=GRANT_OPERATIONS,
                         name=f"created by {actor.label}",
                     )

@@ -491,20 +491,21 @@ class Decider:
 
     @staticmethod
     def _pin(actor: Actor) -> Callable[[Encoder], Term]:
-        if actor.kind == "service":
+        kind = actor.caller_kind
+        if kind == "service":
             return lambda enc: and_(
                 enc.kind_is(PrincipalKind.SERVICE), enc.service.member(literal(actor.external))
             )
-        if actor.kind == "anonymous":
+        if kind == "anonymous":
             return lambda enc: enc.kind_is(PrincipalKind.ANONYMOUS)
-        if actor.kind == "account":
+        if kind == "account":
             others = [_exact(parse_principal(arn)) for arn in actor.excludes]
             return lambda enc: and_(
                 not_(enc.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS)),
                 enc.account_is(enc.paccount, actor.external),
                 *(not_(pin(enc)) for pin in others),
             )
-        return _exact(parse_principal(actor.external if actor.kind == "federated" else actor.arn))
+        return _exact(parse_principal(actor.external if kind == "federated" else actor.arn))
 
     def _step(self, tri: Tri, ps: PolicySet, prefer: str) -> Step:
         if tri.value is False:
@@ -591,14 +592,15 @@ def _caller(actor: Actor) -> Principal | None:
     of a role of another account)."""
     if actor.principal is not None:
         return actor.principal.request_principal()
-    if actor.kind == "role":
+    kind = actor.caller_kind
+    if kind == "role":
         parts = actor.arn.split(":", 5)
         name = parts[5].rpartition("/")[2]
         session = f"arn:{parts[1]}:sts::{parts[4]}:assumed-role/{name}/session"
         return parse_principal(session, role_arn=actor.arn)
-    if actor.kind in ("account", "user", "session", "federated-user"):
+    if kind in ("account", "user", "session", "federated-user"):
         return parse_principal(actor.arn)
-    if actor.kind in ("service", "anonymous", "federated"):
+    if kind in ("service", "anonymous", "federated"):
         return parse_principal(actor.external or "anonymous")
     return None
 
@@ -626,20 +628,21 @@ def _same(caller: Principal, p: Principal) -> bool:
 
 def _is(actor: Actor, r: Request) -> bool:
     p = r.principal
-    if actor.kind == "service":
+    kind = actor.caller_kind
+    if kind == "service":
         return p.kind is PrincipalKind.SERVICE and p.text == actor.external
-    if actor.kind == "anonymous":
+    if kind == "anonymous":
         return p.kind is PrincipalKind.ANONYMOUS
-    if actor.kind == "federated":
+    if kind == "federated":
         return p.is_federated and p.text.lower() == actor.external.lower()
-    if actor.kind == "account":
+    if kind == "account":
         return (
             p.account == actor.external
             and p.kind not in (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS)
             and not any(_same(parse_principal(a), p) for a in actor.excludes)
         )
     caller = _caller(actor)
-    if actor.kind == "role" and caller is not None:
+    if kind == "role" and caller is not None:
         return p.kind is PrincipalKind.ASSUMED_ROLE and p.principal_arn == caller.principal_arn
     return caller is not None and _same(caller, p)
 

@@ -205,12 +205,7 @@ def _targets(g: AccessGraph, action: str, resource: str) -> dict[str, Target]:
     lowered = action.lower()
     key = g.account.key(resource) if resource != "*" else None
     if key is not None:
-        return {
-            a.id: g.decider.key_target(a, key)
-            if a.internal
-            else Target(key.arn, key.arn, True, key.policy, key.grants)
-            for a in g.actors.values()
-        }
+        return {a.id: g.decider.key_target(a, key) for a in g.actors.values()}
     role = g.account.principal(resource) if resource.startswith("arn:") else None
     if role is not None and role.kind == "role" and lowered in TRUST_ACTIONS:
         target = Target(role.arn, role.arn, True, role.trust_policy)

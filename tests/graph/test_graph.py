@@ -12,8 +12,9 @@ import networkx as nx
 import pytest
 
 from cksmodel.account.bundle import load_bundle
-from cksmodel.account.model import Account, IamPrincipal
+from cksmodel.account.model import Account, IamPrincipal, Key
 from cksmodel.graph import AccessGraph, build_graph, can, paths, who_can
+from cksmodel.graph.goal import goal_graph
 from cksmodel.graph.query import QueryError, add_action
 from cksmodel.graph.render import focus, to_graphml
 from cksmodel.policy.ir import Policy, PolicyType
@@ -438,6 +439,48 @@ def test_can_answers_about_a_principal_no_policy_names(principal: str) -> None:
     assert reach is not None and reach.outside_bundle
     assert reach.path[0].target == _arn("role", "open")
     assert can(g, principal, "sts:AssumeRole", _arn("role", "closed")) is None
+
+
+KEY_ID = "5a1e2b3c-4d5e-6f70-8192-a3b4c5d6e7f8"
+KEY_ARN = f"arn:aws:kms:us-east-1:{ACCT}:key/{KEY_ID}"
+
+
+def _keyed(*statements: dict[str, Any]) -> Account:
+    """An account with one key whose policy has the statements (and the root's)."""
+    root = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"}}
+    policy = _policy(
+        PolicyType.KEY, f"key/{KEY_ID}/key-policy", {**root, **_allow("kms:*")}, *statements
+    )
+    key = Key(key_id=KEY_ID, arn=KEY_ARN, account=ACCT, region="us-east-1", policy=policy)
+    return Account(account_id=ACCT, principals=(ADMIN,), keys=(key,))
+
+
+@pytest.mark.parametrize(
+    ("action", "listed"),
+    [
+        ("kms:CreateGrant", True),
+        ("kms:PutKeyPolicy", False),
+        ("kms:DescribeKey", False),
+    ],
+)
+def test_an_outsider_that_can_change_a_key_reaches_what_the_change_gives_it(
+    action: str, listed: bool
+) -> None:
+    """A principal of another account allowed to grant itself on the key can decrypt with
+    it afterwards (its own identity policies are unknown, so taken to allow it). KMS
+    refuses ``kms:PutKeyPolicy`` from another account whatever the key policy says (not a
+    cross-account operation), and describing the key gives nothing."""
+    account = _keyed(
+        {"Effect": "Allow", "Principal": {"AWS": DEPLOYER}, **_allow(action)},
+    )
+    for g in (build_graph(account), goal_graph(account)):
+        found = {r.arn: r for r in who_can(g, "kms:Decrypt", KEY_ARN).principals}
+        assert (DEPLOYER in found) is listed
+        if listed:
+            reach = found[DEPLOYER]
+            assert reach.decided and reach.outside_bundle and not reach.direct
+            assert reach.path[0].via == action
+            assert reach.path[-1].via == "kms:Decrypt"
 
 
 def test_a_principal_of_the_bundles_account_that_it_lacks_is_still_an_error() -> None:
