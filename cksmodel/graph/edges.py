@@ -56,6 +56,9 @@ class Step:
     reason: str = ""
     requires: tuple[str, ...] = ()
     """Nodes of the route by which the actor holds the credentials the step also needs."""
+    changes: str = ""
+    """The ARN of what the step changes or takes over (a policy, a role's trust, a user's
+    credentials, a function, an instance, a stack), when it is not the edge's target."""
 
     def retarget(self, resource: str) -> Step:
         """The same step about another resource (its witness request rewritten)."""
@@ -78,6 +81,7 @@ class Step:
             "witness": self.witness,
             "reason": self.reason,
             "requires": json.dumps(list(self.requires)) if self.requires else "",
+            "changes": self.changes,
         }
 
 
