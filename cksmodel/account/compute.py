@@ -8,9 +8,13 @@ cannot show that escalation: the warning says which kinds were not analysed. Fil
     lambda/functions.json                       aws lambda list-functions
     ec2/instances.json                          aws ec2 describe-instances
     ecs/clusters.json                           aws ecs list-clusters
-    ecs/services/<cluster-name>.json            aws ecs describe-services --cluster C
-                                                    --services (every ARN of list-services)
+    ecs/services/<cluster-name>/list-services.json
+                                                aws ecs list-services --cluster C
+    ecs/services/<cluster-name>/describe-NN.json
+                                                aws ecs describe-services --cluster C
+                                                    --services (up to 10 ARNs per file)
     ecs/task-definitions/<family>-<rev>.json    aws ecs describe-task-definition
+                                                    --task-definition ARN
     cloudformation/stacks.json                  aws cloudformation describe-stacks
     glue/dev-endpoints.json                     aws glue get-dev-endpoints
 
@@ -188,45 +192,66 @@ class _Reader:
             )
             arn = doc.text(body, "taskDefinitionArn", "a task definition")
             definitions[arn] = (doc, body)
-        clusters = marker.texts(top, "clusterArns")
-        for cluster in clusters:
+        for cluster in marker.texts(top, "clusterArns"):
             name = cluster.rpartition("/")[2]
-            path = folder / "services" / f"{name}.json"
-            if not path.exists():
+            listing = folder / "services" / name / "list-services.json"
+            if not listing.exists():
                 self.warn(
-                    f"{path} is missing: the services of ECS cluster {name} are unknown, so "
-                    "taking them over is not analysed"
+                    f"{listing} is missing: the services of ECS cluster {name} are unknown, "
+                    "so taking them over is not analysed"
                 )
                 continue
-            doc = read_file(path)
-            body = doc.root_obj("the output of `aws ecs describe-services`")
-            for _, entry in doc.objects(body, "services", "the describe-services output"):
-                service = doc.text(entry, "serviceArn", "a service")
-                if entry.get("status") == "INACTIVE":
-                    continue
-                used = doc.text(entry, "taskDefinition", f"service {service}")
-                found = definitions.get(used)
+            ldoc = read_file(listing)
+            ltop = ldoc.root_obj("the output of `aws ecs list-services`")
+            _complete(ldoc, ltop, "nextToken", "aws ecs list-services")
+            described: dict[str, tuple[BundleFile, PDict]] = {}
+            for path in sorted((folder / "services" / name).glob("describe-*.json")):
+                doc = read_file(path)
+                body = doc.root_obj("the output of `aws ecs describe-services`")
+                for _, entry in doc.objects(body, "services", "the describe-services output"):
+                    described[doc.text(entry, "serviceArn", "a service")] = (doc, entry)
+            for service in ldoc.texts(ltop, "serviceArns"):
+                found = described.get(service)
                 if found is None:
                     self.warn(
-                        f"{doc.source}: service {service} uses task definition {used}, which "
-                        f"{folder / 'task-definitions'} does not hold: its task role is "
-                        "unknown, so taking it over is not analysed"
+                        f"{listing}: service {service} is described in no describe-*.json "
+                        "file next to it: taking it over is not analysed"
                     )
                     continue
-                tdoc, definition = found
-                role = tdoc.opt_text(definition, "taskRoleArn")
-                if role is None:
-                    continue
-                self.add(
-                    tdoc,
-                    definition,
-                    "taskRoleArn",
-                    "ecs",
-                    service,
-                    doc.opt_text(entry, "serviceName") or service.rpartition("/")[2],
-                    role,
-                    family=tdoc.text(definition, "family", f"task definition {used}"),
-                )
+                self.ecs_service(service, *found, definitions)
+
+    def ecs_service(
+        self,
+        service: str,
+        doc: BundleFile,
+        entry: PDict,
+        definitions: dict[str, tuple[BundleFile, PDict]],
+    ) -> None:
+        """One service, running as the task role of its task definition."""
+        if entry.get("status") == "INACTIVE":
+            return
+        used = doc.text(entry, "taskDefinition", f"service {service}")
+        found = definitions.get(used)
+        if found is None:
+            self.warn(
+                f"{doc.source}: service {service} uses task definition {used}, which "
+                f"{self.root / 'ecs' / 'task-definitions'} does not hold: its task role is "
+                "unknown, so taking it over is not analysed"
+            )
+            return
+        tdoc, definition = found
+        role = tdoc.opt_text(definition, "taskRoleArn")
+        if role is not None:
+            self.add(
+                tdoc,
+                definition,
+                "taskRoleArn",
+                "ecs",
+                service,
+                doc.opt_text(entry, "serviceName") or service.rpartition("/")[2],
+                role,
+                family=tdoc.text(definition, "family", f"task definition {used}"),
+            )
 
     def cloudformation_stacks(self, doc: BundleFile) -> None:
         top = doc.root_obj("the output of `aws cloudformation describe-stacks`")

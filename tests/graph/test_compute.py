@@ -192,7 +192,8 @@ def _compute_files(route: Route, role: str) -> dict[str, Any]:
         }
     elif route.kind == "ecs":
         files["ecs/clusters.json"] = {"clusterArns": [f"arn:aws:ecs:us-east-1:{ACCT}:cluster/ops"]}
-        files["ecs/services/ops.json"] = {
+        files["ecs/services/ops/list-services.json"] = {"serviceArns": [SERVICE]}
+        files["ecs/services/ops/describe-01.json"] = {
             "services": [
                 {
                     "serviceArn": SERVICE,
