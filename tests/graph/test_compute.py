@@ -7,18 +7,21 @@ and must not when a guardrail refuses one of the calls or the role cannot do it.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import pytest
 
 from cksmodel.account.bundle import load_bundle
 from cksmodel.cli.reach_text import who_can_text
 from cksmodel.graph import build_graph, who_can
 from cksmodel.graph.goal import goal_graph
+from cksmodel.graph.render import to_dot, to_graphml
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD = REPO / "examples" / "cks-account"
@@ -369,8 +372,9 @@ def test_who_can_lists_the_user_through_the_compute(tmp_path: Path, name: str) -
     assert first.policy == "user/mallory/inline/ops" and first.line > 0
 
 
-def test_whole_graph_agrees_with_the_goal_graph(tmp_path: Path) -> None:
-    account = load_bundle(make_bundle(tmp_path, ROUTES["lambda-code"]))
+@pytest.mark.parametrize("name", ["lambda-code", "ecs-task-definition", "ssm-command"])
+def test_whole_graph_agrees_with_the_goal_graph(tmp_path: Path, name: str) -> None:
+    account = load_bundle(make_bundle(tmp_path, ROUTES[name]))
     whole = who_can(build_graph(account), PRIZE)
     goal = who_can(goal_graph(account), PRIZE)
     assert [(r.arn, r.decided, len(r.path)) for r in whole.principals] == [
@@ -447,3 +451,15 @@ def test_text_names_the_compute_and_the_statement(tmp_path: Path) -> None:
     assert (
         f"lambda:UpdateFunctionCode on {FUNCTION} (statement 0 of user/mallory/inline/ops)" in text
     )
+
+
+def test_the_whole_graph_draws_and_reads_back_the_compute_node(tmp_path: Path) -> None:
+    graph = build_graph(load_bundle(make_bundle(tmp_path, ROUTES["ssm-session"]))).graph
+    assert graph.nodes[INSTANCE]["kind"] == "compute"
+    assert graph.nodes[INSTANCE]["label"] == "EC2 instance i-0abc1234def567890"
+    assert graph[MALLORY][INSTANCE]["kind"] == "compute"
+    assert graph[INSTANCE][STORE_ADMIN]["kind"] == "runs_as"
+    assert "ec2/instances.json" in graph[INSTANCE][STORE_ADMIN]["reason"]
+    loaded = nx.read_graphml(io.BytesIO(to_graphml(graph).encode("utf-8")))
+    assert loaded[MALLORY][INSTANCE]["changes"] == INSTANCE
+    assert "box3d" in to_dot(graph)
