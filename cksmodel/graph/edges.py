@@ -57,8 +57,10 @@ class Step:
     requires: tuple[str, ...] = ()
     """Nodes of the route by which the actor holds the credentials the step also needs."""
     changes: str = ""
-    """The ARN of what the step changes or takes over (a policy, a role's trust, a user's
-    credentials, a function, an instance, a stack), when it is not the edge's target."""
+    """The ARN of what the step changes or takes over: the principal, group or managed
+    policy whose policies it rewrites, the role whose trust it replaces, the user whose
+    credentials it creates, the role it passes, the key, the function, instance, service
+    or stack it takes over; empty for a step that changes nothing (an assume, a call)."""
 
     def retarget(self, resource: str) -> Step:
         """The same step about another resource (its witness request rewritten)."""
