@@ -124,7 +124,7 @@ class _Reader:
     def region(self, zone: str) -> str:
         """The region of an availability zone (``us-east-1a``, or a Local Zone such as
         ``us-west-2-lax-1a`` of a region the bundle lists)."""
-        listed = [r for r in self.regions if zone.startswith(f"{r}")]
+        listed = [r for r in self.regions if zone.startswith(r)]
         return max(listed, key=len) if listed else zone.rstrip("abcdefghijklmnopqrstuvwxyz")
 
     def lambda_functions(self, doc: BundleFile) -> None:

@@ -52,7 +52,7 @@ COMPUTE_ACTIONS = (
     "ec2:ModifyInstanceAttribute",
     "ecs:UpdateService",
     "cloudformation:UpdateStack",
-    "cloudformation:ExecuteChangeSet",
+    "cloudformation:CreateChangeSet",
     "glue:UpdateDevEndpoint",
 )
 """The calls that change what existing compute runs (the first call of each takeover)."""
@@ -186,8 +186,8 @@ def takeovers(resource: ComputeResource, partition: str) -> tuple[Takeover, ...]
             ),
             Takeover(
                 calls=(
-                    Call(action="cloudformation:ExecuteChangeSet", resource=arn),
                     Call(action="cloudformation:CreateChangeSet", resource=arn),
+                    Call(action="cloudformation:ExecuteChangeSet", resource=arn),
                 ),
                 effect=effect,
             ),

@@ -68,8 +68,8 @@ class Hop:
     condition: str
     reason: str
     changes: str = ""
-    """The ARN of what the hop changes or takes over (a policy, a role's trust, a user's
-    credentials, a function, an instance, a stack), when it changes one."""
+    """The ARN of what the hop changes or takes over (see ``Step.changes``); empty for a
+    hop that changes nothing (an assume, the final call)."""
 
     @property
     def summary(self) -> str:
@@ -285,7 +285,7 @@ def _hop(g: AccessGraph, source: str, target: str) -> Hop:
         column=d["column"],
         condition=d["condition"],
         reason=d["reason"],
-        changes=d.get("changes", ""),
+        changes=d["changes"],
     )
 
 

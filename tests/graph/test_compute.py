@@ -134,7 +134,7 @@ ROUTES = {
         statements=(
             allow(["cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet"], STACK),
         ),
-        via="cloudformation:ExecuteChangeSet + cloudformation:CreateChangeSet",
+        via="cloudformation:CreateChangeSet + cloudformation:ExecuteChangeSet",
     ),
     "glue-dev-endpoint": Route(
         kind="glue",
