@@ -396,7 +396,9 @@ class AccessGraph:
 
     def _take_over(self, actor: Actor, role: IamPrincipal) -> None:
         """Edges actor -> compute -> role for the bundle's compute running as the role
-        that the actor can make run its code (:class:`~cksmodel.graph.compute.ComputeEdges`)."""
+        that the actor can make run its code, and actor -> role for a listed Lambda
+        function the actor can give the role and its code
+        (:class:`~cksmodel.graph.compute.ComputeEdges`)."""
         for resource in self.compute.running_as(role.arn):
             found = self.compute.takeover(actor, resource)
             if found is None:
@@ -414,6 +416,10 @@ class AccessGraph:
                 self._reach.clear()
             via, step = found
             self._edge(actor, resource.arn, "compute", via, step)
+        if "lambda" in self.account.compute_known:
+            swapped = self.compute.new_role(actor, role)
+            if swapped is not None:
+                self._edge(actor, role.arn, "pass_role", *swapped)
 
     def _passed(self, actor: Actor, role: IamPrincipal, service: str) -> Step:
         """``iam:PassRole`` of the role to the service, shared between roles alike for the

@@ -26,6 +26,12 @@ the request names:
 * Glue: ``glue:UpdateDevEndpoint`` on the endpoint (a public key of the caller's: a
   shell as the endpoint's role).
 
+A listed Lambda function can also be given another role B that trusts Lambda
+(:func:`role_swaps`): ``lambda:UpdateFunctionConfiguration`` on the function naming B
+(``iam:PassRole`` of B to ``lambda.amazonaws.com``) with a layer of the caller's, or with
+new code (``lambda:UpdateFunctionCode``): a ``pass_role`` edge actor -> B naming the
+function.
+
 Each call is decided by :class:`~cksmodel.graph.edges.Decider` with the whole
 semantics (SCPs, boundary, protections); an undecided call makes the edge undecided.
 Condition keys such a request would carry (``lambda:Layer``, ``ec2:Attribute``,
@@ -38,11 +44,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from cksmodel.account.access import Target
-from cksmodel.account.model import Account, ComputeResource
+from cksmodel.account.model import Account, ComputeResource, IamPrincipal
 from cksmodel.graph.actors import Actor
 from cksmodel.graph.edges import Decider, Step
 
-__all__ = ["COMPUTE_ACTIONS", "Call", "ComputeEdges", "Takeover", "takeovers"]
+__all__ = ["COMPUTE_ACTIONS", "Call", "ComputeEdges", "Takeover", "role_swaps", "takeovers"]
 
 COMPUTE_ACTIONS = (
     "lambda:UpdateFunctionCode",
@@ -200,6 +206,35 @@ def takeovers(resource: ComputeResource, partition: str) -> tuple[Takeover, ...]
     )
 
 
+def role_swaps(function: ComputeResource, role: str) -> tuple[Takeover, ...]:
+    """The ways to make a listed Lambda function run the caller's code as another role:
+    one ``lambda:UpdateFunctionConfiguration`` naming the role (``iam:PassRole`` of it to
+    Lambda) and a layer of the caller's, or that and new code."""
+    passed = Call(
+        action="iam:PassRole",
+        resource=role,
+        context=(("iam:PassedToService", SERVICES["lambda"]),),
+    )
+    configure = Call(action="lambda:UpdateFunctionConfiguration", resource=function.arn)
+    effect = "gives the function the role"
+    if function.platform == "Image":
+        return ()
+    return (
+        Takeover(
+            calls=(configure, passed, Call(action="lambda:GetLayerVersion", resource="")),
+            effect=f"{effect} and a layer of the caller's",
+        ),
+        Takeover(
+            calls=(
+                configure,
+                passed,
+                Call(action="lambda:UpdateFunctionCode", resource=function.arn),
+            ),
+            effect=f"{effect} and the caller's code",
+        ),
+    )
+
+
 class ComputeEdges:
     """Decides the takeovers of the account's compute, for one graph build."""
 
@@ -211,7 +246,8 @@ class ComputeEdges:
             if resource.kind == "cloudformation" and resource.state == "ROLLBACK_COMPLETE":
                 continue  # such a stack can only be deleted
             self.by_role.setdefault(resource.role, []).append(resource)
-        self._runs: dict[str, Step] = {}
+        self.functions = [r for r in account.compute if r.kind == "lambda"]
+        self._trusts: dict[tuple[str, str], Step] = {}
 
     def running_as(self, role: str) -> list[ComputeResource]:
         return self.by_role.get(role, [])
@@ -227,29 +263,58 @@ class ComputeEdges:
             "service_linked": False,
         }
 
+    def trusted(self, role_arn: str, service: str) -> Step:
+        """Does the role's trust policy let the service assume it (decided like any
+        ``sts:AssumeRole`` of that service)?"""
+        found = self._trusts.get((role_arn, service))
+        if found is None:
+            role = self.account.principal(role_arn)
+            found = Step(holds=False)
+            if role is not None and role.trust_policy is not None:
+                actor = Actor(
+                    id=f"service:{service}", kind="service", label=service, external=service
+                )
+                found = self.decider.decide(
+                    actor,
+                    ("sts:AssumeRole",),
+                    Target(role.arn, role.arn, True, role.trust_policy),
+                    prefer="resource",
+                )
+            self._trusts[(role_arn, service)] = found
+        return found
+
     def runs_as(self, resource: ComputeResource) -> Step:
         """The edge compute -> role: the role's trust policy must let the service assume
-        it (decided like any ``sts:AssumeRole`` of that service); the reason says where
-        the bundle names the role."""
-        found = self._runs.get(resource.arn)
-        if found is not None:
-            return found
-        role = self.account.principal(resource.role)
+        it; the reason says where the bundle names the role."""
         service = SERVICES[resource.kind]
-        step = Step(holds=False)
-        if role is not None and role.trust_policy is not None:
-            actor = Actor(id=f"service:{service}", kind="service", label=service, external=service)
-            step = self.decider.decide(
-                actor,
-                ("sts:AssumeRole",),
-                Target(role.arn, role.arn, True, role.trust_policy),
-                prefer="resource",
-            )
+        step = self.trusted(resource.role, service)
         where = f"{resource.source}:{resource.line}:{resource.column}"
         named = f"the {_WHAT[resource.kind]} runs as this role ({where}), assumed by {service}"
-        step = replace(step, reason="; ".join(filter(None, [named, step.reason])))
-        self._runs[resource.arn] = step
-        return step
+        return replace(step, reason="; ".join(filter(None, [named, step.reason])))
+
+    def new_role(self, actor: Actor, role: IamPrincipal) -> tuple[str, Step] | None:
+        """A listed Lambda function given the role and the caller's code
+        (:func:`role_swaps`): the first one that holds, else the first undecided one;
+        None when the role's trust does not let Lambda assume it or no function will do."""
+        if self.trusted(role.arn, SERVICES["lambda"]).holds is False:
+            return None
+        if not (
+            self.decider.usable(actor, "iam:PassRole")
+            and self.decider.may(actor, "iam:PassRole", role.arn)
+        ):
+            return None
+        found: tuple[str, Step] | None = None
+        for function in self.functions:
+            if function.role == role.arn:
+                continue
+            for way in role_swaps(function, role.arn):
+                step = self._decide(actor, function, way)
+                if step is None:
+                    continue
+                if step.holds:
+                    return way.via, step
+                found = found or (way.via, step)
+        return found
 
     def takeover(self, actor: Actor, resource: ComputeResource) -> tuple[str, Step] | None:
         """The first takeover of the resource the actor can make (one that holds before

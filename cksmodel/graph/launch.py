@@ -55,6 +55,7 @@ LAUNCHERS: dict[str, tuple[Launch, ...]] = {
         Launch(
             calls=("lambda:UpdateFunctionConfiguration", "lambda:InvokeFunction"),
             existing="an existing Lambda function",
+            inventory="lambda",
         ),
         Launch(
             calls=("lambda:UpdateFunctionCode",),

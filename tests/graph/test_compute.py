@@ -254,6 +254,8 @@ class Setup:
     scp_deny: tuple[str, ...] = ()
     drop: tuple[str, ...] = field(default=())
     """Actions taken out of the route's statements."""
+    trusting: tuple[str, ...] = ()
+    """Other roles whose trust lets the route's service in."""
 
 
 def make_bundle(root: Path, route: Route, setup: Setup = Setup()) -> Path:
@@ -307,14 +309,16 @@ def make_bundle(root: Path, route: Route, setup: Setup = Setup()) -> Path:
         details["Policies"].append(policy)
     details["UserDetailList"].append(user)
     role = next(r for r in details["RoleDetailList"] if r["Arn"] == setup.role)
-    if setup.trusts_service:
-        role["AssumeRolePolicyDocument"]["Statement"].append(
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": SERVICES[route.kind]},
-                "Action": "sts:AssumeRole",
-            }
-        )
+    trusting = (setup.role,) if setup.trusts_service else ()
+    for entry in details["RoleDetailList"]:
+        if entry["Arn"] in trusting + setup.trusting:
+            entry["AssumeRolePolicyDocument"]["Statement"].append(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": SERVICES[route.kind]},
+                    "Action": "sts:AssumeRole",
+                }
+            )
     role["InstanceProfileList"].append(
         {
             "Path": "/",
@@ -463,3 +467,37 @@ def test_the_whole_graph_draws_and_reads_back_the_compute_node(tmp_path: Path) -
     loaded = nx.read_graphml(io.BytesIO(to_graphml(graph).encode("utf-8")))
     assert loaded[MALLORY][INSTANCE]["changes"] == INSTANCE
     assert "box3d" in to_dot(graph)
+
+
+SWAP = Route(
+    kind="lambda",
+    compute=FUNCTION,
+    statements=(
+        allow("lambda:UpdateFunctionConfiguration", FUNCTION),
+        allow("lambda:GetLayerVersion"),
+        allow("iam:PassRole", STORE_ADMIN),
+    ),
+    via="lambda:UpdateFunctionConfiguration + iam:PassRole + lambda:GetLayerVersion",
+)
+
+
+@pytest.mark.parametrize(
+    ("drop", "listed"),
+    [((), True), (("iam:PassRole",), False), (("lambda:GetLayerVersion",), False)],
+    ids=["listed", "without PassRole", "without a layer"],
+)
+def test_a_listed_function_given_the_role_and_a_layer(
+    tmp_path: Path, drop: tuple[str, ...], listed: bool
+) -> None:
+    """The function runs as a harmless role; with ``iam:PassRole`` of the store manager to
+    Lambda and a layer of hers, one ``UpdateFunctionConfiguration`` makes it run her code
+    as the store manager."""
+    setup = Setup(role=HARMLESS, trusting=(STORE_ADMIN,), drop=drop)
+    account = load_bundle(make_bundle(tmp_path, SWAP, setup))
+    answer = who_can(goal_graph(account), PRIZE)
+    reach = next((r for r in answer.principals if r.arn == MALLORY), None)
+    assert (reach is not None) is listed
+    if reach is not None:
+        first = reach.path[0]
+        assert (first.target, first.via, first.changes) == (STORE_ADMIN, SWAP.via, FUNCTION)
+        assert reach.decided
