@@ -34,6 +34,24 @@
 #       aws kms list-grants --key-id KEY
 #   cloudhsm/clusters.json                          (optional)
 #       aws cloudhsmv2 describe-clusters
+#   lambda/functions.json                           (optional)
+#       aws lambda list-functions
+#   ec2/instances.json                              (optional)
+#       aws ec2 describe-instances
+#   ecs/clusters.json                               (optional)
+#       aws ecs list-clusters
+#   ecs/services/<cluster-name>/list-services.json
+#       aws ecs list-services --cluster CLUSTER
+#   ecs/services/<cluster-name>/describe-NN.json
+#       aws ecs describe-services --cluster CLUSTER --services (10 ARNs per file)
+#   ecs/task-definitions/<family>-<revision>.json
+#       aws ecs describe-task-definition --task-definition ARN (each one in use)
+#   cloudformation/stacks.json                      (optional)
+#       aws cloudformation describe-stacks
+#   glue/dev-endpoints.json                         (optional)
+#       aws glue get-dev-endpoints
+#       Compute that runs as a role: whoever can change what it runs acts as
+#       that role (EC2 instances through the instance profiles of the IAM file).
 #   organizations/scp/<NN>-<target>/<policy-id>.json   (optional)
 #   organizations/rcp/<NN>-<target>/<policy-id>.json   (optional)
 #       aws organizations describe-policy --policy-id ID
@@ -46,7 +64,10 @@
 # may be blocked by SCPs in reality while PROVED results still hold).
 #
 # Permissions: read-only (iam:GetAccountAuthorizationDetails, kms:List*,
-# kms:Describe*, kms:GetKeyPolicy, cloudhsm:DescribeClusters). The organizations
+# kms:Describe*, kms:GetKeyPolicy, cloudhsm:DescribeClusters, lambda:ListFunctions,
+# ec2:DescribeInstances, ecs:ListClusters, ecs:ListServices, ecs:DescribeServices,
+# ecs:DescribeTaskDefinition, cloudformation:DescribeStacks,
+# glue:GetDevEndpoints). The organizations
 # part works only from the management account or a delegated administrator of
 # AWS Organizations; elsewhere it is skipped with a message, and you can copy
 # the describe-policy outputs in by hand.
@@ -194,6 +215,56 @@ done
 echo "cloudhsm: clusters"
 try_save "$work/cloudhsm/clusters.json" \
     aws cloudhsmv2 describe-clusters --region "$region" || true
+
+# --- Compute that runs as a role (optional) -----------------------------------------
+
+echo "lambda: functions"
+try_save "$work/lambda/functions.json" aws lambda list-functions --region "$region" || true
+
+echo "ec2: instances"
+try_save "$work/ec2/instances.json" aws ec2 describe-instances --region "$region" || true
+
+echo "ecs: clusters, services and their task definitions"
+if try_save "$work/ecs/clusters.json" aws ecs list-clusters --region "$region"; then
+    cluster_text="$(aws ecs list-clusters --region "$region" \
+        --query 'clusterArns[]' --output text)"
+    read -r -d '' -a clusters <<<"$cluster_text" || true
+    for cluster in "${clusters[@]}"; do
+        [ "$cluster" = "None" ] && continue
+        folder="$work/ecs/services/${cluster##*/}"
+        try_save "$folder/list-services.json" \
+            aws ecs list-services --region "$region" --cluster "$cluster" || continue
+        service_text="$(aws ecs list-services --region "$region" --cluster "$cluster" \
+            --query 'serviceArns[]' --output text)"
+        read -r -d '' -a services <<<"$service_text" || true
+        page=0
+        for ((i = 0; i < ${#services[@]}; i += 10)); do
+            [ "${services[$i]}" = "None" ] && continue
+            page=$((page + 1))
+            try_save "$folder/$(printf 'describe-%02d' "$page").json" \
+                aws ecs describe-services --region "$region" --cluster "$cluster" \
+                --services "${services[@]:i:10}" || true
+        done
+        if [ "$page" -gt 0 ]; then
+            definition_text="$(cat "$folder"/describe-*.json 2>/dev/null |
+                grep -o '"taskDefinition": *"[^"]*"' | sed 's/.*"\(arn:[^"]*\)"/\1/' |
+                sort -u || true)"
+            for definition in $definition_text; do
+                name="${definition##*/}"
+                try_save "$work/ecs/task-definitions/${name/:/-}.json" \
+                    aws ecs describe-task-definition --region "$region" \
+                    --task-definition "$definition" || true
+            done
+        fi
+    done
+fi
+
+echo "cloudformation: stacks"
+try_save "$work/cloudformation/stacks.json" \
+    aws cloudformation describe-stacks --region "$region" || true
+
+echo "glue: development endpoints"
+try_save "$work/glue/dev-endpoints.json" aws glue get-dev-endpoints --region "$region" || true
 
 # --- Organizations (optional) -------------------------------------------------------
 

@@ -25,6 +25,9 @@ and column it came from::
         attached to the target; NN orders the levels: 00 is the root, then
         each OU from the top, the account last (00-r-ab12, 01-ou-ab12-cd34ef56,
         02-111122223333)
+    lambda/functions.json, ec2/instances.json, ecs/…,       (optional)
+    cloudformation/stacks.json, glue/dev-endpoints.json
+        compute that runs as a role (see :mod:`~cksmodel.account.compute`)
 
 ``account.json`` is the one file no AWS command prints (``collect.sh`` writes it
 from ``aws sts get-caller-identity`` and ``aws organizations describe-organization``)::
@@ -65,7 +68,8 @@ weakens the answers.
 
 This module reads ``account.json`` and walks the directory; the readers of the
 AWS CLI output are :mod:`~cksmodel.account.iam`, :mod:`~cksmodel.account.kms`,
-:mod:`~cksmodel.account.cloudhsm` and :mod:`~cksmodel.account.organizations`,
+:mod:`~cksmodel.account.cloudhsm`, :mod:`~cksmodel.account.organizations` and
+:mod:`~cksmodel.account.compute`,
 and the model they build is :mod:`~cksmodel.account.model`.
 """
 
@@ -75,6 +79,7 @@ import re
 from pathlib import Path
 
 from cksmodel.account.cloudhsm import read_clusters
+from cksmodel.account.compute import read_compute
 from cksmodel.account.files import file_start, missing_file, read_file
 from cksmodel.account.iam import read_iam
 from cksmodel.account.kms import read_keys, read_stores
@@ -171,6 +176,9 @@ def load_bundle(path: str | Path) -> Account:
                     "(deleted, or collected in another region?)"
                 )
     scps, rcps = read_organizations(root, warn, account_id, organization, management)
+    compute, compute_known = read_compute(
+        root, warn, account_id, partition, regions, iam.principals
+    )
     return Account(
         account_id=account_id,
         partition=partition,
@@ -187,6 +195,8 @@ def load_bundle(path: str | Path) -> Account:
         clusters=clusters or (),
         scps=scps,
         rcps=rcps,
+        compute=compute,
+        compute_known=compute_known,
         warnings=tuple(warnings),
         root=root,
     )

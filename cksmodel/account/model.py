@@ -24,6 +24,7 @@ __all__ = [
     "Account",
     "BundleError",
     "Cluster",
+    "ComputeResource",
     "CustomKeyStore",
     "Group",
     "IamPrincipal",
@@ -145,6 +146,30 @@ class Cluster:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ComputeResource:
+    """Compute that runs as a role of the account (a Lambda function, an EC2 instance, an
+    ECS service, a CloudFormation stack, a Glue development endpoint), as its AWS CLI
+    output describes it; whoever can change what it runs acts as ``role``."""
+
+    kind: Literal["lambda", "ec2", "ecs", "cloudformation", "glue"]
+    arn: str
+    name: str
+    role: str
+    """The ARN of the role it runs as (for ECS, the task role; for EC2, the role of its
+    instance profile)."""
+    source: str
+    line: int
+    column: int
+    """Where the bundle names the role."""
+    state: str = ""
+    """``stopped``, ``running``, … for EC2 instances."""
+    platform: str = ""
+    """``windows`` for Windows instances; ``Image`` for container-image functions."""
+    family: str = ""
+    """For ECS services: the family of the task definition in use."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Account:
     """Everything a bundle says about one account."""
 
@@ -168,6 +193,10 @@ class Account:
     clusters: tuple[Cluster, ...] = ()
     scps: tuple[tuple[Policy, ...], ...] = ()
     rcps: tuple[tuple[Policy, ...], ...] = ()
+    compute: tuple[ComputeResource, ...] = ()
+    compute_known: frozenset[str] = frozenset()
+    """The kinds of compute the bundle lists (``lambda``, ``ec2``, …): for the others,
+    taking over existing compute is not analysed."""
     warnings: tuple[str, ...] = ()
     root: Path = Path(".")
 

@@ -66,11 +66,9 @@ def path_lines(reach: Reach) -> list[str]:
     lines = []
     for n, hop in enumerate(reach.path, 1):
         where = f" at {hop.file}:{hop.line}:{hop.column}" if hop.line >= 0 else ""
-        statement = f"{hop.policy} statement {hop.statement_index}" if hop.policy else ""
-        sid = f" ({hop.sid})" if hop.sid else ""
         lines.append(f"    {n}. {hop.source} -> {hop.target}  [{hop.via}, {hop.status}]")
-        if statement:
-            lines.append(f"       {statement}{sid}{where}")
+        if hop.policy or hop.changes:
+            lines.append(f"       {hop.summary}{where}")
         if hop.condition:
             lines.append(f"       when {condition_text(hop.condition)}")
         if hop.reason:

@@ -22,6 +22,9 @@ membership); an edge ``A -> B`` means that A can act as B. The ways to do so:
   managed policies made the default (``iam:SetDefaultPolicyVersion``);
 * ``group``: A holds user B's credentials and can ``iam:AddUserToGroup`` B to G:
   the node ``B#group:G`` has G's policies too;
+* ``compute`` and ``runs_as``: A can change what a Lambda function, EC2 instance, ECS
+  service, CloudFormation stack or Glue endpoint of the bundle runs, and that compute
+  runs as role B (:mod:`~cksmodel.graph.compute`): ``A -> compute -> B``;
 * ``kms``: A can ``kms:PutKeyPolicy`` on key K (key takeover: a key policy giving A
   ``kms:*``) or ``kms:CreateGrant`` on it (a grant of every grant operation to A):
   node ``A#key:K``. These edges are added for a key when a question is about it
@@ -69,6 +72,7 @@ from cksmodel.graph.actors import (
     takeover_policy,
     trusting_policy,
 )
+from cksmodel.graph.compute import COMPUTE_ACTIONS, ComputeEdges
 from cksmodel.graph.edges import Decider, Step, federated_action
 from cksmodel.graph.launch import LAUNCHERS
 from cksmodel.graph.modify import REWRITE_ACTIONS, Rewriter
@@ -77,7 +81,9 @@ from cksmodel.policy.ir import GRANT_OPERATIONS, Grant
 
 __all__ = ["ACT_AS", "AccessGraph", "build_graph"]
 
-ACT_AS = frozenset({"assume", "pass_role", "credentials", "trust", "rewrite", "group", "kms"})
+ACT_AS = frozenset(
+    {"assume", "pass_role", "credentials", "trust", "rewrite", "group", "kms", "compute", "runs_as"}
+)
 """Edge kinds meaning "can act as"; ``member`` edges only record group membership."""
 
 MAX_CHANGES = 3
@@ -97,6 +103,7 @@ _ROLE_ACTIONS = (
     "iam:UpdateAssumeRolePolicy",
     "lambda:UpdateFunctionCode",
     "glue:UpdateDevEndpoint",
+    *COMPUTE_ACTIONS,
 )
 """Actions that may give an edge to a role the actor's trust does not reach."""
 
@@ -122,6 +129,7 @@ class AccessGraph:
         self.account = account
         self.decider = Decider(account, timeout=timeout)
         self.rewriter = Rewriter(account, self.decider)
+        self.compute = ComputeEdges(account, self.decider)
         self._full: set[str] = set()
         """Rewritten actors that may hold any policy."""
         self.graph: nx.DiGraph[str] = nx.DiGraph(
@@ -338,9 +346,10 @@ class AccessGraph:
             for action in _CREDENTIALS:
                 if self.decider.usable(actor, action) and self.decider.may(actor, action, p.arn):
                     step = self.decider.decide(actor, (action,), _at(p.arn))
-                    self._edge(actor, p.arn, "credentials", action, step)
+                    self._edge(actor, p.arn, "credentials", action, replace(step, changes=p.arn))
             return
         self._pass_role(actor, p)
+        self._take_over(actor, p)
         if self.decider.usable(actor, "iam:UpdateAssumeRolePolicy") and self.decider.may(
             actor, "iam:UpdateAssumeRolePolicy", p.arn
         ):
@@ -382,6 +391,8 @@ class AccessGraph:
             for launch in LAUNCHERS[service]:
                 if launch.instance_profile and not role.instance_profiles:
                     continue
+                if launch.inventory in self.account.compute_known:
+                    continue  # decided for each listed resource (_take_over)
                 if launch.pass_role and not passes:
                     continue
                 if launch.pass_role:
@@ -405,9 +416,37 @@ class AccessGraph:
                     first,
                     holds=holds,
                     reason="; ".join([f"{lead} {what}", *notes]),
+                    changes=role.arn,
                 )
                 via = " + ".join((("iam:PassRole",) if launch.pass_role else ()) + launch.calls)
                 self._edge(actor, role.arn, "pass_role", via, step)
+
+    def _take_over(self, actor: Actor, role: IamPrincipal) -> None:
+        """Edges actor -> compute -> role for the bundle's compute running as the role
+        that the actor can make run its code, and actor -> role for a listed Lambda
+        function the actor can give the role and its code
+        (:class:`~cksmodel.graph.compute.ComputeEdges`)."""
+        for resource in self.compute.running_as(role.arn):
+            found = self.compute.takeover(actor, resource)
+            if found is None:
+                continue
+            if resource.arn not in self.act:
+                self.graph.add_node(resource.arn, **ComputeEdges.node(resource))
+                self.graph.add_edge(
+                    resource.arn,
+                    role.arn,
+                    kind="runs_as",
+                    via="runs as",
+                    **self.compute.runs_as(resource).attrs(),
+                )
+                self.act.add_edge(resource.arn, role.arn)
+                self._reach.clear()
+            via, step = found
+            self._edge(actor, resource.arn, "compute", via, step)
+        if "lambda" in self.account.compute_known:
+            swapped = self.compute.new_role(actor, role)
+            if swapped is not None:
+                self._edge(actor, role.arn, "pass_role", *swapped)
 
     def _passed(self, actor: Actor, role: IamPrincipal, service: str) -> Step:
         """``iam:PassRole`` of the role to the service, shared between roles alike for the
@@ -457,7 +496,7 @@ class AccessGraph:
             role.arn,
             "trust",
             "iam:UpdateAssumeRolePolicy + sts:AssumeRole",
-            replace(step, holds=holds),
+            replace(step, holds=holds, changes=role.arn),
         )
 
     def key_takeovers(self, key: Key) -> None:
@@ -501,7 +540,7 @@ class AccessGraph:
                     )
                     new = actor.modified(f"key:{key.key_id}", grants=(grant,))
                 self._add(new)
-                self._edge(actor, new.id, "kms", action, step)
+                self._edge(actor, new.id, "kms", action, replace(step, changes=key.arn))
                 break
 
     # ---------------------------------------------------------------- modifications
@@ -623,7 +662,8 @@ class AccessGraph:
             )
             if self._add(new):
                 out.append(new)
-            self._edge(actor, new.id, "group", "iam:AddUserToGroup", _holding(step, requires))
+            joined = replace(step, changes=group.arn)
+            self._edge(actor, new.id, "group", "iam:AddUserToGroup", _holding(joined, requires))
         return out
 
 

@@ -56,6 +56,11 @@ class Step:
     reason: str = ""
     requires: tuple[str, ...] = ()
     """Nodes of the route by which the actor holds the credentials the step also needs."""
+    changes: str = ""
+    """The ARN of what the step changes or takes over: the principal, group or managed
+    policy whose policies it rewrites, the role whose trust it replaces, the user whose
+    credentials it creates, the role it passes, the key, the function, instance, service
+    or stack it takes over; empty for a step that changes nothing (an assume, a call)."""
 
     def retarget(self, resource: str) -> Step:
         """The same step about another resource (its witness request rewritten)."""
@@ -78,6 +83,7 @@ class Step:
             "witness": self.witness,
             "reason": self.reason,
             "requires": json.dumps(list(self.requires)) if self.requires else "",
+            "changes": self.changes,
         }
 
 

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from cksmodel.account.model import Account, IamPrincipal
 from cksmodel.graph.actors import Actor
 from cksmodel.graph.build import AccessGraph
+from cksmodel.graph.compute import COMPUTE_ACTIONS
 from cksmodel.graph.modify import PRINCIPAL_ACTIONS
 from cksmodel.graph.query import _direct
 
@@ -38,6 +39,7 @@ _ROLE_ACTIONS = (
     "iam:UpdateAssumeRolePolicy",
     "lambda:UpdateFunctionCode",
     "glue:UpdateDevEndpoint",
+    *COMPUTE_ACTIONS,
 )
 
 
@@ -145,9 +147,11 @@ class GoalGraph(AccessGraph):
             for node in frontier:
                 if node in settled or not unseen:
                     continue
-                source = self.actors[node]
-                if source.kind != "federated" and not any(
-                    c.startswith("key:") for c in source.changes
+                source = self.actors.get(node)  # None for compute: one edge, to its role
+                if (
+                    source is not None
+                    and source.kind != "federated"
+                    and not any(c.startswith("key:") for c in source.changes)
                 ):
                     for p in self._candidates(source, unseen):
                         if p.arn == source.base or (node, p.arn) in self._pairs:

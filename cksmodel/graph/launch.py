@@ -3,7 +3,9 @@
 A launch edge needs every call of one method (create *and* run), ``iam:PassRole``
 of the role to the service when the method passes it, and what the bundle can show
 (an instance profile for EC2). Methods that need a resource bundles do not list
-(an existing function, instance or development endpoint) give undecided edges.
+(an existing function, instance or development endpoint) give undecided edges, unless
+the bundle lists that kind of compute: then :mod:`~cksmodel.graph.compute` decides
+them for each listed resource.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ class Launch:
     """A resource the method needs and bundles do not list: the step is undecided."""
     pass_role: bool = True
     """``iam:PassRole`` of the role to the service is needed too."""
+    inventory: str = ""
+    """The compute kind of the bundle listing the resources the method needs
+    (``lambda``, ``ecs``, ``glue``): when the bundle has it, each listed resource is
+    decided instead (:mod:`~cksmodel.graph.compute`), and this launch is not."""
 
 
 LAUNCHERS: dict[str, tuple[Launch, ...]] = {
@@ -49,18 +55,20 @@ LAUNCHERS: dict[str, tuple[Launch, ...]] = {
         Launch(
             calls=("lambda:UpdateFunctionConfiguration", "lambda:InvokeFunction"),
             existing="an existing Lambda function",
+            inventory="lambda",
         ),
         Launch(
             calls=("lambda:UpdateFunctionCode",),
             existing="a Lambda function already running as the role",
             pass_role=False,
+            inventory="lambda",
         ),
     ),
     "ecs-tasks.amazonaws.com": (
         Launch(calls=("ecs:RegisterTaskDefinition", "ecs:RunTask")),
         Launch(calls=("ecs:RegisterTaskDefinition", "ecs:StartTask")),
         Launch(calls=("ecs:RegisterTaskDefinition", "ecs:CreateService")),
-        Launch(calls=("ecs:RegisterTaskDefinition", "ecs:UpdateService")),
+        Launch(calls=("ecs:RegisterTaskDefinition", "ecs:UpdateService"), inventory="ecs"),
     ),
     "cloudformation.amazonaws.com": (Launch(calls=("cloudformation:CreateStack",)),),
     "codebuild.amazonaws.com": (Launch(calls=("codebuild:CreateProject", "codebuild:StartBuild")),),
@@ -71,6 +79,7 @@ LAUNCHERS: dict[str, tuple[Launch, ...]] = {
             calls=("glue:UpdateDevEndpoint",),
             existing="a Glue development endpoint already running as the role",
             pass_role=False,
+            inventory="glue",
         ),
     ),
     "sagemaker.amazonaws.com": (

@@ -113,7 +113,7 @@ class Rewriter:
         key = "iam:PermissionsBoundary" if "PermissionsBoundary" in action else "iam:PolicyARN"
         given = ((key, context),) if context else ()
         step = self.decider.decide(actor, (action,), _at(arn), given)
-        return None if step.holds is False else step
+        return None if step.holds is False else replace(step, changes=arn)
 
     def _owners(self, target: IamPrincipal) -> list[tuple[str, str]]:
         """(kind, ARN) of the entities whose policies are the target's: itself, its groups."""

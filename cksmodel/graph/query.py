@@ -70,6 +70,19 @@ class Hop:
     column: int
     condition: str
     reason: str
+    changes: str = ""
+    """The ARN of what the hop changes or takes over (see ``Step.changes``); empty for a
+    hop that changes nothing (an assume, the final call)."""
+
+    @property
+    def summary(self) -> str:
+        """The hop in one phrase: its calls, what they change, the statement allowing them
+        (``iam:PutRolePolicy on arn:…:role/x (statement 'AdminAll' of managed/arn:…)``)."""
+        on = f" on {self.changes}" if self.changes else ""
+        if not self.policy:
+            return f"{self.via}{on}"
+        statement = f"'{self.sid}'" if self.sid else str(self.statement_index)
+        return f"{self.via}{on} (statement {statement} of {self.policy})"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +98,8 @@ class Hop:
             "column": self.column,
             "condition": self.condition,
             "reason": self.reason,
+            "changes": self.changes,
+            "summary": self.summary,
         }
 
 
@@ -183,7 +198,7 @@ def _path_html(hops: tuple[Hop, ...]) -> Html:
     items = []
     for h in hops:
         where = f"{h.file}:{h.line}:{h.column}" if h.line >= 0 else ""
-        statement = f"{h.policy} statement {h.statement_index}" if h.policy else ""
+        statement = h.summary if h.policy or h.changes else ""
         detail = "; ".join(x for x in (statement, where, h.condition, h.reason) if x)
         items.append(
             Html(
@@ -289,6 +304,7 @@ def _hop(g: AccessGraph, source: str, target: str) -> Hop:
         column=d["column"],
         condition=d["condition"],
         reason=d["reason"],
+        changes=d["changes"],
     )
 
 
@@ -306,6 +322,7 @@ def _final(actor_id: str, action: str, resource: str, step: Step) -> Hop:
         column=step.column,
         condition=step.condition,
         reason=step.reason,
+        changes=step.changes,
     )
 
 

@@ -49,6 +49,7 @@ NODE_STYLES: dict[str, NodeStyle] = {
     "federated": NodeStyle("invhouse", "#d2f4f4"),
     "anonymous": NodeStyle("octagon", "#f8d7da"),
     "modified": NodeStyle("box", "#ffd8a8", "rounded,dashed", 12),
+    "compute": NodeStyle("box3d", "#e7f5ff"),
     "action": NodeStyle("doubleoctagon", "#f5c2c7", "bold", 0),
 }
 """Node kinds in legend order."""
@@ -65,6 +66,8 @@ EDGE_COLORS: dict[str, str] = {
     "group": "#6e7781",
     "member": "#6e7781",
     "kms": "#bf8700",
+    "compute": "#9a6700",
+    "runs_as": "#6e7781",
     "action": "#cf222e",
 }
 """Edge kinds in legend order."""

@@ -409,7 +409,7 @@ class Prover(Access):
                     Location(
                         role="policy",
                         span=Span(source=h.file, line=h.line, column=h.column),
-                        description=f"{h.source} -> {h.target}: {h.via} ({h.policy})",
+                        description=f"{h.source} -> {h.target}: {h.summary}",
                     )
                     for h in reach.path
                     if h.line >= 1

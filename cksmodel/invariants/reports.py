@@ -467,11 +467,9 @@ def counterexample_lines(counterexample: Mapping[str, Any]) -> list[str]:
     if isinstance(path, list):
         for hop in path:
             if isinstance(hop, Mapping):
-                policy = hop.get("policy")
-                where = f" ({policy}, line {hop.get('line')})" if policy else ""
-                lines.append(
-                    f"step: {hop.get('from')} -> {hop.get('to')} via {hop.get('via')}{where}"
-                )
+                line = f", line {hop.get('line')}" if hop.get("policy") else ""
+                summary = hop.get("summary") or hop.get("via")
+                lines.append(f"step: {hop.get('from')} -> {hop.get('to')} via {summary}{line}")
     trace = counterexample.get("trace")
     if isinstance(trace, list):
         lines.extend(f"step: {_scalar(step)}" for step in trace)

@@ -535,6 +535,11 @@ def org_policy(pid: str, name: str, ptype: str, content: dict[str, Any]) -> dict
 def minimal() -> dict[str, Any]:
     """Relative path -> JSON value (or raw text, or EMPTY_DIR) of a small valid bundle."""
     return {
+        "lambda/functions.json": {"Functions": []},
+        "ec2/instances.json": {"Reservations": []},
+        "ecs/clusters.json": {"clusterArns": []},
+        "cloudformation/stacks.json": {"Stacks": []},
+        "glue/dev-endpoints.json": {"DevEndpoints": []},
         "account.json": {
             "account_id": ACCOUNT,
             "organization_id": "o-exampleorgid",
@@ -1375,6 +1380,24 @@ elif service == "kms" and operation in ("describe-key", "get-key-policy", "list-
     out(f"kms/keys/{key}/{name}.json")
 elif (service, operation) == ("cloudhsmv2", "describe-clusters"):
     out("cloudhsm/clusters.json")
+elif (service, operation) in (("lambda", "list-functions"), ("ec2", "describe-instances"),
+                              ("cloudformation", "describe-stacks"), ("glue", "get-dev-endpoints")):
+    out({"lambda": "lambda/functions.json", "ec2": "ec2/instances.json",
+         "cloudformation": "cloudformation/stacks.json",
+         "glue": "glue/dev-endpoints.json"}[service])
+elif (service, operation) in (("ecs", "list-clusters"), ("ecs", "list-services")):
+    cluster = opts.get("--cluster", "").rpartition("/")[2]
+    rel = f"ecs/services/{cluster}/list-services.json" if cluster else "ecs/clusters.json"
+    if text:
+        import json
+        print("\t".join(next(iter(json.loads((src / rel).read_text()).values()))))
+    else:
+        out(rel)
+elif (service, operation) == ("ecs", "describe-services"):
+    out(f"ecs/services/{opts['--cluster'].rpartition('/')[2]}/describe-01.json")
+elif (service, operation) == ("ecs", "describe-task-definition"):
+    name = opts["--task-definition"].rpartition("/")[2].replace(":", "-")
+    out(f"ecs/task-definitions/{name}.json")
 elif service == "organizations" and not org:
     sys.exit("An error occurred (AccessDeniedException): not the management account")
 elif (service, operation) == ("organizations", "list-parents"):
@@ -1423,6 +1446,7 @@ def summary(account: Account) -> dict[str, Any]:
         "clusters": account.clusters,
         "scps": [[p.name for p in level] for level in account.scps],
         "rcps": [[p.name for p in level] for level in account.rcps],
+        "compute": [(r.kind, r.arn, r.role) for r in account.compute],
     }
 
 
@@ -1439,6 +1463,49 @@ def test_collect_script_writes_a_loadable_bundle(tmp_path: Path) -> None:
     assert collected.regions == ("us-east-1",)
     assert summary(collected) == summary(load_bundle(GOOD))
     assert not list(tmp_path.glob("bundle.partial.*"))
+
+
+@needs_bash
+def test_collect_script_collects_compute(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(GOOD, source)
+    role = f"{IAM}:role/ledger-app"
+    service = f"arn:aws:ecs:us-east-1:{ACCOUNT}:service/ops/ledger"
+    definition = f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/ledger:7"
+    parts = {
+        "ecs/clusters.json": {"clusterArns": [f"arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/ops"]},
+        "ecs/services/ops/list-services.json": {"serviceArns": [service]},
+        "ecs/services/ops/describe-01.json": {
+            "services": [{"serviceArn": service, "taskDefinition": definition}]
+        },
+        "ecs/task-definitions/ledger-7.json": {
+            "taskDefinition": {
+                "taskDefinitionArn": definition,
+                "family": "ledger",
+                "taskRoleArn": role,
+            }
+        },
+        "cloudformation/stacks.json": {
+            "Stacks": [
+                {
+                    "StackId": f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/s/1",
+                    "StackName": "s",
+                    "StackStatus": "CREATE_COMPLETE",
+                    "RoleARN": role,
+                }
+            ]
+        },
+    }
+    write_bundle(source, parts)
+    out = tmp_path / "bundle"
+    result = run_collect(tmp_path, out, FAKE_AWS_ORG="1", FAKE_AWS_BUNDLE=str(source))
+    assert result.returncode == 0, result.stderr
+    collected = load_bundle(out)
+    assert collected.warnings == ()
+    assert summary(collected)["compute"] == [
+        ("ecs", service, role),
+        ("cloudformation", f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/s/1", role),
+    ]
 
 
 @needs_bash

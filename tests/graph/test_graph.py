@@ -497,7 +497,10 @@ def test_who_can_renders_as_html_with_every_path(broken: AccessGraph) -> None:
     assert "kms:DeleteCustomKeyStore" in text
     assert "1 directly, 6 through escalation" in text
     assert "undecided" not in text
-    assert "role/ci-deployer/inline/deploy-services statement 4" in text
+    assert (
+        "iam:PutRolePolicy on arn:aws:iam::111122223333:role/ci-deployer "
+        "(statement 'ManageServiceRoles' of role/ci-deployer/inline/deploy-services)"
+    ) in text
     assert "account-authorization-details.json:600:21" in text
 
 

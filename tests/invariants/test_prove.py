@@ -963,6 +963,14 @@ def test_can_star_follows_escalation_paths(broken: Proved) -> None:
     example = refuted.counterexamples[0]
     assert example["principal"].endswith(":role/Admin")
     assert [h["via"] for h in example["path"]][-1] == "kms:DeleteCustomKeyStore"
+    first = example["path"][0]
+    erin = "arn:aws:iam::111122223333:user/erin"
+    assert first["changes"] == first["to"] == erin
+    assert first["summary"] == (
+        f"iam:CreateAccessKey on {erin} (statement 0 of "
+        "managed/arn:aws:iam::aws:policy/AdministratorAccess)"
+    )
+    assert f"via {first['summary']}, line" in to_text(report)
     assert any(
         loc.span.source.endswith("account-authorization-details.json") for loc in refuted.locations
     )
