@@ -396,13 +396,13 @@ def test_compare_inline_and_file_url_are_equivalent(capsys: pytest.CaptureFixtur
     assert capsys.readouterr().out == "equivalent\n"
 
 
-def _requests(node: Any) -> list[dict[str, Any]]:
+def _named_requests(node: Any) -> list[dict[str, Any]]:
     if isinstance(node, list):
-        return [r for item in node for r in _requests(item)]
+        return [r for item in node for r in _named_requests(item)]
     if not isinstance(node, dict):
         return []
     own = [node] if {"action", "resource"} <= node.keys() else []
-    return own + [r for value in node.values() for r in _requests(value)]
+    return own + [r for value in node.values() for r in _named_requests(value)]
 
 
 def test_counterexamples_of_child_processes_are_real_requests() -> None:
@@ -410,7 +410,7 @@ def test_counterexamples_of_child_processes_are_real_requests() -> None:
     files hold exactly what those processes print, so every request in them must name a
     resource its action accepts."""
     goldens = sorted((REPO / "tests" / "golden").rglob("*.json"))
-    requests = [r for path in goldens for r in _requests(json.loads(path.read_text()))]
+    requests = [r for path in goldens for r in _named_requests(json.loads(path.read_text()))]
     assert len(requests) >= 3, requests
     bad = [
         (r["action"], r["resource"])
