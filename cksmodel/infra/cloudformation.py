@@ -1,0 +1,615 @@
+"""CloudFormation templates (JSON or YAML, a CDK app's synthesized template too) to
+:class:`~cksmodel.infra.model.Infrastructure`.
+
+Parameters come from the command line (``--parameters``, a template configuration file) or
+their ``Default``; pseudo parameters from ``--account-id``, ``--region`` and ``--partition``.
+Intrinsic functions are resolved by :mod:`cksmodel.infra.intrinsics`; a resource whose
+``Condition`` is false is left out. Every policy keeps the positions of its values in the
+template, so findings and counterexample statements point at the template's lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from cksmodel.infra.intrinsics import NO_VALUE, Placeholder, Resolver, StackContext, stable_id
+from cksmodel.infra.model import (
+    DEFAULT_REGION,
+    PLACEHOLDER_ACCOUNT,
+    Approximation,
+    Attachment,
+    IamGroup,
+    IamRole,
+    IamUser,
+    InfraError,
+    Infrastructure,
+    InstanceProfile,
+    KmsKey,
+    Locus,
+    ManagedPolicy,
+    Membership,
+    OrgPolicy,
+    PolicyDocument,
+    ReadOptions,
+    partition_of,
+)
+from cksmodel.infra.resources import lambda_permission_document, positioned
+from cksmodel.policy.ir import PolicyType
+from cksmodel.policy.jsontext import PDict, PList, Pos
+from cksmodel.source import Span
+
+__all__ = ["read_template"]
+
+_NAME_PROPERTY = {
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::SecretsManager::Secret": "Name",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Organizations::Policy": "Name",
+    "AWS::KMS::Alias": "AliasName",
+}
+
+_RESOURCE_POLICIES = {
+    "AWS::S3::BucketPolicy": ("PolicyDocument", "Bucket", "AWS::S3::Bucket"),
+    "AWS::SQS::QueuePolicy": ("PolicyDocument", "Queues", "AWS::SQS::Queue"),
+    "AWS::SNS::TopicPolicy": ("PolicyDocument", "Topics", "AWS::SNS::Topic"),
+    "AWS::SecretsManager::ResourcePolicy": (
+        "ResourcePolicy",
+        "SecretId",
+        "AWS::SecretsManager::Secret",
+    ),
+}
+"""Resource-policy types: the property holding the document, the one naming the resource,
+and the resource type ``check-no-public-access`` knows."""
+
+_ORG_TYPES: dict[str, Literal["SCP", "RCP"]] = {
+    "SERVICE_CONTROL_POLICY": "SCP",
+    "RESOURCE_CONTROL_POLICY": "RCP",
+}
+
+
+def read_template(value: Any, source: str, options: ReadOptions) -> Infrastructure:
+    """Read a parsed template (positioned values)."""
+    if not isinstance(value, PDict) or not isinstance(value.get("Resources"), PDict):
+        raise InfraError(
+            "not a CloudFormation template: expected an object with a 'Resources' object "
+            "(or a Terraform plan: 'format_version' with 'planned_values' or 'resource_changes')",
+            span=Span(source=source, line=1, column=1),
+        )
+    return _Template(value, source, options).read()
+
+
+class _Template:
+    def __init__(self, root: PDict, source: str, options: ReadOptions) -> None:
+        self.root = root
+        self.source = source
+        self.resources: PDict = root["Resources"]
+        defaults: set[str] = set()
+        region = options.region
+        if region is None:
+            region = DEFAULT_REGION
+            defaults.add("AWS::Region")
+        account = options.account_id
+        if account is None:
+            account = PLACEHOLDER_ACCOUNT
+            defaults.add("AWS::AccountId")
+        declared = self._obj(root, "Parameters")
+        given = dict(options.parameters)
+        unknown = sorted(set(given) - set(declared))
+        if unknown:
+            raise InfraError(
+                f"--parameters names {', '.join(unknown)}, not a parameter of the template "
+                f"(it has {', '.join(sorted(declared)) or 'none'})",
+                span=Span(source=source, line=1, column=1),
+                code="E_USAGE",
+            )
+        values: dict[str, Any] = {}
+        secret: set[str] = set()
+        for name, spec in declared.items():
+            spec = spec if isinstance(spec, Mapping) else {}
+            if str(spec.get("NoEcho", "false")).lower() == "true":
+                secret.add(name)
+                continue
+            raw = given.get(name, spec.get("Default"))
+            if raw is None:
+                continue
+            kind = str(spec.get("Type", "String"))
+            if kind.startswith("List<") or kind == "CommaDelimitedList":
+                items = PList()
+                items.extend(p.strip() for p in str(raw).split(","))
+                items.item_pos = [declared.value_pos[name]] * len(items)
+                values[name] = items
+            else:
+                values[name] = str(raw) if not isinstance(raw, bool) else str(raw).lower()
+        self.ctx = StackContext(
+            source=source,
+            account_id=account,
+            region=region,
+            partition=options.partition or partition_of(region),
+            parameters=values,
+            secret_parameters=frozenset(secret),
+            parameter_names=frozenset(declared),
+            mappings=self._obj(root, "Mappings"),
+            conditions=self._obj(root, "Conditions"),
+            resources=self.resources,
+            defaults=frozenset(defaults),
+            names=self._names,
+        )
+        self.resolver = Resolver(self.ctx)
+        self._naming: set[str] = set()
+        self.approximations: list[Approximation] = []
+        self.policies: list[PolicyDocument] = []
+
+    def _obj(self, container: PDict, key: str) -> PDict:
+        value = container.get(key)
+        if value is None:
+            return PDict()
+        if not isinstance(value, PDict):
+            raise self._fail(container.value_pos.get(key), f"{key} must be an object")
+        return value
+
+    def _fail(self, pos: Pos | None, message: str) -> InfraError:
+        line, column = (pos[0], pos[1]) if pos else (1, 1)
+        return InfraError(message, span=Span(source=self.source, line=line, column=column))
+
+    def _locus(self, address: str, pos: Pos | None) -> Locus:
+        line, column = (pos[0], pos[1]) if pos else (1, 1)
+        return Locus(
+            source=self.source,
+            address=address,
+            span=Span(source=self.source, line=line, column=column),
+        )
+
+    def _take_notes(self, address: str) -> tuple[Approximation, ...]:
+        notes = tuple(
+            Approximation(location=self._locus(address, pos), message=message)
+            for pos, message in self.resolver.notes
+        )
+        self.resolver.notes.clear()
+        for note in notes:
+            if note not in self.approximations:
+                self.approximations.append(note)
+        return notes
+
+    # --- what Ref and Fn::GetAtt give ----------------------------------------------------
+
+    def _names(self, logical_id: str, attribute: str) -> str:
+        resource = self.resources[logical_id]
+        rtype = str(resource.get("Type", "")) if isinstance(resource, Mapping) else ""
+        props = resource.get("Properties") if isinstance(resource, Mapping) else None
+        props = props if isinstance(props, PDict) else PDict()
+        name = self._physical_name(logical_id, rtype, props)
+        path = self._path(props)
+        ctx = self.ctx
+        p, r, a = ctx.partition, ctx.region, ctx.account_id
+        iam = {
+            "AWS::IAM::Role": "role",
+            "AWS::IAM::User": "user",
+            "AWS::IAM::Group": "group",
+            "AWS::IAM::InstanceProfile": "instance-profile",
+        }
+        out: str | None = None
+        if rtype in iam:
+            arn = f"arn:{p}:iam::{a}:{iam[rtype]}{path}{name}"
+            out = {"Ref": name, "Arn": arn}.get(attribute)
+        elif rtype == "AWS::IAM::ManagedPolicy":
+            out = (
+                f"arn:{p}:iam::{a}:policy{path}{name}"
+                if attribute in ("Ref", "PolicyArn")
+                else None
+            )
+        elif rtype == "AWS::KMS::Key":
+            key_id = Placeholder(stable_id(logical_id, "kms-key"))
+            arn = Placeholder(f"arn:{p}:kms:{r}:{a}:key/{key_id}")
+            out = {"Ref": key_id, "KeyId": key_id, "Arn": arn}.get(attribute)
+        elif rtype == "AWS::KMS::Alias":
+            out = name if attribute == "Ref" else None
+        elif rtype == "AWS::S3::Bucket":
+            out = {"Ref": name, "Arn": f"arn:{p}:s3:::{name}"}.get(attribute)
+        elif rtype == "AWS::SQS::Queue":
+            out = {
+                "Ref": f"https://sqs.{r}.amazonaws.com/{a}/{name}",
+                "QueueUrl": f"https://sqs.{r}.amazonaws.com/{a}/{name}",
+                "Arn": f"arn:{p}:sqs:{r}:{a}:{name}",
+                "QueueName": name,
+            }.get(attribute)
+        elif rtype == "AWS::SNS::Topic":
+            arn = f"arn:{p}:sns:{r}:{a}:{name}"
+            out = {"Ref": arn, "TopicArn": arn, "TopicName": name}.get(attribute)
+        elif rtype == "AWS::SecretsManager::Secret":
+            if attribute in ("Ref", "Id"):
+                out = Placeholder(f"arn:{p}:secretsmanager:{r}:{a}:secret:{name}-AbCdEf")
+        elif rtype == "AWS::Lambda::Function":
+            out = {"Ref": name, "Arn": f"arn:{p}:lambda:{r}:{a}:function:{name}"}.get(attribute)
+        if out is None:
+            suffix = "" if attribute == "Ref" else f"-{attribute}"
+            return Placeholder(f"unresolved-{logical_id}{suffix}")
+        return Placeholder(out) if isinstance(name, Placeholder) else out
+
+    def _physical_name(self, logical_id: str, rtype: str, props: PDict) -> str:
+        prop = _NAME_PROPERTY.get(rtype)
+        if prop is None or prop not in props:
+            return Placeholder(logical_id)
+        if logical_id in self._naming:
+            raise self._fail(props.value_pos.get(prop), f"{logical_id}'s {prop} refers to itself")
+        self._naming.add(logical_id)
+        try:
+            name = self.resolver.text(props[prop], props.value_pos.get(prop), prop)
+        finally:
+            self._naming.discard(logical_id)
+        return name
+
+    def _path(self, props: PDict) -> str:
+        if "Path" not in props:
+            return "/"
+        path = self.resolver.text(props["Path"], props.value_pos.get("Path"), "Path")
+        return path if path.endswith("/") else f"{path}/"
+
+    # --- resources -------------------------------------------------------------------------
+
+    def read(self) -> Infrastructure:
+        if "Transform" in self.root:
+            self.resolver.note(
+                self.root.value_pos.get("Transform"),
+                "the template's Transform (e.g. AWS::Serverless) is not expanded: resources "
+                "it would create are not read",
+            )
+            self._take_notes("Transform")
+        roles: list[IamRole] = []
+        users: list[IamUser] = []
+        groups: list[IamGroup] = []
+        profiles: list[InstanceProfile] = []
+        managed: list[ManagedPolicy] = []
+        attachments: list[Attachment] = []
+        memberships: list[Membership] = []
+        keys: list[KmsKey] = []
+        org: list[OrgPolicy] = []
+        aliases: list[tuple[str, str]] = []
+        for logical_id, resource in self.resources.items():
+            pos = self.resources.value_pos.get(logical_id)
+            if not isinstance(resource, PDict):
+                raise self._fail(pos, f"resource {logical_id} must be an object")
+            if not self._created(logical_id, resource):
+                continue
+            rtype = str(resource.get("Type", ""))
+            props = resource.get("Properties", PDict())
+            if not isinstance(props, PDict):
+                raise self._fail(
+                    resource.value_pos.get("Properties"), "Properties must be an object"
+                )
+            here = self._locus(logical_id, pos)
+            if rtype == "AWS::IAM::Role":
+                roles.append(self._role(logical_id, props, here))
+            elif rtype == "AWS::IAM::User":
+                users.append(self._user(logical_id, props, here))
+            elif rtype == "AWS::IAM::Group":
+                groups.append(
+                    IamGroup(
+                        name=self._names(logical_id, "Ref"),
+                        arn=self._names(logical_id, "Arn"),
+                        path=self._path(props),
+                        inline=self._inline(logical_id, props),
+                        managed=self._texts(props, "ManagedPolicyArns"),
+                        location=here,
+                    )
+                )
+            elif rtype == "AWS::IAM::InstanceProfile":
+                profiles.append(
+                    InstanceProfile(
+                        name=self._names(logical_id, "Ref"),
+                        roles=self._texts(props, "Roles"),
+                        location=here,
+                    )
+                )
+            elif rtype in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+                doc = self._document(
+                    logical_id, rtype, props, "PolicyDocument", PolicyType.IDENTITY
+                )
+                if doc is None:
+                    continue
+                policy_ref = self._names(logical_id, "Ref")
+                if rtype == "AWS::IAM::ManagedPolicy":
+                    managed.append(
+                        ManagedPolicy(name=policy_ref, arn=policy_ref, document=doc, location=here)
+                    )
+                for prop, kind in (("Roles", "role"), ("Users", "user"), ("Groups", "group")):
+                    for target in self._texts(props, prop):
+                        attachments.append(
+                            Attachment(
+                                policy=policy_ref,
+                                target_kind=kind,  # type: ignore[arg-type]
+                                target=target,
+                                location=here,
+                                document=doc if rtype == "AWS::IAM::Policy" else None,
+                            )
+                        )
+            elif rtype in ("AWS::IAM::RolePolicy", "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy"):
+                kind = rtype.removeprefix("AWS::IAM::").removesuffix("Policy").lower()
+                doc = self._document(
+                    logical_id, rtype, props, "PolicyDocument", PolicyType.IDENTITY
+                )
+                holder = self._text(props, f"{kind.capitalize()}Name")
+                if doc is not None and holder is not None:
+                    attachments.append(
+                        Attachment(
+                            policy=doc.name,
+                            target_kind=kind,  # type: ignore[arg-type]
+                            target=holder,
+                            location=here,
+                            document=doc,
+                        )
+                    )
+            elif rtype == "AWS::IAM::UserToGroupAddition":
+                group = self._text(props, "GroupName")
+                for user in self._texts(props, "Users"):
+                    if group is not None:
+                        memberships.append(Membership(user=user, group=group, location=here))
+            elif rtype == "AWS::KMS::Key":
+                doc = self._document(logical_id, rtype, props, "KeyPolicy", PolicyType.KEY)
+                keys.append(
+                    KmsKey(
+                        key_id=self._names(logical_id, "Ref"),
+                        arn=self._names(logical_id, "Arn"),
+                        policy=doc,
+                        origin=self._text(props, "Origin") or "AWS_KMS",
+                        key_spec=self._text(props, "KeySpec") or "SYMMETRIC_DEFAULT",
+                        location=here,
+                    )
+                )
+            elif rtype == "AWS::KMS::Alias":
+                alias_target = self._text(props, "TargetKeyId")
+                alias_name = self._text(props, "AliasName")
+                if alias_target is not None and alias_name is not None:
+                    aliases.append((alias_target, alias_name))
+            elif rtype in _RESOURCE_POLICIES:
+                prop, _, public_type = _RESOURCE_POLICIES[rtype]
+                self._document(logical_id, rtype, props, prop, PolicyType.RESOURCE, public_type)
+            elif rtype == "AWS::Lambda::Permission":
+                self._lambda_permission(logical_id, props, here)
+            elif rtype == "AWS::Organizations::Policy":
+                found = self._org_policy(logical_id, props, here)
+                if found is not None:
+                    org.append(found)
+        keys = [self._with_aliases(k, aliases) for k in keys]
+        return Infrastructure(
+            source=self.source,
+            kind="cloudformation",
+            account_id=self.ctx.account_id,
+            region=self.ctx.region,
+            partition=self.ctx.partition,
+            policies=tuple(self.policies),
+            roles=tuple(roles),
+            users=tuple(users),
+            groups=tuple(groups),
+            instance_profiles=tuple(profiles),
+            managed_policies=tuple(managed),
+            attachments=tuple(attachments),
+            memberships=tuple(memberships),
+            keys=tuple(keys),
+            org_policies=tuple(org),
+            approximations=tuple(self.approximations),
+        )
+
+    def _created(self, logical_id: str, resource: PDict) -> bool:
+        """Whether the resource's Condition (if any) holds; an undecided one keeps it."""
+        if "Condition" not in resource:
+            return True
+        pos = resource.value_pos.get("Condition")
+        name = self.resolver.text(resource["Condition"], pos, "Condition")
+        decided = self.resolver.condition(name, pos)
+        if decided is None:
+            self.resolver.note(pos, f"condition {name} cannot be decided; the resource is read")
+            self._take_notes(logical_id)
+        return decided is not False
+
+    def _with_aliases(self, key: KmsKey, aliases: list[tuple[str, str]]) -> KmsKey:
+        from dataclasses import replace
+
+        names = tuple(n for target, n in aliases if target in (key.key_id, key.arn))
+        return replace(key, aliases=names) if names else key
+
+    def _text(self, props: PDict, key: str) -> str | None:
+        if key not in props:
+            return None
+        value = self.resolver.resolve(props[key], props.value_pos.get(key))
+        if value is NO_VALUE or value is None:
+            return None
+        if isinstance(value, list | Mapping):
+            raise self._fail(props.value_pos.get(key), f"{key} must be a string")
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    def _texts(self, props: PDict, key: str) -> tuple[str, ...]:
+        if key not in props:
+            return ()
+        value = self.resolver.resolve(props[key], props.value_pos.get(key))
+        if value is NO_VALUE:
+            return ()
+        if not isinstance(value, list):
+            raise self._fail(props.value_pos.get(key), f"{key} must be a list")
+        return tuple(str(v) for v in value)
+
+    def _document(
+        self,
+        logical_id: str,
+        rtype: str,
+        props: PDict,
+        prop: str,
+        policy_type: PolicyType,
+        public_type: str | None = None,
+        *,
+        name: str | None = None,
+        container: PDict | None = None,
+    ) -> PolicyDocument | None:
+        """The policy document at ``container[prop]`` (default: the resource's properties),
+        resolved, as one :class:`PolicyDocument` of the resource."""
+        holder = props if container is None else container
+        if prop not in holder:
+            return None
+        pos = holder.value_pos.get(prop)
+        value = self.resolver.resolve(holder[prop], pos)
+        if value is NO_VALUE:
+            self._take_notes(logical_id)
+            return None
+        notes = self._take_notes(logical_id)
+        doc = PolicyDocument(
+            resource=logical_id,
+            resource_type=rtype,
+            name=name or self._policy_name(props, prop),
+            policy_type=policy_type,
+            location=self._locus(logical_id, pos),
+            document=value if isinstance(value, PDict | str) else positioned(value, pos),
+            approximations=notes,
+            public_type=public_type,
+        )
+        self.policies.append(doc)
+        return doc
+
+    def _policy_name(self, props: PDict, prop: str) -> str:
+        if prop == "PolicyDocument":
+            for key in ("PolicyName", "ManagedPolicyName"):
+                name = self._text(props, key)
+                if name is not None:
+                    return name
+        return prop
+
+    def _role(self, logical_id: str, props: PDict, here: Locus) -> IamRole:
+        trust = self._document(
+            logical_id,
+            "AWS::IAM::Role",
+            props,
+            "AssumeRolePolicyDocument",
+            PolicyType.TRUST,
+            "AWS::IAM::AssumeRolePolicyDocument",
+            name="TrustPolicy",
+        )
+        return IamRole(
+            name=self._names(logical_id, "Ref"),
+            arn=self._names(logical_id, "Arn"),
+            path=self._path(props),
+            trust=trust,
+            inline=self._inline(logical_id, props, "AWS::IAM::Role"),
+            managed=self._texts(props, "ManagedPolicyArns"),
+            boundary=self._text(props, "PermissionsBoundary"),
+            location=here,
+        )
+
+    def _user(self, logical_id: str, props: PDict, here: Locus) -> IamUser:
+        return IamUser(
+            name=self._names(logical_id, "Ref"),
+            arn=self._names(logical_id, "Arn"),
+            path=self._path(props),
+            inline=self._inline(logical_id, props, "AWS::IAM::User"),
+            managed=self._texts(props, "ManagedPolicyArns"),
+            groups=self._texts(props, "Groups"),
+            boundary=self._text(props, "PermissionsBoundary"),
+            location=here,
+        )
+
+    def _inline(
+        self, logical_id: str, props: PDict, rtype: str = "AWS::IAM::Group"
+    ) -> tuple[PolicyDocument, ...]:
+        """The ``Policies`` property: inline policies, each {PolicyName, PolicyDocument}."""
+        if "Policies" not in props:
+            return ()
+        items = self.resolver.resolve(props["Policies"], props.value_pos.get("Policies"))
+        self._take_notes(logical_id)
+        if items is NO_VALUE:
+            return ()
+        if not isinstance(items, list):
+            raise self._fail(props.value_pos.get("Policies"), "Policies must be a list")
+        out: list[PolicyDocument] = []
+        for index, item in enumerate(items):
+            if not isinstance(item, PDict) or "PolicyDocument" not in item:
+                raise self._fail(
+                    items.item_pos[index] if isinstance(items, PList) else None,
+                    "each item of Policies must be an object with PolicyName and PolicyDocument",
+                )
+            name = str(item.get("PolicyName", f"Policies[{index}]"))
+            doc = self._document(
+                logical_id,
+                rtype,
+                props,
+                "PolicyDocument",
+                PolicyType.IDENTITY,
+                name=name,
+                container=item,
+            )
+            if doc is not None:
+                out.append(doc)
+        return tuple(out)
+
+    def _lambda_permission(self, logical_id: str, props: PDict, here: Locus) -> None:
+        fields = {
+            key: self._text(props, key)
+            for key in (
+                "Action",
+                "FunctionName",
+                "Principal",
+                "SourceArn",
+                "SourceAccount",
+                "PrincipalOrgID",
+                "FunctionUrlAuthType",
+            )
+        }
+        notes = self._take_notes(logical_id)
+        function = fields["FunctionName"] or "unresolved-function"
+        if not function.startswith("arn:"):
+            function = (
+                f"arn:{self.ctx.partition}:lambda:{self.ctx.region}:{self.ctx.account_id}:"
+                f"function:{function}"
+            )
+        doc = lambda_permission_document(
+            action=fields["Action"] or "lambda:InvokeFunction",
+            function_arn=function,
+            principal=fields["Principal"] or "*",
+            source_arn=fields["SourceArn"],
+            source_account=fields["SourceAccount"],
+            principal_org_id=fields["PrincipalOrgID"],
+            url_auth_type=fields["FunctionUrlAuthType"],
+        )
+        self.policies.append(
+            PolicyDocument(
+                resource=logical_id,
+                resource_type="AWS::Lambda::Permission",
+                name="LambdaPermission",
+                policy_type=PolicyType.RESOURCE,
+                location=here,
+                document=positioned(doc, _span_pos(here.span)),
+                approximations=notes,
+                public_type="AWS::Lambda::Function",
+            )
+        )
+
+    def _org_policy(self, logical_id: str, props: PDict, here: Locus) -> OrgPolicy | None:
+        kind = _ORG_TYPES.get(self._text(props, "Type") or "")
+        if kind is None:
+            return None
+        doc = self._document(
+            logical_id,
+            "AWS::Organizations::Policy",
+            props,
+            "Content",
+            PolicyType.SCP if kind == "SCP" else PolicyType.RCP,
+            name=self._text(props, "Name") or "Content",
+        )
+        if doc is None:
+            return None
+        return OrgPolicy(
+            name=self._names(logical_id, "Ref") if "Name" not in props else doc.name,
+            policy_id=Placeholder(f"p-{stable_id(logical_id, 'org-policy')[:8]}"),
+            kind=kind,
+            document=doc,
+            targets=self._texts(props, "TargetIds"),
+            location=here,
+        )
+
+
+def _span_pos(span: Span) -> Pos:
+    return (span.line, span.column, span.line, span.column)
