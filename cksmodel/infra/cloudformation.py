@@ -316,8 +316,9 @@ class _Template:
                     continue
                 policy_ref = self._names(logical_id, "Ref")
                 if rtype == "AWS::IAM::ManagedPolicy":
+                    name = self._physical_name(logical_id, rtype, props)
                     managed.append(
-                        ManagedPolicy(name=policy_ref, arn=policy_ref, document=doc, location=here)
+                        ManagedPolicy(name=name, arn=policy_ref, document=doc, location=here)
                     )
                 for prop, kind in (("Roles", "role"), ("Users", "user"), ("Groups", "group")):
                     for target in self._texts(props, prop):
@@ -352,7 +353,9 @@ class _Template:
                     if group is not None:
                         memberships.append(Membership(user=user, group=group, location=here))
             elif rtype == "AWS::KMS::Key":
-                doc = self._document(logical_id, rtype, props, "KeyPolicy", PolicyType.KEY)
+                doc = self._document(
+                    logical_id, rtype, props, "KeyPolicy", PolicyType.KEY, "AWS::KMS::Key"
+                )
                 keys.append(
                     KmsKey(
                         key_id=self._names(logical_id, "Ref"),
@@ -377,6 +380,7 @@ class _Template:
                 found = self._org_policy(logical_id, props, here)
                 if found is not None:
                     org.append(found)
+            self._take_notes(logical_id)
         keys = [self._with_aliases(k, aliases) for k in keys]
         return Infrastructure(
             source=self.source,
