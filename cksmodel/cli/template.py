@@ -31,13 +31,13 @@ from cksmodel.cli.ci import (
     validation_text,
 )
 from cksmodel.cli.output import write_output
-from cksmodel.errors import InputError
+from cksmodel.errors import InputError, PolicyError
 from cksmodel.infra import read_infrastructure
 from cksmodel.infra.model import Infrastructure, PolicyDocument, ReadOptions
 from cksmodel.policy.findings import Finding, Severity
 from cksmodel.policy.ir import Policy, PolicyType
 from cksmodel.policy.jsontext import MAX_DOCUMENT_BYTES, decode_document, parse_json
-from cksmodel.policy.validate import require_valid, validate_document, validate_text
+from cksmodel.policy.validate import validate_document, validate_text
 from cksmodel.source import Span, read_regular_file
 
 __all__ = ["run_template_check", "run_template_validate"]
@@ -176,13 +176,18 @@ def _in_file(doc: PolicyDocument, span: Span | None) -> Span:
 
 
 def _findings(doc: PolicyDocument) -> list[Finding]:
+    """The document's findings, placed in the file; none at a value the input does not fix
+    (a placeholder is not what will be deployed, so what the validator says of it is not
+    said of the template: the approximation is listed instead)."""
     if isinstance(doc.document, str):
         raw = validate_text(doc.document, policy_type=doc.policy_type, source=doc.label)
     else:
         raw = validate_document(doc.document, policy_type=doc.policy_type, source=doc.label)
+    stand_ins = {(a.location.span.line, a.location.span.column) for a in doc.approximations}
     return [
         replace(f, span=_in_file(doc, f.span), message=f"{doc.resource} {doc.name}: {f.message}")
         for f in raw
+        if f.span is None or (f.span.line, f.span.column) not in stand_ins
     ]
 
 
@@ -241,8 +246,16 @@ _Check = Callable[[PolicyDocument, Policy], Any]
 
 
 def _load(doc: PolicyDocument) -> Policy:
-    """The document's IR, after the same ERROR check ``check-*`` applies to a policy file."""
-    require_valid(doc.document, policy_type=doc.policy_type, source=doc.label)
+    """The document's IR, after the ERROR check ``check-*`` applies to a policy file (an
+    ERROR at a placeholder is not the template's, as for ``validate``)."""
+    errors = [f for f in _findings(doc) if f.severity is Severity.ERROR]
+    if errors:
+        first = errors[0]
+        raise PolicyError(
+            f"{first.message} (validate --template-path lists every finding)",
+            span=first.span,
+            code=first.code,
+        )
     policy = doc.load()
     assert policy is not None
     return policy

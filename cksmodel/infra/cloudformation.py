@@ -451,13 +451,13 @@ class _Template:
         name: str | None = None,
         container: PDict | None = None,
     ) -> PolicyDocument | None:
-        """The policy document at ``container[prop]`` (default: the resource's properties),
-        resolved, as one :class:`PolicyDocument` of the resource."""
+        """The policy document at ``props[prop]`` (resolved here), or at ``container[prop]``
+        (a value resolved already), as one :class:`PolicyDocument` of the resource."""
         holder = props if container is None else container
         if prop not in holder:
             return None
         pos = holder.value_pos.get(prop)
-        value = self.resolver.resolve(holder[prop], pos)
+        value = holder[prop] if container is not None else self.resolver.resolve(holder[prop], pos)
         if value is NO_VALUE:
             self._take_notes(logical_id)
             return None
@@ -519,34 +519,41 @@ class _Template:
     def _inline(
         self, logical_id: str, props: PDict, rtype: str = "AWS::IAM::Group"
     ) -> tuple[PolicyDocument, ...]:
-        """The ``Policies`` property: inline policies, each {PolicyName, PolicyDocument}."""
+        """The ``Policies`` property: inline policies, each {PolicyName, PolicyDocument}; each
+        item is resolved apart, so a document carries only its own approximations."""
         if "Policies" not in props:
             return ()
-        items = self.resolver.resolve(props["Policies"], props.value_pos.get("Policies"))
-        self._take_notes(logical_id)
-        if items is NO_VALUE:
-            return ()
-        if not isinstance(items, list):
-            raise self._fail(props.value_pos.get("Policies"), "Policies must be a list")
+        raw, pos = props["Policies"], props.value_pos.get("Policies")
+        items: list[tuple[Any, Pos | None]]
+        if isinstance(raw, PList):
+            items = [(raw[i], raw.item_pos[i]) for i in range(len(raw))]
+        else:
+            items = [(raw, pos)]
         out: list[PolicyDocument] = []
-        for index, item in enumerate(items):
-            if not isinstance(item, PDict) or "PolicyDocument" not in item:
-                raise self._fail(
-                    items.item_pos[index] if isinstance(items, PList) else None,
-                    "each item of Policies must be an object with PolicyName and PolicyDocument",
+        for item, ipos in items:
+            resolved = self.resolver.resolve(item, ipos)
+            if resolved is NO_VALUE:
+                continue
+            entries = resolved if isinstance(resolved, list) and item is raw else [resolved]
+            for entry in entries:
+                if not isinstance(entry, PDict) or "PolicyDocument" not in entry:
+                    raise self._fail(
+                        ipos,
+                        "each item of Policies must be an object with PolicyName and "
+                        "PolicyDocument",
+                    )
+                name = str(entry.get("PolicyName", "Policies"))
+                doc = self._document(
+                    logical_id,
+                    rtype,
+                    props,
+                    "PolicyDocument",
+                    PolicyType.IDENTITY,
+                    name=name,
+                    container=entry,
                 )
-            name = str(item.get("PolicyName", f"Policies[{index}]"))
-            doc = self._document(
-                logical_id,
-                rtype,
-                props,
-                "PolicyDocument",
-                PolicyType.IDENTITY,
-                name=name,
-                container=item,
-            )
-            if doc is not None:
-                out.append(doc)
+                if doc is not None:
+                    out.append(doc)
         return tuple(out)
 
     def _lambda_permission(self, logical_id: str, props: PDict, here: Locus) -> None:
