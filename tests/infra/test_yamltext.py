@@ -30,7 +30,10 @@ from cksmodel.policy.jsontext import MAX_DEPTH, PDict
         ("!GetAZs ''", {"Fn::GetAZs": ""}),
         ("!ImportValue net-VpcId", {"Fn::ImportValue": "net-VpcId"}),
         ("!Equals [a, b]", {"Fn::Equals": ["a", "b"]}),
-        ("!And [!Condition A, !Condition B]", {"Fn::And": [{"Condition": "A"}, {"Condition": "B"}]}),
+        (
+            "!And [!Condition A, !Condition B]",
+            {"Fn::And": [{"Condition": "A"}, {"Condition": "B"}]},
+        ),
         ("!Or [!Condition A, !Condition B]", {"Fn::Or": [{"Condition": "A"}, {"Condition": "B"}]}),
         ("!Not [!Condition A]", {"Fn::Not": [{"Condition": "A"}]}),
         (
@@ -69,9 +72,7 @@ def test_dates_and_versions_stay_strings() -> None:
 @pytest.mark.parametrize(
     ("text", "needle", "line"),
     [
-        pytest.param(
-            "a: &x [1, 2]\nb: [*x, *x]\n", "aliases", 2, id="alias"
-        ),
+        pytest.param("a: &x [1, 2]\nb: [*x, *x]\n", "aliases", 2, id="alias"),
         pytest.param(
             "a: &a ['x','x']\nb: &b [*a,*a]\nc: &c [*b,*b]\nd: [*c,*c]\n",
             "aliases",
