@@ -90,15 +90,24 @@ def every_kind() -> dict[str, Any]:
         ),
         resource(
             "aws_sqs_queue_policy.q",
-            {"queue_url": "https://sqs/q", "policy": policy(allow("sqs:SendMessage", Principal="*"))},
+            {
+                "queue_url": "https://sqs/q",
+                "policy": policy(allow("sqs:SendMessage", Principal="*")),
+            },
         ),
         resource(
             "aws_sns_topic_policy.t",
-            {"arn": "arn:aws:sns:us-east-1:111122223333:t", "policy": policy(allow("sns:Publish", Principal="*"))},
+            {
+                "arn": "arn:aws:sns:us-east-1:111122223333:t",
+                "policy": policy(allow("sns:Publish", Principal="*")),
+            },
         ),
         resource(
             "aws_secretsmanager_secret_policy.s",
-            {"secret_arn": "arn:x", "policy": policy(allow("secretsmanager:GetSecretValue", Principal="*"))},
+            {
+                "secret_arn": "arn:x",
+                "policy": policy(allow("secretsmanager:GetSecretValue", Principal="*")),
+            },
         ),
         resource(
             "aws_lambda_permission.l",
@@ -127,12 +136,14 @@ def every_kind() -> dict[str, Any]:
             unknown={"policy_id": True},
         ),
         references={
-            "aws_iam_role_policy_attachment.a": {"policy_arn": ["aws_iam_policy.p.arn", "aws_iam_policy.p"]},
+            "aws_iam_role_policy_attachment.a": {
+                "policy_arn": ["aws_iam_policy.p.arn", "aws_iam_policy.p"]
+            },
             "aws_organizations_policy_attachment.rcp": {
                 "policy_id": ["aws_organizations_policy.rcp.id", "aws_organizations_policy.rcp"]
             },
         },
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -214,7 +225,11 @@ def custom_key_store_plan() -> dict[str, Any]:
         ),
         resource(
             "aws_kms_key_policy.kp",
-            {"policy": policy(allow("kms:Decrypt", Principal={"AWS": "arn:aws:iam::111122223333:root"}))},
+            {
+                "policy": policy(
+                    allow("kms:Decrypt", Principal={"AWS": "arn:aws:iam::111122223333:root"})
+                )
+            },
             unknown={"key_id": True},
         ),
         *[
@@ -235,8 +250,14 @@ def custom_key_store_plan() -> dict[str, Any]:
             sensitive={"assume_role_policy": True},
         ),
         resource("aws_iam_policy.later", {"name": "later"}, unknown={"policy": True}),
-        resource("aws_iam_role_policy.rendered", {"name": "rendered", "role": "secret"}, unknown={"policy": True}),
-        resource("aws_organizations_policy.gone", {"name": "gone", "content": READ}, actions=("delete",)),
+        resource(
+            "aws_iam_role_policy.rendered",
+            {"name": "rendered", "role": "secret"},
+            unknown={"policy": True},
+        ),
+        resource(
+            "aws_organizations_policy.gone", {"name": "gone", "content": READ}, actions=("delete",)
+        ),
         data=(
             resource(
                 "data.aws_iam_policy_document.doc",
@@ -246,13 +267,33 @@ def custom_key_store_plan() -> dict[str, Any]:
             resource("data.aws_caller_identity.me", {"account_id": "444455556666"}, mode="data"),
         ),
         references={
-            "aws_kms_custom_key_store.s": {"cloud_hsm_cluster_id": ["aws_cloudhsm_v2_cluster.c.cluster_id", "aws_cloudhsm_v2_cluster.c"]},
-            "aws_kms_key.k": {"custom_key_store_id": ["aws_kms_custom_key_store.s.id", "aws_kms_custom_key_store.s"]},
+            "aws_kms_custom_key_store.s": {
+                "cloud_hsm_cluster_id": [
+                    "aws_cloudhsm_v2_cluster.c.cluster_id",
+                    "aws_cloudhsm_v2_cluster.c",
+                ]
+            },
+            "aws_kms_key.k": {
+                "custom_key_store_id": [
+                    "aws_kms_custom_key_store.s.id",
+                    "aws_kms_custom_key_store.s",
+                ]
+            },
             "aws_kms_grant.g": {"key_id": ["aws_kms_key.k.key_id", "aws_kms_key.k"]},
-            "aws_iam_policy.later": {"policy": ["data.aws_iam_policy_document.other.json", "data.aws_iam_policy_document.other"]},
-            "aws_iam_role_policy.rendered": {"policy": ["data.aws_iam_policy_document.doc.json", "data.aws_iam_policy_document.doc"]},
+            "aws_iam_policy.later": {
+                "policy": [
+                    "data.aws_iam_policy_document.other.json",
+                    "data.aws_iam_policy_document.other",
+                ]
+            },
+            "aws_iam_role_policy.rendered": {
+                "policy": [
+                    "data.aws_iam_policy_document.doc.json",
+                    "data.aws_iam_policy_document.doc",
+                ]
+            },
         },
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
