@@ -467,7 +467,7 @@ class _Template:
             resource_type=rtype,
             name=name or self._policy_name(props, prop),
             policy_type=policy_type,
-            location=self._locus(logical_id, pos),
+            location=self._locus(logical_id, holder.key_pos.get(prop) or pos),
             document=value if isinstance(value, PDict | str) else positioned(value, pos),
             approximations=notes,
             public_type=public_type,

@@ -317,7 +317,7 @@ class _Plan:
             resource_type=r.type,
             name=name or key,
             policy_type=policy_type,
-            location=self.locus(r.address, pos),
+            location=self.locus(r.address, holder.key_pos.get(key) or pos),
             document=text,
             unknown=missing,
             approximations=(
