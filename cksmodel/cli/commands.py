@@ -77,52 +77,12 @@ POLICY_TYPES = (
 )
 
 
-def _usage(message: str) -> int:
-    from cksmodel.errors import InputError
-
-    raise InputError(message, code="E_USAGE")
-
-
-def _template_or_documents(
-    args: argparse.Namespace, template_only: tuple[str, ...], document_only: tuple[str, ...]
-) -> bool:
-    """Whether the command reads ``--template-path``; the options of the other way are refused,
-    and those the chosen way needs are required."""
-
-    def given(name: str) -> bool:
-        return getattr(args, name.lstrip("-").replace("-", "_"), None) not in (None, [], False)
-
-    if args.template_path:
-        clash = [name for name in document_only if given(name)]
-        if clash:
-            _usage(f"{', '.join(clash)} cannot be given with --template-path")
-        return True
-    clash = [name for name in template_only if given(name)]
-    if clash:
-        _usage(f"{', '.join(clash)} needs --template-path")
-    return False
-
-
-_TEMPLATE_READING = (
-    "--parameters",
-    "--template-configuration-file",
-    "--account-id",
-    "--region",
-    "--partition",
-    "--ignore-finding",
-)
-
-
-def _missing(args: argparse.Namespace, *names: str) -> None:
-    absent = [n for n in names if getattr(args, n.lstrip("-").replace("-", "_"), None) is None]
-    if absent:
-        _usage(f"the following arguments are required: {', '.join(absent)} (or --template-path)")
-
-
 def _cmd_validate(args: argparse.Namespace) -> int:
-    if _template_or_documents(
+    from cksmodel.cli.template_args import TEMPLATE_READING, missing, template_or_documents, usage
+
+    if template_or_documents(
         args,
-        (*_TEMPLATE_READING, "--treat-finding-type-as-blocking"),
+        (*TEMPLATE_READING, "--treat-finding-type-as-blocking"),
         ("files", "--policy-type", "--policy-kind", "--fail-on"),
     ):
         from cksmodel.cli.template import run_template_validate
@@ -131,8 +91,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from cksmodel.cli.validate import run_validate
 
     if not args.files:
-        _usage("the following arguments are required: FILE (or --template-path)")
-    _missing(args, "--policy-type")
+        usage("the following arguments are required: FILE (or --template-path)")
+    missing(args, "--policy-type")
     return run_validate(args)
 
 
@@ -181,22 +141,11 @@ def _source(arg: str) -> str:
     return "<inline>" if arg.lstrip().startswith("{") else arg.removeprefix("file://")
 
 
-def _template_check(
-    args: argparse.Namespace, template_only: tuple[str, ...], own: tuple[str, ...]
-) -> bool:
-    """Whether a check reads ``--template-path`` (then it runs there); else its own options
-    are required."""
-    template = (*_TEMPLATE_READING, "--treat-findings-as-non-blocking", *template_only)
-    if _template_or_documents(args, template, own):
-        return True
-    _missing(args, *own)
-    return False
-
-
 def _cmd_no_new_access(args: argparse.Namespace) -> int:
+    from cksmodel.cli.template_args import template_check
     from cksmodel.symbolic.checks import check_no_new_access, read_policy_argument
 
-    if _template_check(
+    if template_check(
         args,
         ("--reference-policy", "--reference-policy-type"),
         ("--existing-policy-document", "--new-policy-document", "--policy-type"),
@@ -225,13 +174,14 @@ def _cmd_no_new_access(args: argparse.Namespace) -> int:
 
 
 def _cmd_access_not_granted(args: argparse.Namespace) -> int:
+    from cksmodel.cli.template_args import template_check
     from cksmodel.symbolic.checks import (
         check_access_not_granted,
         parse_access,
         read_policy_argument,
     )
 
-    if _template_check(
+    if template_check(
         args, ("--actions", "--resources"), ("--policy-document", "--access", "--policy-type")
     ):
         from cksmodel.cli.template import run_template_check
@@ -250,13 +200,14 @@ def _cmd_access_not_granted(args: argparse.Namespace) -> int:
 
 
 def _cmd_no_public_access(args: argparse.Namespace) -> int:
+    from cksmodel.cli.template_args import template_check
     from cksmodel.symbolic.checks import (
         RESOURCE_TYPES,
         check_no_public_access,
         read_policy_argument,
     )
 
-    if _template_check(args, (), ("--policy-document", "--resource-type")):
+    if template_check(args, (), ("--policy-document", "--resource-type")):
         from cksmodel.cli.template import run_template_check
 
         return run_template_check(args, "check-no-public-access")
@@ -561,7 +512,7 @@ def exit_codes_text() -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from cksmodel.cli.template_args import add_template_options, comma_list
+    from cksmodel.cli.template_args import add_template_options
     from cksmodel.policy.catalog import CATALOG_ENV
 
     parser = argparse.ArgumentParser(
@@ -628,7 +579,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--output", metavar="FILE", help="write the report here instead of stdout"
     )
-    add_template_options(validate, check=False)
+    add_template_options(validate, command="validate")
     validate.set_defaults(run=_cmd_validate)
 
     simulate = sub.add_parser(
@@ -664,19 +615,7 @@ def _parser() -> argparse.ArgumentParser:
     nna.add_argument("--new-policy-document", metavar="P", help=POLICY_ARG_HELP)
     nna.add_argument("--policy-type", choices=("IDENTITY_POLICY", "RESOURCE_POLICY"))
     _symbolic_options(nna, examples="counterexamples")
-    add_template_options(nna, check=True)
-    nna.add_argument(
-        "--reference-policy",
-        metavar="P",
-        help="with --template-path: the policy every template policy is compared to",
-    )
-    nna.add_argument(
-        "--reference-policy-type",
-        type=str.upper,
-        choices=("IDENTITY", "RESOURCE"),
-        help="with --template-path: IDENTITY compares identity policies, RESOURCE resource, "
-        "trust and key policies",
-    )
+    add_template_options(nna, command="check-no-new-access")
     nna.set_defaults(run=_cmd_no_new_access)
 
     ang = sub.add_parser(
@@ -696,21 +635,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ang.add_argument("--policy-type", choices=("IDENTITY_POLICY", "RESOURCE_POLICY"))
     _symbolic_options(ang, examples="counterexamples")
-    add_template_options(ang, check=True)
-    ang.add_argument(
-        "--actions",
-        type=comma_list,
-        action="extend",
-        metavar="A,B",
-        help="with --template-path: actions no policy may grant (comma-separated)",
-    )
-    ang.add_argument(
-        "--resources",
-        type=comma_list,
-        action="extend",
-        metavar="ARN,ARN",
-        help="with --template-path: resources no policy may grant access to (comma-separated)",
-    )
+    add_template_options(ang, command="check-access-not-granted")
     ang.set_defaults(run=_cmd_access_not_granted)
 
     from cksmodel.symbolic.checks import RESOURCE_TYPES
@@ -729,7 +654,7 @@ def _parser() -> argparse.ArgumentParser:
     npa.add_argument("--policy-document", metavar="P", help=POLICY_ARG_HELP)
     npa.add_argument("--resource-type", choices=sorted(RESOURCE_TYPES))
     _symbolic_options(npa, examples="counterexamples")
-    add_template_options(npa, check=True)
+    add_template_options(npa, command="check-no-public-access")
     npa.set_defaults(run=_cmd_no_public_access)
 
     cmp_ = sub.add_parser(

@@ -5,10 +5,20 @@ so that building the parser imports nothing heavy."""
 from __future__ import annotations
 
 import argparse
+from typing import NoReturn
 
+from cksmodel.errors import InputError
 from cksmodel.policy.findings import Severity
 
-__all__ = ["add_template_options", "comma_list"]
+__all__ = [
+    "TEMPLATE_READING",
+    "add_template_options",
+    "comma_list",
+    "missing",
+    "template_check",
+    "template_or_documents",
+    "usage",
+]
 
 
 def comma_list(text: str) -> list[str]:
@@ -40,8 +50,9 @@ def _blocking_types(text: str) -> tuple[Severity, ...]:
     return tuple(out)
 
 
-def add_template_options(p: argparse.ArgumentParser, *, check: bool) -> None:
-    """The options AWS's policy validators share, for a command taking ``--template-path``."""
+def add_template_options(p: argparse.ArgumentParser, *, command: str) -> None:
+    """The options of AWS's policy validators, for a command taking ``--template-path``."""
+    check = command != "validate"
     group = p.add_argument_group(
         "infrastructure code (instead of a policy document)",
         "A Terraform plan JSON (terraform show -json PLAN) or a CloudFormation template "
@@ -93,3 +104,85 @@ def add_template_options(p: argparse.ArgumentParser, *, check: bool) -> None:
             metavar="ERROR,SECURITY_WARNING,…",
             help="finding types that block (exit 1); default ERROR,SECURITY_WARNING; NONE: none",
         )
+
+    if command == "check-no-new-access":
+        group.add_argument(
+            "--reference-policy",
+            metavar="P",
+            help="the policy every policy of the template is compared to",
+        )
+        group.add_argument(
+            "--reference-policy-type",
+            type=str.upper,
+            choices=("IDENTITY", "RESOURCE"),
+            help="IDENTITY compares identity policies; RESOURCE resource, trust and key policies",
+        )
+    elif command == "check-access-not-granted":
+        group.add_argument(
+            "--actions",
+            type=comma_list,
+            action="extend",
+            metavar="A,B",
+            help="actions no policy may grant (comma-separated)",
+        )
+        group.add_argument(
+            "--resources",
+            type=comma_list,
+            action="extend",
+            metavar="ARN,ARN",
+            help="resources no policy may grant access to (comma-separated)",
+        )
+
+
+def usage(message: str) -> NoReturn:
+    """Refuse a combination of options (exit 2)."""
+    raise InputError(message, code="E_USAGE")
+
+
+def template_or_documents(
+    args: argparse.Namespace, template_only: tuple[str, ...], document_only: tuple[str, ...]
+) -> bool:
+    """Whether the command reads ``--template-path``; the options of the other way are refused,
+    and those the chosen way needs are required."""
+
+    def given(name: str) -> bool:
+        return getattr(args, name.lstrip("-").replace("-", "_"), None) not in (None, [], False)
+
+    if args.template_path:
+        clash = [name for name in document_only if given(name)]
+        if clash:
+            usage(f"{', '.join(clash)} cannot be given with --template-path")
+        return True
+    clash = [name for name in template_only if given(name)]
+    if clash:
+        usage(f"{', '.join(clash)} needs --template-path")
+    return False
+
+
+TEMPLATE_READING = (
+    "--parameters",
+    "--template-configuration-file",
+    "--account-id",
+    "--region",
+    "--partition",
+    "--ignore-finding",
+)
+
+
+def missing(args: argparse.Namespace, *names: str) -> None:
+    """Refuse the absence of options the policy-document way requires."""
+    absent = [n for n in names if getattr(args, n.lstrip("-").replace("-", "_"), None) is None]
+    if absent:
+        usage(f"the following arguments are required: {', '.join(absent)} (or --template-path)")
+
+
+def template_check(
+    args: argparse.Namespace, template_only: tuple[str, ...], own: tuple[str, ...]
+) -> bool:
+    """Whether a check reads ``--template-path`` (then it runs there); else its own options
+    are required."""
+    template = (*TEMPLATE_READING, "--treat-findings-as-non-blocking", *template_only)
+    if template_or_documents(args, template, own):
+        return True
+    missing(args, *own)
+    return False
