@@ -32,9 +32,10 @@ from cksmodel.infra.model import (
     OrgPolicy,
     PolicyDocument,
     ReadOptions,
+    Unknown,
     partition_of,
 )
-from cksmodel.infra.resources import lambda_permission_document, positioned
+from cksmodel.infra.resources import function_arn, lambda_permission_document, positioned
 from cksmodel.policy.ir import PolicyType
 from cksmodel.policy.jsontext import PDict, PList, Pos
 from cksmodel.source import Span
@@ -274,6 +275,14 @@ class _Template:
         aliases: list[tuple[str, str]] = []
         for logical_id, resource in self.resources.items():
             pos = self.resources.value_pos.get(logical_id)
+            if logical_id.startswith("Fn::ForEach::"):
+                self.resolver.note(
+                    pos,
+                    f"{logical_id} (AWS::LanguageExtensions) is not expanded: the resources "
+                    "it would create are not read",
+                )
+                self._take_notes(logical_id)
+                continue
             if not isinstance(resource, PDict):
                 raise self._fail(pos, f"resource {logical_id} must be an object")
             if not self._created(logical_id, resource):
@@ -462,13 +471,20 @@ class _Template:
             self._take_notes(logical_id)
             return None
         notes = self._take_notes(logical_id)
+        unknown = None
+        if isinstance(value, Placeholder):
+            unknown = Unknown(address=logical_id, attribute=prop, reason="unresolved")
+            value = None
         doc = PolicyDocument(
             resource=logical_id,
             resource_type=rtype,
             name=name or self._policy_name(props, prop),
             policy_type=policy_type,
             location=self._locus(logical_id, holder.key_pos.get(prop) or pos),
-            document=value if isinstance(value, PDict | str) else positioned(value, pos),
+            document=value
+            if value is None or isinstance(value, PDict | str)
+            else positioned(value, pos),
+            unknown=unknown,
             approximations=notes,
             public_type=public_type,
         )
@@ -534,6 +550,8 @@ class _Template:
             resolved = self.resolver.resolve(item, ipos)
             if resolved is NO_VALUE:
                 continue
+            if isinstance(resolved, Placeholder):
+                resolved = self._either_branch(item, ipos)
             entries = resolved if isinstance(resolved, list) and item is raw else [resolved]
             for entry in entries:
                 if not isinstance(entry, PDict) or "PolicyDocument" not in entry:
@@ -556,6 +574,21 @@ class _Template:
                     out.append(doc)
         return tuple(out)
 
+    def _either_branch(self, item: Any, pos: Pos | None) -> Any:
+        """An ``Fn::If`` whose condition cannot be decided, read as its true branch (or its
+        false one when the true one is ``AWS::NoValue``): the policy may exist, so it is
+        checked, with the condition noted as an approximation."""
+        branches = item.get("Fn::If") if isinstance(item, Mapping) else None
+        if not isinstance(branches, list) or len(branches) != 3:
+            return NO_VALUE
+        for index in (1, 2):
+            at = branches.item_pos[index] if isinstance(branches, PList) else pos
+            value = self.resolver.resolve(branches[index], at)
+            if value is not NO_VALUE and not isinstance(value, Placeholder):
+                self.resolver.note(pos, f"read as if condition {branches[0]} were {index == 1}")
+                return value
+        return NO_VALUE
+
     def _lambda_permission(self, logical_id: str, props: PDict, here: Locus) -> None:
         fields = {
             key: self._text(props, key)
@@ -570,12 +603,12 @@ class _Template:
             )
         }
         notes = self._take_notes(logical_id)
-        function = fields["FunctionName"] or "unresolved-function"
-        if not function.startswith("arn:"):
-            function = (
-                f"arn:{self.ctx.partition}:lambda:{self.ctx.region}:{self.ctx.account_id}:"
-                f"function:{function}"
-            )
+        function = function_arn(
+            fields["FunctionName"] or "unresolved-function",
+            partition=self.ctx.partition,
+            region=self.ctx.region,
+            account=self.ctx.account_id,
+        )
         doc = lambda_permission_document(
             action=fields["Action"] or "lambda:InvokeFunction",
             function_arn=function,

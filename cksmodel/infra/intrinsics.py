@@ -94,8 +94,8 @@ class Resolver:
         if isinstance(value, Mapping) and len(value) == 1:
             (key,) = value
             if key == "Ref" or key == "Condition" or key.startswith("Fn::"):
-                inner_pos = value.value_pos.get(key) if isinstance(value, PDict) else pos
-                return self.function(key, value[key], inner_pos or pos)
+                at = pos or (value.pos if isinstance(value, PDict) else None)
+                return self.function(key, value[key], at)
         if isinstance(value, Mapping):
             out = PDict()
             out.pos = value.pos if isinstance(value, PDict) else pos

@@ -77,6 +77,8 @@ class Plan:
             if isinstance(change, PDict) and isinstance(change.get("address"), str):
                 self.changes[change["address"]] = change
         self.references = self._references()
+        self.account_id = self.region = self.partition = ""
+        """Set by :meth:`pseudo`, before any resource is read."""
 
     def fail(self, pos: Pos | None, message: str) -> InfraError:
         line, column = (pos[0], pos[1]) if pos else (1, 1)
@@ -337,6 +339,7 @@ class Plan:
                 )
             )
         partition = self.options.partition or found.get("partition") or partition_of(region)
+        self.account_id, self.region, self.partition = account, region, partition
         return account, region, partition
 
 

@@ -9,7 +9,16 @@ from typing import Any
 
 from cksmodel.policy.jsontext import PDict, PList, Pos
 
-__all__ = ["lambda_permission_document", "positioned"]
+__all__ = ["function_arn", "lambda_permission_document", "positioned"]
+
+
+def function_arn(function: str, *, partition: str, region: str, account: str) -> str:
+    """A Lambda function as its ARN, from the name, partial ARN or ARN a permission gives."""
+    if function.startswith("arn:"):
+        return function
+    if ":function:" in function:
+        return f"arn:{partition}:lambda:{region}:{function}"
+    return f"arn:{partition}:lambda:{region}:{account}:function:{function}"
 
 
 def lambda_permission_document(
@@ -17,6 +26,7 @@ def lambda_permission_document(
     action: str,
     function_arn: str,
     principal: str,
+    sid: str | None = None,
     source_arn: str | None = None,
     source_account: str | None = None,
     principal_org_id: str | None = None,
@@ -44,6 +54,7 @@ def lambda_permission_document(
     if url_auth_type is not None:
         conditions.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = url_auth_type
     statement: dict[str, Any] = {
+        **({"Sid": sid} if sid else {}),
         "Effect": "Allow",
         "Principal": who,
         "Action": action,

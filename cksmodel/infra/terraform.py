@@ -37,7 +37,7 @@ from cksmodel.infra.model import (
     Unknown,
 )
 from cksmodel.infra.plan import Plan, PlanResource
-from cksmodel.infra.resources import lambda_permission_document, positioned
+from cksmodel.infra.resources import function_arn, lambda_permission_document, positioned
 from cksmodel.policy.ir import PolicyType
 from cksmodel.policy.jsontext import PDict, PList
 
@@ -437,17 +437,24 @@ def _lambda_permission(plan: Plan, r: PlanResource, facts: _Facts) -> None:
             "source_account",
             "principal_org_id",
             "function_url_auth_type",
+            "statement_id",
         )
     }
     unknown = [v for v in fields.values() if isinstance(v, Unknown)]
     here = plan.locus(r.address, r.pos)
     document = None
     if not unknown:
-        function = str(fields["function_name"] or "")
+        function = function_arn(
+            str(fields["function_name"] or ""),
+            partition=plan.partition,
+            region=plan.region,
+            account=plan.account_id,
+        )
         document = positioned(
             lambda_permission_document(
                 action=str(fields["action"] or "lambda:InvokeFunction"),
                 function_arn=function,
+                sid=_plain(fields["statement_id"]),
                 principal=str(fields["principal"] or "*"),
                 source_arn=_plain(fields["source_arn"]),
                 source_account=_plain(fields["source_account"]),

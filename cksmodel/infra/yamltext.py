@@ -53,10 +53,17 @@ SHORT_FORMS = {
             "Or",
             "Not",
             "Transform",
+            "Contains",
+            "EachMemberEquals",
+            "EachMemberIn",
+            "RefAll",
+            "ValueOf",
+            "ValueOfAll",
         )
     },
 }
-"""Every short-form tag CloudFormation accepts, and the long form it stands for."""
+"""Every short-form tag CloudFormation accepts (the last six in ``Rules`` only), and the
+long form it stands for."""
 
 _CORE = "tag:yaml.org,2002:"
 _ACCEPTED = {
@@ -160,6 +167,8 @@ class _Builder:
         assert isinstance(node, ScalarNode)
         if node.tag in (f"{_CORE}str", f"{_CORE}timestamp"):
             return node.value
+        if node.tag == f"{_CORE}bool" and node.value.lower() not in ("true", "false"):
+            return node.value  # YAML 1.2: yes/no/on/off are strings (a condition named On)
         try:
             return self.loader.construct_object(node, deep=True)
         except (ValueError, OverflowError, yaml.YAMLError):

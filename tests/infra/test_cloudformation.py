@@ -193,3 +193,44 @@ def test_a_condition_that_refers_to_itself_is_an_error_in_the_template(tmp_path:
         read(path=path)
     assert "refers to itself" in caught.value.message
     assert caught.value.span is not None and caught.value.span.line == 2
+
+
+def test_what_the_reader_does_not_expand_is_an_approximation(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        """Transform: AWS::LanguageExtensions
+Parameters:
+  Flag: {Type: String}
+Conditions:
+  On: !Equals [!Ref Flag, "yes"]
+Resources:
+  Fn::ForEach::Roles:
+    - Name
+    - [a, b]
+    - Role${Name}: {Type: AWS::IAM::Role}
+  R:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: !If [On, {Version: "2012-10-17"}, !Ref AWS::NoValue]
+      Policies:
+        - !If
+          - On
+          - PolicyName: maybe
+            PolicyDocument:
+              Version: "2012-10-17"
+              Statement: [{Effect: Allow, Action: s3:ListBucket, Resource: "*"}]
+          - !Ref AWS::NoValue
+""",
+        encoding="utf-8",
+    )
+    infra = read(ReadOptions(account_id="1", region="us-east-1"), path)
+    messages = [a.message for a in infra.approximations]
+    assert any("Transform" in m for m in messages)
+    assert any(
+        "Fn::ForEach::Roles (AWS::LanguageExtensions) is not expanded" in m for m in messages
+    )
+    trust = doc_of(infra, "R", "TrustPolicy")
+    assert trust.document is None and trust.unknown is not None
+    maybe = doc_of(infra, "R", "maybe")
+    assert any("read as if condition On were True" in a.message for a in maybe.approximations)
+    assert maybe.load() is not None

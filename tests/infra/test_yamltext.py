@@ -51,7 +51,8 @@ def test_every_short_form_tag_is_covered_by_the_table_above() -> None:
     covered = {
         "!Ref", "!Condition", "!Sub", "!GetAtt", "!Join", "!If", "!Select", "!Split",
         "!FindInMap", "!Base64", "!Cidr", "!GetAZs", "!ImportValue", "!Equals", "!And", "!Or",
-        "!Not", "!Transform",
+        "!Not", "!Transform", "!Contains", "!EachMemberEquals", "!EachMemberIn", "!RefAll",
+        "!ValueOf", "!ValueOfAll",
     }  # fmt: skip
     assert set(SHORT_FORMS) == covered
 
@@ -65,8 +66,15 @@ def test_values_keep_their_line_and_column() -> None:
     assert inner.key_pos["C"][:2] == (3, 3)
 
 
-def test_dates_and_versions_stay_strings() -> None:
-    assert parse_yaml("Version: 2012-10-17\n", "t.yaml")["Version"] == "2012-10-17"
+def test_dates_versions_and_yaml_1_1_booleans_stay_strings() -> None:
+    doc = parse_yaml("Version: 2012-10-17\nA: On\nB: no\nC: true\nD: 12\n", "t.yaml")
+    assert (doc["Version"], doc["A"], doc["B"], doc["C"], doc["D"]) == (
+        "2012-10-17",
+        "On",
+        "no",
+        True,
+        12,
+    )
 
 
 @pytest.mark.parametrize(
