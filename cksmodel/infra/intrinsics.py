@@ -140,7 +140,10 @@ class Resolver:
             return self.placeholder(
                 pos, f"unresolved-{name.removeprefix('Fn::')}", f"{name} is not modelled"
             )
-        return handler(self, arg, pos)
+        result = handler(self, arg, pos)
+        if _vague(result) and all(at != pos for at, _ in self.notes):
+            self.note(pos, f"{name} of a value the template does not fix")
+        return result
 
     def ref(self, arg: Any, pos: Pos | None) -> Any:
         name = self.text(arg, pos, "Ref")
