@@ -91,7 +91,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from cksmodel.cli.validate import run_validate
 
     if not args.files:
-        usage("the following arguments are required: FILE (or --template-path)")
+        usage(args, "the following arguments are required: FILE (or --template-path)")
     missing(args, "--policy-type")
     return run_validate(args)
 
@@ -580,7 +580,7 @@ def _parser() -> argparse.ArgumentParser:
         "--output", metavar="FILE", help="write the report here instead of stdout"
     )
     add_template_options(validate, command="validate")
-    validate.set_defaults(run=_cmd_validate)
+    validate.set_defaults(usage_parser=validate, run=_cmd_validate)
 
     simulate = sub.add_parser(
         "simulate",
@@ -616,7 +616,7 @@ def _parser() -> argparse.ArgumentParser:
     nna.add_argument("--policy-type", choices=("IDENTITY_POLICY", "RESOURCE_POLICY"))
     _symbolic_options(nna, examples="counterexamples")
     add_template_options(nna, command="check-no-new-access")
-    nna.set_defaults(run=_cmd_no_new_access)
+    nna.set_defaults(usage_parser=nna, run=_cmd_no_new_access)
 
     ang = sub.add_parser(
         "check-access-not-granted",
@@ -636,7 +636,7 @@ def _parser() -> argparse.ArgumentParser:
     ang.add_argument("--policy-type", choices=("IDENTITY_POLICY", "RESOURCE_POLICY"))
     _symbolic_options(ang, examples="counterexamples")
     add_template_options(ang, command="check-access-not-granted")
-    ang.set_defaults(run=_cmd_access_not_granted)
+    ang.set_defaults(usage_parser=ang, run=_cmd_access_not_granted)
 
     from cksmodel.symbolic.checks import RESOURCE_TYPES
 
@@ -655,7 +655,7 @@ def _parser() -> argparse.ArgumentParser:
     npa.add_argument("--resource-type", choices=sorted(RESOURCE_TYPES))
     _symbolic_options(npa, examples="counterexamples")
     add_template_options(npa, command="check-no-public-access")
-    npa.set_defaults(run=_cmd_no_public_access)
+    npa.set_defaults(usage_parser=npa, run=_cmd_no_public_access)
 
     cmp_ = sub.add_parser(
         "compare",

@@ -261,7 +261,9 @@ def _load(doc: PolicyDocument) -> Policy:
     return policy
 
 
-def _check_plan(args: argparse.Namespace, command: str) -> tuple[list[PolicyDocument], _Check]:
+def _check_plan(
+    args: argparse.Namespace, command: str, infra: Infrastructure
+) -> tuple[list[PolicyDocument], _Check]:
     """The policies the command checks and how it checks one, as AWS's validators do."""
     from cksmodel.symbolic.checks import (
         check_access_not_granted,
@@ -270,7 +272,7 @@ def _check_plan(args: argparse.Namespace, command: str) -> tuple[list[PolicyDocu
         read_policy_argument,
     )
 
-    infra_policies: list[PolicyDocument] = list(args.infra.policies)
+    infra_policies: list[PolicyDocument] = list(infra.policies)
     timeout, most = args.timeout, args.max_counterexamples
     if command == "check-no-new-access":
         kind = args.reference_policy_type.upper().removesuffix("_POLICY")
@@ -345,8 +347,8 @@ def run_template_check(args: argparse.Namespace, command: str) -> int:
             "check-access-not-granted --template-path needs --actions and/or --resources",
             code="E_USAGE",
         )
-    args.infra = infra = _read(args)
-    policies, check = _check_plan(args, command)
+    infra = _read(args)
+    policies, check = _check_plan(args, command, infra)
     ignore = args.ignore_finding or ()
     code = f"policy-analysis-{_OPERATIONS[command]}"
     outcomes: list[CheckOutcome] = []

@@ -134,8 +134,12 @@ def add_template_options(p: argparse.ArgumentParser, *, command: str) -> None:
         )
 
 
-def usage(message: str) -> NoReturn:
-    """Refuse a combination of options (exit 2)."""
+def usage(args: argparse.Namespace, message: str) -> NoReturn:
+    """Refuse a combination of options as argparse refuses a missing one: the command's usage
+    and the message on stderr, exit 2."""
+    parser = getattr(args, "usage_parser", None)
+    if isinstance(parser, argparse.ArgumentParser):
+        parser.error(message)
     raise InputError(message, code="E_USAGE")
 
 
@@ -151,11 +155,11 @@ def template_or_documents(
     if args.template_path:
         clash = [name for name in document_only if given(name)]
         if clash:
-            usage(f"{', '.join(clash)} cannot be given with --template-path")
+            usage(args, f"{', '.join(clash)} cannot be given with --template-path")
         return True
     clash = [name for name in template_only if given(name)]
     if clash:
-        usage(f"{', '.join(clash)} needs --template-path")
+        usage(args, f"{', '.join(clash)} needs --template-path")
     return False
 
 
@@ -173,7 +177,8 @@ def missing(args: argparse.Namespace, *names: str) -> None:
     """Refuse the absence of options the policy-document way requires."""
     absent = [n for n in names if getattr(args, n.lstrip("-").replace("-", "_"), None) is None]
     if absent:
-        usage(f"the following arguments are required: {', '.join(absent)} (or --template-path)")
+        required = ", ".join(absent)
+        usage(args, f"the following arguments are required: {required} (or --template-path)")
 
 
 def template_check(

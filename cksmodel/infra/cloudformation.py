@@ -35,7 +35,12 @@ from cksmodel.infra.model import (
     Unknown,
     partition_of,
 )
-from cksmodel.infra.resources import function_arn, lambda_permission_document, positioned
+from cksmodel.infra.resources import (
+    attribute_value,
+    function_arn,
+    lambda_permission_document,
+    positioned,
+)
 from cksmodel.policy.ir import PolicyType
 from cksmodel.policy.jsontext import PDict, PList, Pos
 from cksmodel.source import Span
@@ -189,50 +194,21 @@ class _Template:
         name = self._physical_name(logical_id, rtype, props)
         path = self._path(props)
         ctx = self.ctx
-        p, r, a = ctx.partition, ctx.region, ctx.account_id
-        iam = {
-            "AWS::IAM::Role": "role",
-            "AWS::IAM::User": "user",
-            "AWS::IAM::Group": "group",
-            "AWS::IAM::InstanceProfile": "instance-profile",
-        }
-        out: str | None = None
-        if rtype in iam:
-            arn = f"arn:{p}:iam::{a}:{iam[rtype]}{path}{name}"
-            out = {"Ref": name, "Arn": arn}.get(attribute)
-        elif rtype == "AWS::IAM::ManagedPolicy":
-            out = (
-                f"arn:{p}:iam::{a}:policy{path}{name}"
-                if attribute in ("Ref", "PolicyArn")
-                else None
-            )
-        elif rtype == "AWS::KMS::Key":
-            key_id = Placeholder(stable_id(logical_id, "kms-key"))
-            arn = Placeholder(f"arn:{p}:kms:{r}:{a}:key/{key_id}")
-            out = {"Ref": key_id, "KeyId": key_id, "Arn": arn}.get(attribute)
-        elif rtype == "AWS::KMS::Alias":
-            out = name if attribute == "Ref" else None
-        elif rtype == "AWS::S3::Bucket":
-            out = {"Ref": name, "Arn": f"arn:{p}:s3:::{name}"}.get(attribute)
-        elif rtype == "AWS::SQS::Queue":
-            out = {
-                "Ref": f"https://sqs.{r}.amazonaws.com/{a}/{name}",
-                "QueueUrl": f"https://sqs.{r}.amazonaws.com/{a}/{name}",
-                "Arn": f"arn:{p}:sqs:{r}:{a}:{name}",
-                "QueueName": name,
-            }.get(attribute)
-        elif rtype == "AWS::SNS::Topic":
-            arn = f"arn:{p}:sns:{r}:{a}:{name}"
-            out = {"Ref": arn, "TopicArn": arn, "TopicName": name}.get(attribute)
-        elif rtype == "AWS::SecretsManager::Secret":
-            if attribute in ("Ref", "Id"):
-                out = Placeholder(f"arn:{p}:secretsmanager:{r}:{a}:secret:{name}-AbCdEf")
-        elif rtype == "AWS::Lambda::Function":
-            out = {"Ref": name, "Arn": f"arn:{p}:lambda:{r}:{a}:function:{name}"}.get(attribute)
+        out = attribute_value(
+            rtype,
+            attribute,
+            name=name,
+            path=path,
+            partition=ctx.partition,
+            region=ctx.region,
+            account=ctx.account_id,
+            key_id=Placeholder(stable_id(logical_id, "kms-key")),
+        )
         if out is None:
             suffix = "" if attribute == "Ref" else f"-{attribute}"
             return Placeholder(f"unresolved-{logical_id}{suffix}")
-        return Placeholder(out) if isinstance(name, Placeholder) else out
+        vague = isinstance(name, Placeholder) or isinstance(path, Placeholder)
+        return Placeholder(out) if vague else out
 
     def _physical_name(self, logical_id: str, rtype: str, props: PDict) -> str:
         prop = _NAME_PROPERTY.get(rtype)

@@ -22,16 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cksmodel.infra.model import InfraError
+from cksmodel.infra.resources import Placeholder
 from cksmodel.policy.jsontext import PDict, PList, Pos
 from cksmodel.source import Span
 
 __all__ = ["NO_VALUE", "Placeholder", "Resolver", "StackContext"]
-
-
-class Placeholder(str):
-    """A string standing for a value the template does not fix."""
-
-    __slots__ = ()
 
 
 class _NoValue:

@@ -9,7 +9,20 @@ from typing import Any
 
 from cksmodel.policy.jsontext import PDict, PList, Pos
 
-__all__ = ["function_arn", "lambda_permission_document", "positioned"]
+
+class Placeholder(str):
+    """A string standing for a value the template does not fix."""
+
+    __slots__ = ()
+
+
+__all__ = [
+    "Placeholder",
+    "attribute_value",
+    "function_arn",
+    "lambda_permission_document",
+    "positioned",
+]
 
 
 def function_arn(function: str, *, partition: str, region: str, account: str) -> str:
@@ -83,3 +96,56 @@ def positioned(value: Any, pos: Pos | None) -> Any:
             arr.item_pos.append(at)
         return arr
     return value
+
+
+def attribute_value(
+    rtype: str,
+    attribute: str,
+    *,
+    name: str,
+    path: str,
+    partition: str,
+    region: str,
+    account: str,
+    key_id: str,
+) -> str | None:
+    """What ``Ref`` (``attribute`` ``Ref``) or ``Fn::GetAtt`` gives for a resource of a
+    modelled CloudFormation type with that physical name and path; ``None`` when the type or
+    attribute is not modelled. A KMS key's id is ``key_id`` and a secret's ARN suffix is
+    random: both are placeholders."""
+    p, r, a = partition, region, account
+    iam = {
+        "AWS::IAM::Role": "role",
+        "AWS::IAM::User": "user",
+        "AWS::IAM::Group": "group",
+        "AWS::IAM::InstanceProfile": "instance-profile",
+    }
+    out: str | None = None
+    if rtype in iam:
+        arn = f"arn:{p}:iam::{a}:{iam[rtype]}{path}{name}"
+        out = {"Ref": name, "Arn": arn}.get(attribute)
+    elif rtype == "AWS::IAM::ManagedPolicy":
+        out = f"arn:{p}:iam::{a}:policy{path}{name}" if attribute in ("Ref", "PolicyArn") else None
+    elif rtype == "AWS::KMS::Key":
+        arn = Placeholder(f"arn:{p}:kms:{r}:{a}:key/{key_id}")
+        out = {"Ref": key_id, "KeyId": key_id, "Arn": arn}.get(attribute)
+    elif rtype == "AWS::KMS::Alias":
+        out = name if attribute == "Ref" else None
+    elif rtype == "AWS::S3::Bucket":
+        out = {"Ref": name, "Arn": f"arn:{p}:s3:::{name}"}.get(attribute)
+    elif rtype == "AWS::SQS::Queue":
+        out = {
+            "Ref": f"https://sqs.{r}.amazonaws.com/{a}/{name}",
+            "QueueUrl": f"https://sqs.{r}.amazonaws.com/{a}/{name}",
+            "Arn": f"arn:{p}:sqs:{r}:{a}:{name}",
+            "QueueName": name,
+        }.get(attribute)
+    elif rtype == "AWS::SNS::Topic":
+        arn = f"arn:{p}:sns:{r}:{a}:{name}"
+        out = {"Ref": arn, "TopicArn": arn, "TopicName": name}.get(attribute)
+    elif rtype == "AWS::SecretsManager::Secret":
+        if attribute in ("Ref", "Id"):
+            out = Placeholder(f"arn:{p}:secretsmanager:{r}:{a}:secret:{name}-AbCdEf")
+    elif rtype == "AWS::Lambda::Function":
+        out = {"Ref": name, "Arn": f"arn:{p}:lambda:{r}:{a}:function:{name}"}.get(attribute)
+    return out

@@ -23,6 +23,7 @@ from cksmodel.infra.model import (
     IamGroup,
     IamRole,
     IamUser,
+    InfraError,
     Infrastructure,
     InstanceProfile,
     KeyStore,
@@ -40,6 +41,7 @@ from cksmodel.infra.plan import Plan, PlanResource
 from cksmodel.infra.resources import function_arn, lambda_permission_document, positioned
 from cksmodel.policy.ir import PolicyType
 from cksmodel.policy.jsontext import PDict, PList
+from cksmodel.source import Span
 
 __all__ = ["is_plan", "read_plan"]
 
@@ -67,6 +69,13 @@ def is_plan(value: Any) -> bool:
 
 def read_plan(value: PDict, source: str, options: ReadOptions) -> Infrastructure:
     """Read a parsed plan (positioned values)."""
+    if options.parameters:
+        raise InfraError(
+            "--parameters and --template-configuration-file are for CloudFormation templates; "
+            f"{source} is a Terraform plan",
+            span=Span(source=source, line=1, column=1),
+            code="E_USAGE",
+        )
     plan = Plan(value, source, options)
     account, region, partition = plan.pseudo()
     facts: dict[str, list[Any]] = {k: [] for k in _FACT_KINDS}

@@ -270,6 +270,11 @@ def test_template_configuration_file_and_parameters(
             "Nope",
             id="unknown-parameter",
         ),
+        pytest.param(
+            ["validate", "--template-path", TF, "--parameters", "A=1"],
+            "are for CloudFormation templates",
+            id="parameters-for-a-plan",
+        ),
     ],
 )
 def test_usage_and_input_errors_exit_2(
