@@ -167,10 +167,12 @@ def _iam_role(plan: Plan, r: PlanResource, facts: _Facts) -> None:
         public_type="AWS::IAM::AssumeRolePolicyDocument",
     )
     inline: list[PolicyDocument] = []
-    blocks = plan.value(r, "inline_policy")
-    if isinstance(blocks, PList):
-        s_flags = r.sensitive.get("inline_policy") if isinstance(r.sensitive, Mapping) else None
-        u_flags = r.unknown.get("inline_policy") if isinstance(r.unknown, Mapping) else None
+    s_flags = r.sensitive.get("inline_policy") if isinstance(r.sensitive, Mapping) else None
+    u_flags = r.unknown.get("inline_policy") if isinstance(r.unknown, Mapping) else None
+    blocks = r.values.get("inline_policy")
+    if r.sensitive is True or s_flags is True or (u_flags is True and blocks is None):
+        plan.value(r, "inline_policy")  # noted as an approximation: the blocks are not known
+    elif isinstance(blocks, PList):
         for index, block in enumerate(blocks):
             if not isinstance(block, PDict) or not block.get("policy"):
                 continue

@@ -409,3 +409,24 @@ def test_a_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InfraError) as caught:
         read_infrastructure(tmp_path / "absent.json")
     assert caught.value.code == "E_IO"
+
+
+def test_a_sensitive_inline_policy_is_unknown_and_its_neighbour_is_read(tmp_path: Path) -> None:
+    role = resource(
+        "aws_iam_role.r",
+        {
+            "name": "r",
+            "assume_role_policy": TRUST,
+            "inline_policy": [
+                {"name": "open", "policy": READ},
+                {"name": "hidden", "policy": policy(allow("s3:*", Sid=SECRET))},
+            ],
+        },
+        sensitive={"inline_policy": [{}, {"policy": True}]},
+    )
+    infra = read_infrastructure(write(tmp_path / "plan.json", plan(role)))
+    inline = {d.name: d for d in infra.roles[0].inline}
+    assert inline["open"].load() is not None
+    assert inline["hidden"].document is None
+    assert inline["hidden"].unknown is not None and inline["hidden"].unknown.reason == "sensitive"
+    assert SECRET not in repr(infra)
