@@ -11,6 +11,7 @@ template, so findings and counterexample statements point at the template's line
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Literal
 
 from cksmodel.infra.intrinsics import NO_VALUE, Placeholder, Resolver, StackContext, stable_id
@@ -357,8 +358,16 @@ class _Template:
                 if alias_target is not None and alias_name is not None:
                     aliases.append((alias_target, alias_name))
             elif rtype in _RESOURCE_POLICIES:
-                prop, _, public_type = _RESOURCE_POLICIES[rtype]
-                self._document(logical_id, rtype, props, prop, PolicyType.RESOURCE, public_type)
+                prop, holder, public_type = _RESOURCE_POLICIES[rtype]
+                if holder in ("Queues", "Topics"):
+                    held = self._texts(props, holder)
+                else:
+                    one = self._text(props, holder)
+                    held = (one,) if one is not None else ()
+                self._take_notes(logical_id)  # the target's, not the document's
+                self._document(
+                    logical_id, rtype, props, prop, PolicyType.RESOURCE, public_type, targets=held
+                )
             elif rtype == "AWS::Lambda::Permission":
                 self._lambda_permission(logical_id, props, here)
             elif rtype == "AWS::Organizations::Policy":
@@ -399,8 +408,6 @@ class _Template:
         return decided is not False
 
     def _with_aliases(self, key: KmsKey, aliases: list[tuple[str, str]]) -> KmsKey:
-        from dataclasses import replace
-
         names = tuple(n for target, n in aliases if target in (key.key_id, key.arn))
         return replace(key, aliases=names) if names else key
 
@@ -435,6 +442,7 @@ class _Template:
         *,
         name: str | None = None,
         container: PDict | None = None,
+        targets: tuple[str, ...] = (),
     ) -> PolicyDocument | None:
         """The policy document at ``props[prop]`` (resolved here), or at ``container[prop]``
         (a value resolved already), as one :class:`PolicyDocument` of the resource."""
@@ -463,6 +471,7 @@ class _Template:
             unknown=unknown,
             approximations=notes,
             public_type=public_type,
+            targets=targets,
         )
         self.policies.append(doc)
         return doc
@@ -604,6 +613,7 @@ class _Template:
                 document=positioned(doc, _span_pos(here.span)),
                 approximations=notes,
                 public_type="AWS::Lambda::Function",
+                targets=(function,),
             )
         )
 

@@ -131,6 +131,9 @@ class PolicyDocument:
     unknown: Unknown | None = None
     approximations: tuple[Approximation, ...] = ()
     public_type: str | None = None
+    targets: tuple[Text, ...] = ()
+    """What a policy held by a resource of its own applies to: the key of a key-policy
+    resource, the bucket, queues, topics, secret or function of a resource policy."""
 
     @property
     def label(self) -> str:

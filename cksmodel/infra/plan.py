@@ -253,6 +253,7 @@ class Plan:
         container: PDict | None = None,
         sensitive: Any = None,
         unknown: Any = None,
+        targets: tuple[Text, ...] = (),
     ) -> PolicyDocument | None:
         """The policy held (as JSON text) in attribute ``key`` of the resource, or of
         ``container`` (an item of a nested block, with its own flags)."""
@@ -287,6 +288,7 @@ class Plan:
                 else tuple(a for a in self.approximations if a.location.address == r.address)
             ),
             public_type=public_type,
+            targets=targets,
         )
         self.policies.append(doc)
         return doc

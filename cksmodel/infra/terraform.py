@@ -349,7 +349,15 @@ def _kms_key(plan: Plan, r: PlanResource, facts: _Facts) -> None:
 
 
 def _kms_key_policy(plan: Plan, r: PlanResource, facts: _Facts) -> None:
-    plan.document(r, "policy", PolicyType.KEY, name="KeyPolicy", public_type="AWS::KMS::Key")
+    key = plan.text(r, "key_id")
+    plan.document(
+        r,
+        "policy",
+        PolicyType.KEY,
+        name="KeyPolicy",
+        public_type="AWS::KMS::Key",
+        targets=(key,) if key is not None else (),
+    )
 
 
 def _context(block: Any, key: str) -> tuple[tuple[str, str], ...] | None:
@@ -433,8 +441,15 @@ def _org_attachment(plan: Plan, r: PlanResource, facts: _Facts) -> None:
 
 
 def _resource_policy(plan: Plan, r: PlanResource, facts: _Facts) -> None:
-    _, public_type = _RESOURCE_POLICIES[r.type]
-    plan.document(r, "policy", PolicyType.RESOURCE, public_type=public_type)
+    holder, public_type = _RESOURCE_POLICIES[r.type]
+    target = plan.text(r, holder)
+    plan.document(
+        r,
+        "policy",
+        PolicyType.RESOURCE,
+        public_type=public_type,
+        targets=(target,) if target is not None else (),
+    )
 
 
 def _lambda_permission(plan: Plan, r: PlanResource, facts: _Facts) -> None:
@@ -454,6 +469,7 @@ def _lambda_permission(plan: Plan, r: PlanResource, facts: _Facts) -> None:
     unknown = [v for v in fields.values() if isinstance(v, Unknown)]
     here = plan.locus(r.address, r.pos)
     document = None
+    function = ""
     if not unknown:
         function = function_arn(
             str(fields["function_name"] or ""),
@@ -484,6 +500,7 @@ def _lambda_permission(plan: Plan, r: PlanResource, facts: _Facts) -> None:
             document=document,
             unknown=unknown[0] if unknown else None,
             public_type="AWS::Lambda::Function",
+            targets=(function,) if not unknown else (),
         )
     )
 

@@ -109,6 +109,15 @@ def test_a_noecho_parameter_value_is_never_read() -> None:
     assert "hunter2-never-printed" not in repr(read())
 
 
+def test_resource_policies_name_what_they_apply_to() -> None:
+    infra = read()
+    assert doc_of(infra, "BucketPolicy").targets == ("stack-data",)
+    assert doc_of(infra, "Permission").targets == (
+        "arn:aws:lambda:us-east-1:111122223333:function:my-function",
+    )
+    assert not any("Ref Bucket" in a.message for a in doc_of(infra, "BucketPolicy").approximations)
+
+
 def test_lambda_permission_and_memberships_are_read() -> None:
     infra = read()
     permission = doc_of(infra, "Permission")

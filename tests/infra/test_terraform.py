@@ -197,6 +197,21 @@ def test_memberships_attachments_and_org_targets_are_facts(every: Any) -> None:
     assert (rcp.kind, rcp.targets) == ("RCP", ("ou-abcd-12345678",))
 
 
+def test_resource_and_key_policies_name_what_they_apply_to(every: Any, tmp_path: Path) -> None:
+    targets = {d.resource: d.targets for d in every.policies if d.targets}
+    assert targets == {
+        "aws_s3_bucket_policy.b": ("data",),
+        "aws_sqs_queue_policy.q": ("https://sqs/q",),
+        "aws_sns_topic_policy.t": ("arn:aws:sns:us-east-1:111122223333:t",),
+        "aws_secretsmanager_secret_policy.s": ("arn:x",),
+        "aws_lambda_permission.l": ("arn:aws:lambda:us-east-1:111122223333:function:f",),
+    }
+    cks = read_infrastructure(write(tmp_path / "plan.json", custom_key_store_plan()))
+    (key_policy,) = [d for d in cks.policies if d.resource == "aws_kms_key_policy.kp"]
+    (key,) = key_policy.targets
+    assert isinstance(key, Unknown) and key.attribute == "key_id"
+
+
 def test_lambda_permission_is_a_resource_policy_statement(every: Any) -> None:
     doc = next(d for d in every.policies if d.resource == "aws_lambda_permission.l")
     (statement,) = doc.load().statements
