@@ -31,6 +31,7 @@ from cksmodel.cli.ci import (
     validation_text,
 )
 from cksmodel.cli.output import write_output
+from cksmodel.cli.template_args import usage
 from cksmodel.errors import InputError, PolicyError
 from cksmodel.infra import read_infrastructure
 from cksmodel.infra.model import Infrastructure, PolicyDocument, ReadOptions
@@ -337,16 +338,9 @@ def run_template_check(args: argparse.Namespace, command: str) -> int:
     if command == "check-no-new-access" and not (
         args.reference_policy and args.reference_policy_type
     ):
-        raise InputError(
-            "check-no-new-access --template-path needs --reference-policy and "
-            "--reference-policy-type IDENTITY|RESOURCE",
-            code="E_USAGE",
-        )
+        usage(args, "--template-path needs --reference-policy and --reference-policy-type")
     if command == "check-access-not-granted" and not (args.actions or args.resources):
-        raise InputError(
-            "check-access-not-granted --template-path needs --actions and/or --resources",
-            code="E_USAGE",
-        )
+        usage(args, "--template-path needs --actions and/or --resources")
     infra = _read(args)
     policies, check = _check_plan(args, command, infra)
     ignore = args.ignore_finding or ()

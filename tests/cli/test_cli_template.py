@@ -247,12 +247,12 @@ def test_template_configuration_file_and_parameters(
         pytest.param(["validate"], "FILE (or --template-path)", id="nothing-to-validate"),
         pytest.param(
             ["check-no-new-access", "--template-path", CFN],
-            "needs --reference-policy",
+            "--template-path needs --reference-policy",
             id="no-reference",
         ),
         pytest.param(
             ["check-access-not-granted", "--template-path", CFN],
-            "needs --actions and/or --resources",
+            "--template-path needs --actions and/or --resources",
             id="no-access",
         ),
         pytest.param(
