@@ -23,7 +23,7 @@ import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
@@ -33,6 +33,7 @@ from cksmodel.cli.output import finding_json
 from cksmodel.policy.catalog import get_catalog
 from cksmodel.policy.findings import Finding, Severity
 from cksmodel.policy.validation.codes import FINDING_CODES
+from cksmodel.source import Span
 
 if TYPE_CHECKING:
     from cksmodel.symbolic.checks import CheckResult
@@ -46,6 +47,8 @@ __all__ = [
     "check_junit",
     "check_outcome",
     "check_sarif",
+    "checks_junit",
+    "checks_sarif",
     "comparison_outcome",
     "validation_json",
     "validation_junit",
@@ -102,16 +105,34 @@ _GRAMMAR_PAGE: Final = _IAM_GUIDE + "reference_policies_grammar.html"
 _CHECKS_PAGE: Final = _IAM_GUIDE + "access-analyzer-checks-validating-policies.html"
 
 
+Threshold = Severity | Collection[Severity]
+"""What fails a document: a severity and every more severe one, or a set of severities (the
+blocking finding types of ``--treat-finding-type-as-blocking``)."""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Document:
-    """One validated document: the path as given and its findings."""
+    """One validated document: the path as given and its findings.
+
+    ``name`` tells apart several documents of one file (a template's policies);
+    ``unknown`` says why a document could not be validated (a value known only after apply).
+    """
 
     source: str
     findings: tuple[Finding, ...]
+    name: str | None = None
+    unknown: str | None = None
 
-    def fails(self, threshold: Severity) -> bool:
-        """Whether a finding is at ``threshold`` or more severe."""
-        worst = SEVERITY_ORDER[: SEVERITY_ORDER.index(threshold) + 1]
+    @property
+    def title(self) -> str:
+        return f"{self.source} {self.name}" if self.name else self.source
+
+    def fails(self, threshold: Threshold) -> bool:
+        """Whether a finding is at ``threshold`` or more severe (or in the set given)."""
+        if isinstance(threshold, Severity):
+            worst: Collection[Severity] = SEVERITY_ORDER[: SEVERITY_ORDER.index(threshold) + 1]
+        else:
+            worst = threshold
         return any(f.severity in worst for f in self.findings)
 
 
@@ -125,6 +146,10 @@ class CheckOutcome:
     sources: tuple[str, ...]
     details: Mapping[str, Any]
     time_s: float
+    name: str | None = None
+    """Which of several checks of one run (a template's policy), if there are several."""
+    span: Span | None = None
+    """Where the checked policy is, when it is inside a larger file."""
 
 
 def catalog_json() -> dict[str, str]:
@@ -229,8 +254,10 @@ def validation_text(documents: Sequence[Document]) -> str:
     """``file:line:column: SEVERITY CODE message`` lines, then one summary line."""
     lines: list[str] = []
     for d in documents:
-        if not d.findings:
-            lines.append(f"{d.source}: no findings")
+        if d.unknown:
+            lines.append(f"{d.title}: not validated: {d.unknown}")
+        elif not d.findings:
+            lines.append(f"{d.title}: no findings")
         for f in d.findings:
             lines.append(
                 f"{f.span if f.span else d.source}: {f.severity.value} {f.code} {f.message}"
@@ -275,8 +302,9 @@ def _junit(suite_name: str, cases: list[tuple[str, str, str, str | None, str, st
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def validation_junit(documents: Sequence[Document], threshold: Severity) -> str:
-    """One test case per document, failed when it has a finding at ``threshold``."""
+def validation_junit(documents: Sequence[Document], threshold: Threshold) -> str:
+    """One test case per document, failed when it has a finding at ``threshold``, an error
+    when it could not be validated."""
     cases = []
     for d in documents:
         body = "\n".join(
@@ -286,9 +314,10 @@ def validation_junit(documents: Sequence[Document], threshold: Severity) -> str:
         failed = d.fails(threshold)
         worst = [s.value for s in SEVERITY_ORDER if any(f.severity is s for f in d.findings)]
         message = f"{len(d.findings)} finding(s), worst {worst[0]}" if worst else "no findings"
-        cases.append(
-            ("cksmodel.validate", d.source, "0.000", "failure" if failed else None, message, body)
-        )
+        outcome = "failure" if failed else None
+        if d.unknown and not failed:
+            outcome, message = "error", f"not validated: {d.unknown}"
+        cases.append(("cksmodel.validate", d.title, "0.000", outcome, message, body))
     return _junit("cksmodel validate", cases)
 
 
@@ -324,47 +353,78 @@ def comparison_outcome(comparison: Comparison, sources: tuple[str, str]) -> Chec
 
 def check_sarif(outcome: CheckOutcome) -> str:
     """The check as one rule and one result: ``pass``, or ``fail`` (error; UNKNOWN a warning)."""
+    return checks_sarif(outcome.command, [outcome])
+
+
+def checks_sarif(command: str, outcomes: Sequence[CheckOutcome]) -> str:
+    """Checks of one command (one per policy of a template) as one rule and one result each."""
     rule = {
-        "id": outcome.command,
-        "name": outcome.command,
-        "shortDescription": {"text": f"cksmodel {outcome.command}"},
-        "help": {"text": outcome.message},
+        "id": command,
+        "name": command,
+        "shortDescription": {"text": f"cksmodel {command}"},
+        "help": {"text": outcomes[0].message if len(outcomes) == 1 else f"cksmodel {command}"},
         "helpUri": _CHECKS_PAGE,
         "defaultConfiguration": {"level": "error"},
     }
+    return _log([rule], [_check_result(o) for o in outcomes])
+
+
+def _check_result(outcome: CheckOutcome) -> dict[str, Any]:
     kind, level = {"PASS": ("pass", "none"), "FAIL": ("fail", "error")}.get(
         outcome.result, ("fail", "warning")
     )
-    result = {
+    if outcome.span is not None:
+        region = {"startLine": outcome.span.line, "startColumn": outcome.span.column}
+        locations: list[dict[str, Any]] = [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(outcome.span.source)},
+                    "region": region,
+                }
+            }
+        ]
+    else:
+        locations = [
+            {"physicalLocation": {"artifactLocation": {"uri": _uri(source)}}}
+            for source in outcome.sources
+        ]
+    identity: list[Any] = [outcome.command, outcome.result, list(outcome.sources)]
+    if outcome.name is not None:
+        identity.append(outcome.name)
+    name = f"{outcome.name}: " if outcome.name else ""
+    return {
         "ruleId": outcome.command,
         "ruleIndex": 0,
         "kind": kind,
         "level": level,
-        "message": {"text": f"{outcome.result}: {outcome.message}"},
-        "locations": [
-            {"physicalLocation": {"artifactLocation": {"uri": _uri(source)}}}
-            for source in outcome.sources
-        ],
+        "message": {"text": f"{name}{outcome.result}: {outcome.message}"},
+        "locations": locations,
         "partialFingerprints": {
-            FINGERPRINT_KEY: hashlib.sha256(
-                _canonical([outcome.command, outcome.result, list(outcome.sources)]).encode()
-            ).hexdigest()
+            FINGERPRINT_KEY: hashlib.sha256(_canonical(identity).encode()).hexdigest()
         },
         "properties": {**outcome.details, "result": outcome.result},
     }
-    return _log([rule], [result])
 
 
 def check_junit(outcome: CheckOutcome) -> str:
     """The check as one test case: FAIL a failure, UNKNOWN an error."""
-    element = {"PASS": None, "FAIL": "failure"}.get(outcome.result, "error")
-    body = json.dumps(outcome.details, indent=2, sort_keys=True, ensure_ascii=True)
-    case = (
-        "cksmodel." + outcome.command,
-        " ".join(outcome.sources) or outcome.command,
-        f"{max(outcome.time_s, 0.0):.3f}",
-        element,
-        f"{outcome.result}: {outcome.message}",
-        body,
-    )
-    return _junit(f"cksmodel {outcome.command}", [case])
+    return checks_junit(outcome.command, [outcome])
+
+
+def checks_junit(command: str, outcomes: Sequence[CheckOutcome]) -> str:
+    """One test case per check: FAIL a failure, UNKNOWN an error."""
+    cases = []
+    for outcome in outcomes:
+        element = {"PASS": None, "FAIL": "failure"}.get(outcome.result, "error")
+        body = json.dumps(outcome.details, indent=2, sort_keys=True, ensure_ascii=True)
+        cases.append(
+            (
+                "cksmodel." + outcome.command,
+                outcome.name or " ".join(outcome.sources) or outcome.command,
+                f"{max(outcome.time_s, 0.0):.3f}",
+                element,
+                f"{outcome.result}: {outcome.message}",
+                body,
+            )
+        )
+    return _junit(f"cksmodel {command}", cases)

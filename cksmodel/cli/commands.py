@@ -32,25 +32,29 @@ EXIT_CODES = (
         "success: `simulate` made a decision (whatever it is); `validate` found nothing at the "
         "`--fail-on` severity (default ERROR) or above; a check PASSed; `prove`: every "
         "invariant PROVED (or NOT_APPLICABLE); `who-can`: every answer decided; `can`: the "
-        "principal can",
+        "principal can; with `--template-path`: no blocking finding and every policy decided",
     ),
     (
         EXIT_FINDINGS,
         "`validate` found a finding at the `--fail-on` severity or above in some document (a "
         "syntax error is an ERROR finding); a check FAILed; `prove`: some invariant REFUTED; "
-        "`can`: the principal cannot",
+        "`can`: the principal cannot; with `--template-path`: a blocking finding in some "
+        "policy of the plan or template",
     ),
     (
         EXIT_INPUT,
         "invalid input or usage: unreadable file, a `validate` pattern that matches no file, "
-        "malformed JSON, scenario, spec or bundle, a policy with an ERROR finding given to "
+        "malformed JSON, scenario, spec or bundle, a file that is neither a Terraform plan nor "
+        "a CloudFormation template (or refused YAML), a policy with an ERROR finding given to "
         "`check-*` or `compare`, an unusable `--catalog`, unknown option, an output path that "
         "is not a regular file, a failed write",
     ),
     (
         EXIT_UNKNOWN,
         "a check or comparison is UNKNOWN (timeout, solver unknown, approximation); `prove`: "
-        "some invariant UNKNOWN and none REFUTED; `who-can`/`can`: some path is undecided",
+        "some invariant UNKNOWN and none REFUTED; `who-can`/`can`: some path is undecided; "
+        "with `--template-path` and no blocking finding: some policy is known only after "
+        "apply (or sensitive), or a check's PASS rests on an approximated value",
     ),
     (EXIT_INTERNAL, "internal error (a bug: please report it with the command and its input)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
@@ -74,8 +78,21 @@ POLICY_TYPES = (
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from cksmodel.cli.template_args import TEMPLATE_READING, missing, template_or_documents, usage
+
+    if template_or_documents(
+        args,
+        (*TEMPLATE_READING, "--treat-finding-type-as-blocking"),
+        ("files", "--policy-type", "--policy-kind", "--fail-on"),
+    ):
+        from cksmodel.cli.template import run_template_validate
+
+        return run_template_validate(args)
     from cksmodel.cli.validate import run_validate
 
+    if not args.files:
+        usage(args, "the following arguments are required: FILE (or --template-path)")
+    missing(args, "--policy-type")
     return run_validate(args)
 
 
@@ -125,7 +142,17 @@ def _source(arg: str) -> str:
 
 
 def _cmd_no_new_access(args: argparse.Namespace) -> int:
+    from cksmodel.cli.template_args import template_check
     from cksmodel.symbolic.checks import check_no_new_access, read_policy_argument
+
+    if template_check(
+        args,
+        ("--reference-policy", "--reference-policy-type"),
+        ("--existing-policy-document", "--new-policy-document", "--policy-type"),
+    ):
+        from cksmodel.cli.template import run_template_check
+
+        return run_template_check(args, "check-no-new-access")
 
     ptype, identity = _policy_type(args)
     existing = read_policy_argument(
@@ -147,12 +174,19 @@ def _cmd_no_new_access(args: argparse.Namespace) -> int:
 
 
 def _cmd_access_not_granted(args: argparse.Namespace) -> int:
+    from cksmodel.cli.template_args import template_check
     from cksmodel.symbolic.checks import (
         check_access_not_granted,
         parse_access,
         read_policy_argument,
     )
 
+    if template_check(
+        args, ("--actions", "--resources"), ("--policy-document", "--access", "--policy-type")
+    ):
+        from cksmodel.cli.template import run_template_check
+
+        return run_template_check(args, "check-access-not-granted")
     ptype, identity = _policy_type(args)
     policy = read_policy_argument(args.policy_document, policy_type=ptype, name="policy")
     result = check_access_not_granted(
@@ -166,12 +200,17 @@ def _cmd_access_not_granted(args: argparse.Namespace) -> int:
 
 
 def _cmd_no_public_access(args: argparse.Namespace) -> int:
+    from cksmodel.cli.template_args import template_check
     from cksmodel.symbolic.checks import (
         RESOURCE_TYPES,
         check_no_public_access,
         read_policy_argument,
     )
 
+    if template_check(args, (), ("--policy-document", "--resource-type")):
+        from cksmodel.cli.template import run_template_check
+
+        return run_template_check(args, "check-no-public-access")
     ptype = RESOURCE_TYPES[args.resource_type][0]
     policy = read_policy_argument(args.policy_document, policy_type=ptype, name="policy")
     result = check_no_public_access(
@@ -486,6 +525,7 @@ def exit_codes_text() -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from cksmodel.cli.template_args import add_template_options
     from cksmodel.policy.catalog import CATALOG_ENV
 
     parser = argparse.ArgumentParser(
@@ -526,12 +566,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument(
         "files",
-        nargs="+",
+        nargs="*",
         metavar="FILE",
         help="policy documents (JSON) or glob patterns such as 'policies/**/*.json'",
     )
     validate.add_argument(
-        "--policy-type", required=True, choices=POLICY_TYPES, help="where the policy is attached"
+        "--policy-type", choices=POLICY_TYPES, help="where the policy is attached (required)"
     )
     validate.add_argument(
         "--policy-kind",
@@ -547,13 +587,13 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--fail-on",
         choices=SEVERITIES,
-        default="ERROR",
         help="exit 1 when a finding is this severe or more (default ERROR)",
     )
     validate.add_argument(
         "--output", metavar="FILE", help="write the report here instead of stdout"
     )
-    validate.set_defaults(run=_cmd_validate)
+    add_template_options(validate, command="validate")
+    validate.set_defaults(usage_parser=validate, run=_cmd_validate)
 
     simulate = sub.add_parser(
         "simulate",
@@ -584,11 +624,12 @@ def _parser() -> argparse.ArgumentParser:
         ),
         epilog=checks_epilog,
     )
-    nna.add_argument("--existing-policy-document", required=True, metavar="P", help=POLICY_ARG_HELP)
-    nna.add_argument("--new-policy-document", required=True, metavar="P", help=POLICY_ARG_HELP)
-    nna.add_argument("--policy-type", required=True, choices=("IDENTITY_POLICY", "RESOURCE_POLICY"))
+    nna.add_argument("--existing-policy-document", metavar="P", help=POLICY_ARG_HELP)
+    nna.add_argument("--new-policy-document", metavar="P", help=POLICY_ARG_HELP)
+    nna.add_argument("--policy-type", choices=("IDENTITY_POLICY", "RESOURCE_POLICY"))
     _symbolic_options(nna, examples="counterexamples")
-    nna.set_defaults(run=_cmd_no_new_access)
+    add_template_options(nna, command="check-no-new-access")
+    nna.set_defaults(usage_parser=nna, run=_cmd_no_new_access)
 
     ang = sub.add_parser(
         "check-access-not-granted",
@@ -599,16 +640,16 @@ def _parser() -> argparse.ArgumentParser:
         ),
         epilog=checks_epilog,
     )
-    ang.add_argument("--policy-document", required=True, metavar="P", help=POLICY_ARG_HELP)
+    ang.add_argument("--policy-document", metavar="P", help=POLICY_ARG_HELP)
     ang.add_argument(
         "--access",
-        required=True,
         metavar="JSON",
         help='e.g. \'{"actions": ["kms:Decrypt"], "resources": ["arn:aws:kms:..."]}\'',
     )
-    ang.add_argument("--policy-type", required=True, choices=("IDENTITY_POLICY", "RESOURCE_POLICY"))
+    ang.add_argument("--policy-type", choices=("IDENTITY_POLICY", "RESOURCE_POLICY"))
     _symbolic_options(ang, examples="counterexamples")
-    ang.set_defaults(run=_cmd_access_not_granted)
+    add_template_options(ang, command="check-access-not-granted")
+    ang.set_defaults(usage_parser=ang, run=_cmd_access_not_granted)
 
     from cksmodel.symbolic.checks import RESOURCE_TYPES
 
@@ -623,10 +664,11 @@ def _parser() -> argparse.ArgumentParser:
         ),
         epilog=checks_epilog,
     )
-    npa.add_argument("--policy-document", required=True, metavar="P", help=POLICY_ARG_HELP)
-    npa.add_argument("--resource-type", required=True, choices=sorted(RESOURCE_TYPES))
+    npa.add_argument("--policy-document", metavar="P", help=POLICY_ARG_HELP)
+    npa.add_argument("--resource-type", choices=sorted(RESOURCE_TYPES))
     _symbolic_options(npa, examples="counterexamples")
-    npa.set_defaults(run=_cmd_no_public_access)
+    add_template_options(npa, command="check-no-public-access")
+    npa.set_defaults(usage_parser=npa, run=_cmd_no_public_access)
 
     cmp_ = sub.add_parser(
         "compare",

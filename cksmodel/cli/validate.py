@@ -75,7 +75,7 @@ def run_validate(args: argparse.Namespace) -> int:
         )
         for path, data in contents
     ]
-    threshold = Severity(args.fail_on)
+    threshold = Severity(args.fail_on or "ERROR")
     if args.format == "json":
         text = validation_json(documents)
     elif args.format == "sarif":

@@ -211,11 +211,14 @@ def decode_document(data: bytes, source: str, *, limit: int = MAX_DOCUMENT_BYTES
         ) from None
 
 
-def parse_json(text: str, source: str) -> Any:
-    """Parse JSON text into positioned values; raise :class:`ParseError` on bad input."""
-    if len(text) > MAX_DOCUMENT_BYTES:
+def parse_json(text: str, source: str, *, limit: int = MAX_DOCUMENT_BYTES) -> Any:
+    """Parse JSON text into positioned values; raise :class:`ParseError` on bad input.
+
+    ``limit`` is the most characters accepted (a policy document's by default).
+    """
+    if len(text) > limit:
         raise ParseError(
-            f"document is {len(text):,} characters; the limit is {MAX_DOCUMENT_BYTES:,}",
+            f"document is {len(text):,} characters; the limit is {limit:,}",
             span=Span(source=source, line=1, column=1),
             code="E_TOO_LARGE",
         )
