@@ -62,8 +62,6 @@ WORD_INPUTS = (("SPEC", frozenset({"prove"})),)
 them."""
 
 
-
-
 def input_variables() -> frozenset[str]:
     """Every environment variable the inputs are read from."""
     names = ["COMMAND", "ARGS", "FORMAT", "SARIF_FILE", "UPLOAD_SARIF"]

@@ -24,7 +24,7 @@ GOOD_POLICY = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Acti
 BAD_POLICY = '{"Version": "2012-10-17",\n "Statement": [{"Effect": "Alow", "Action": "kms:Decrypt", "Resource": "*"}]}\n'  # noqa: E501
 
 CRAFTED = [
-    "; rm -rf \"$HOME\" ; touch pwned-semicolon",
+    '; rm -rf "$HOME" ; touch pwned-semicolon',
     "$(touch pwned-dollar)",
     "`touch pwned-backtick`",
     "x\ntouch pwned-newline",
@@ -140,7 +140,11 @@ def test_every_input_reaches_the_script_through_an_environment_variable() -> Non
             ["prove", "specs", "my specs/app.spec", "--account", "bundle dir"],
         ),
         (
-            {"COMMAND": "validate", "ARGS": "--policy-type key\n'policies/*.json'", "FORMAT": "json"},
+            {
+                "COMMAND": "validate",
+                "ARGS": "--policy-type key\n'policies/*.json'",
+                "FORMAT": "json",
+            },
             ["validate", "--format", "json", "--policy-type", "key", "policies/*.json"],
         ),
         (
@@ -323,3 +327,34 @@ def test_the_script_runs_cksmodel_and_writes_sarif_with_a_summary(tmp_path: Path
     sarif = json.loads((tmp_path / "reports" / "validate.sarif").read_text(encoding="utf-8"))
     assert sarif["version"] == "2.1.0"
     assert "error E_EFFECT policies/bad.json:2: " in done.stdout
+
+
+# --------------------------------------------------------------------------- the examples
+
+
+WORKFLOW = REPO / "examples" / "ci" / "github-workflow.yml"
+
+
+def test_the_workflow_example_uses_only_inputs_the_action_declares() -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    declared = set(metadata()["inputs"])
+    uses = [
+        step
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if str(step.get("uses", "")).startswith("OWNER/cksmodel@")
+    ]
+    assert len(uses) == 4
+    for step in uses:
+        assert set(step["with"]) <= declared, step["name"]
+        env = {
+            "INPUT_" + k.upper().replace("-", "_"): str(v).replace("${{ runner.temp }}", "/tmp")
+            for k, v in step["with"].items()
+        }
+        assert action_run.invocation(env).argv[0] == step["with"]["command"]
+    assert (
+        shell_injection_risks(
+            {"runs": {"steps": [s for j in workflow["jobs"].values() for s in j["steps"]]}}
+        )
+        == []
+    )
