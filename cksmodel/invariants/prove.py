@@ -13,10 +13,10 @@ deciding which API calls can happen.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from os import PathLike
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cksmodel.account.access import ALLOW_ALL, Access, Target, Tri, all_of, any_of, negate
 from cksmodel.account.bundle import as_account
@@ -42,6 +42,7 @@ from cksmodel.invariants.spec import (
 )
 from cksmodel.invariants.store_lifecycle import explore
 from cksmodel.policy.ir import Policy, PolicySet, Value
+from cksmodel.progress import Progress, check_progress, no_progress
 from cksmodel.source import Location, Span
 from cksmodel.symbolic.encode import Encoder
 from cksmodel.symbolic.logic import TRUE, Term, and_, implies, not_, or_
@@ -51,6 +52,8 @@ from cksmodel.symbolic.strings import literal
 if TYPE_CHECKING:
     from cksmodel.graph import AccessGraph
 
+
+T = TypeVar("T")
 
 KEYS_UNKNOWN = "the bundle has no kms/keys/, so which KMS keys exist is unknown"
 
@@ -79,11 +82,20 @@ class Prover(Access):
     """Evaluates one spec against one account."""
 
     def __init__(
-        self, spec: Spec, account: Account, *, timeout: float, max_counterexamples: int
+        self,
+        spec: Spec,
+        account: Account,
+        *,
+        timeout: float,
+        max_counterexamples: int,
+        progress: Progress = no_progress,
     ) -> None:
         super().__init__(account, timeout=timeout)
         self.spec = spec
         self.max_counterexamples = max_counterexamples
+        self.progress = progress
+        self._looping = False
+        """A loop over principals is reporting progress (nested loops do not)."""
         self.persona_cache: dict[str, list[tuple[IamPrincipal, Tri]]] = {}
         self.can_cache: dict[tuple[Any, ...], Tri] = {}
         self.graph: AccessGraph | None = None
@@ -207,9 +219,10 @@ class Prover(Access):
             return self.persona_cache[s.name]
         if s.op == "that_can":
             assert s.actions is not None and s.resource is not None
+            actions, resource = s.actions, s.resource
             return [
-                (p, self.can_actions(p, s.actions, s.resource, (), s.span, readable=False))
-                for p in self.account.principals
+                (p, self.can_actions(p, actions, resource, (), s.span, readable=False))
+                for p in self.each_principal(self.account.principals)
             ]
         out = self.members(s.args[0])
         for arg in s.args[1:]:
@@ -383,7 +396,7 @@ class Prover(Access):
         else:
             candidates = [(p, Tri(True)) for p in self.account.principals]
         results = []
-        for p, member in candidates:
+        for p, member in self.each_principal(candidates):
             if member.value is False:
                 continue
             inner = self.formula(body, {**env, f.var: p})
@@ -712,6 +725,21 @@ class Prover(Access):
             undecided = undecided or value is None
         return None if undecided else False
 
+    def each_principal(self, items: Sequence[T]) -> Iterator[T]:
+        """The items of a loop over principals, reporting progress unless an outer loop
+        already does."""
+        if self._looping:
+            yield from items
+            return
+        self._looping = True
+        try:
+            for n, item in enumerate(items):
+                self.progress("principals", n, len(items))
+                yield item
+            self.progress("principals", len(items), len(items))
+        finally:
+            self._looping = False
+
     # ------------------------------------------------------------ invariants
 
     def invariant(self, inv: Invariant) -> InvariantResult:
@@ -809,20 +837,34 @@ def prove(
     *,
     timeout: float = 30.0,
     max_counterexamples: int = 1,
+    progress: Progress = no_progress,
 ) -> ProveReport:
     """Every invariant of every spec, against one account.
 
     ``specs`` is one spec or a sequence of them, each a :class:`Spec` or a spec file
-    path; ``account`` is an :class:`Account` or an account bundle path.
+    path; ``account`` is an :class:`Account` or an account bundle path. ``progress`` is
+    told of the invariants done (task ``invariants``, noting the one at hand) and of the
+    principals done in the loop over principals at hand (task ``principals``).
     """
     checked = [_spec_argument(f"specs[{n}]", s) for n, s in enumerate(_spec_list(specs))]
     account = as_account("account", account)
     timeout = check_seconds("timeout", timeout)
     max_counterexamples = check_count("max_counterexamples", max_counterexamples)
+    progress = check_progress("progress", progress)
     results: list[InvariantResult] = []
+    total = sum(len(spec.invariants) for spec in checked)
     for spec in checked:
-        prover = Prover(spec, account, timeout=timeout, max_counterexamples=max_counterexamples)
-        results.extend(prover.invariant(inv) for inv in spec.invariants)
+        prover = Prover(
+            spec,
+            account,
+            timeout=timeout,
+            max_counterexamples=max_counterexamples,
+            progress=progress,
+        )
+        for inv in spec.invariants:
+            progress("invariants", len(results), total, inv.name)
+            results.append(prover.invariant(inv))
+    progress("invariants", len(results), total)
     return ProveReport(
         results=tuple(results),
         account=str(account.root),

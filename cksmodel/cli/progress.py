@@ -1,0 +1,90 @@
+"""Progress of long commands on a terminal: one row per task, drawn on stderr with ``rich``.
+
+Shown only when stderr is a terminal and ``--quiet`` is not given; never on stdout, so
+JSON, SARIF and JUnit reports are the same with or without it. The rows are cleared before
+the result is written (:func:`stop_progress`), so a terminal shows the result alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TextIO
+
+from cksmodel.progress import Progress, no_progress
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as Rows
+    from rich.progress import TaskID
+
+
+class TerminalProgress:
+    """A :class:`~cksmodel.progress.Progress` hook drawing rows on a terminal stream."""
+
+    def __init__(self, stream: TextIO) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        console = Console(file=stream, force_terminal=True)
+        self._rows: Rows = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[note]}"),
+            console=console,
+            transient=True,
+            redirect_stdout=False,
+            refresh_per_second=8,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._open = True
+        self._rows.start()
+
+    def __call__(self, task: str, done: int, total: int | None = None, note: str = "") -> None:
+        if not self._open:
+            return
+        found = self._tasks.get(task)
+        if found is None:
+            found = self._rows.add_task(task, total=total, note=note)
+            self._tasks[task] = found
+        self._rows.update(found, completed=done, total=total, note=note)
+
+    def close(self) -> None:
+        """Clear the rows and stop drawing (later reports are ignored)."""
+        if self._open:
+            self._open = False
+            self._rows.stop()
+
+
+_SHOWN: list[TerminalProgress] = []
+
+
+@contextmanager
+def showing_progress(stream: TextIO, *, quiet: bool) -> Iterator[Progress]:
+    """A progress hook for one command: rows on ``stream`` when it is a terminal and not
+    ``quiet``, otherwise one that reports nothing."""
+    if quiet or not stream.isatty():
+        yield no_progress
+        return
+    shown = TerminalProgress(stream)
+    _SHOWN.append(shown)
+    try:
+        yield shown
+    finally:
+        _SHOWN.remove(shown)
+        shown.close()
+
+
+def stop_progress() -> None:
+    """Clear the rows before the result is written."""
+    for shown in _SHOWN:
+        shown.close()
