@@ -7,7 +7,10 @@ library prints nothing of its own.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterator, Sequence
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class Progress(Protocol):
@@ -29,3 +32,27 @@ def check_progress(name: str, value: object) -> Progress:
     if not callable(value):
         raise ArgumentTypeError(f"{name}: expected a callable progress hook, not {shown(value)}")
     return value
+
+
+class Outermost:
+    """Progress of the outermost of nested loops of one task: a loop started while another
+    runs reports nothing, so the count shown never jumps back."""
+
+    def __init__(self, progress: Progress, task: str) -> None:
+        self.progress = progress
+        self.task = task
+        self._running = False
+
+    def each(self, items: Sequence[T]) -> Iterator[T]:
+        """The items, reporting how many are done unless an outer loop already does."""
+        if self._running:
+            yield from items
+            return
+        self._running = True
+        try:
+            for n, item in enumerate(items):
+                self.progress(self.task, n, len(items))
+                yield item
+            self.progress(self.task, len(items), len(items))
+        finally:
+            self._running = False

@@ -4,6 +4,7 @@ and that the default reports nothing and changes nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -39,11 +40,10 @@ class Recorder:
 def well_ordered(reports: list[tuple[int, int | None, str]]) -> bool:
     """Counts only grow within one pass (a new pass starts again from 0), never pass the
     total, and the last report is the total."""
-    for (done, total, _), (after, _, _) in zip(reports, reports[1:], strict=False):
-        if after < done and after != 0:
-            return False
-        if total is not None and done > total:
-            return False
+    if any(total is not None and done > total for done, total, _ in reports):
+        return False
+    if any(after < done and after != 0 for (done, _, _), (after, _, _) in pairwise(reports)):
+        return False
     last_done, last_total, _ = reports[-1]
     return last_total is None or last_done == last_total
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class TerminalProgress:
     """A :class:`~cksmodel.progress.Progress` hook drawing rows on a terminal stream."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, *, route_stdout: bool = False) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -42,7 +42,7 @@ class TerminalProgress:
             TextColumn("{task.fields[note]}"),
             console=console,
             transient=True,
-            redirect_stdout=False,
+            redirect_stdout=route_stdout,
             refresh_per_second=8,
         )
         self._tasks: dict[str, TaskID] = {}
@@ -69,13 +69,16 @@ _SHOWN: list[TerminalProgress] = []
 
 
 @contextmanager
-def showing_progress(stream: TextIO, *, quiet: bool) -> Iterator[Progress]:
+def showing_progress(
+    stream: TextIO, *, quiet: bool, route_stdout: bool = False
+) -> Iterator[Progress]:
     """A progress hook for one command: rows on ``stream`` when it is a terminal and not
-    ``quiet``, otherwise one that reports nothing."""
+    ``quiet``, otherwise one that reports nothing. ``route_stdout`` (for a program that
+    prints as it goes, stdout being the same terminal) prints stdout above the rows."""
     if quiet or not stream.isatty():
         yield no_progress
         return
-    shown = TerminalProgress(stream)
+    shown = TerminalProgress(stream, route_stdout=route_stdout)
     _SHOWN.append(shown)
     try:
         yield shown

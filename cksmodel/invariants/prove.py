@@ -13,10 +13,10 @@ deciding which API calls can happen.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from os import PathLike
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from cksmodel.account.access import ALLOW_ALL, Access, Target, Tri, all_of, any_of, negate
 from cksmodel.account.bundle import as_account
@@ -42,7 +42,7 @@ from cksmodel.invariants.spec import (
 )
 from cksmodel.invariants.store_lifecycle import explore
 from cksmodel.policy.ir import Policy, PolicySet, Value
-from cksmodel.progress import Progress, check_progress, no_progress
+from cksmodel.progress import Outermost, Progress, check_progress, no_progress
 from cksmodel.source import Location, Span
 from cksmodel.symbolic.encode import Encoder
 from cksmodel.symbolic.logic import TRUE, Term, and_, implies, not_, or_
@@ -52,8 +52,6 @@ from cksmodel.symbolic.strings import literal
 if TYPE_CHECKING:
     from cksmodel.graph import AccessGraph
 
-
-T = TypeVar("T")
 
 KEYS_UNKNOWN = "the bundle has no kms/keys/, so which KMS keys exist is unknown"
 
@@ -93,9 +91,7 @@ class Prover(Access):
         super().__init__(account, timeout=timeout)
         self.spec = spec
         self.max_counterexamples = max_counterexamples
-        self.progress = progress
-        self._looping = False
-        """A loop over principals is reporting progress (nested loops do not)."""
+        self.principals = Outermost(progress, "principals")
         self.persona_cache: dict[str, list[tuple[IamPrincipal, Tri]]] = {}
         self.can_cache: dict[tuple[Any, ...], Tri] = {}
         self.graph: AccessGraph | None = None
@@ -222,7 +218,7 @@ class Prover(Access):
             actions, resource = s.actions, s.resource
             return [
                 (p, self.can_actions(p, actions, resource, (), s.span, readable=False))
-                for p in self.each_principal(self.account.principals)
+                for p in self.principals.each(self.account.principals)
             ]
         out = self.members(s.args[0])
         for arg in s.args[1:]:
@@ -396,7 +392,7 @@ class Prover(Access):
         else:
             candidates = [(p, Tri(True)) for p in self.account.principals]
         results = []
-        for p, member in self.each_principal(candidates):
+        for p, member in self.principals.each(candidates):
             if member.value is False:
                 continue
             inner = self.formula(body, {**env, f.var: p})
@@ -724,21 +720,6 @@ class Prover(Access):
                 return True
             undecided = undecided or value is None
         return None if undecided else False
-
-    def each_principal(self, items: Sequence[T]) -> Iterator[T]:
-        """The items of a loop over principals, reporting progress unless an outer loop
-        already does."""
-        if self._looping:
-            yield from items
-            return
-        self._looping = True
-        try:
-            for n, item in enumerate(items):
-                self.progress("principals", n, len(items))
-                yield item
-            self.progress("principals", len(items), len(items))
-        finally:
-            self._looping = False
 
     # ------------------------------------------------------------ invariants
 
