@@ -49,8 +49,8 @@ from cksmodel.concrete.evaluate import evaluate  # noqa: E402
 from cksmodel.concrete.request import Request, derived_context  # noqa: E402
 from cksmodel.concrete.scenario import load_scenario  # noqa: E402
 from cksmodel.policy.ir import PolicySet  # noqa: E402
-from cksmodel.progress import Progress  # noqa: E402
 from cksmodel.symbolic.encode import Encoder  # noqa: E402
+from cksmodel.symbolic.progress import Progress  # noqa: E402
 from cksmodel.symbolic.query import (  # noqa: E402
     Question,
     Verdict,

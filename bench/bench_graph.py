@@ -57,7 +57,7 @@ from cksmodel.account.model import Account
 from cksmodel.graph import build_graph, who_can
 from cksmodel.graph.actors import principal_actor
 from cksmodel.graph.edges import Decider
-from cksmodel.progress import Progress, no_progress
+from cksmodel.symbolic.progress import Progress, no_progress
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = "kms:DeleteCustomKeyStore"

@@ -61,7 +61,7 @@ from cksmodel.account.model import Account
 from cksmodel.invariants.prove import Prover, prove
 from cksmodel.invariants.results import InvariantResult
 from cksmodel.invariants.spec import Spec, load_spec
-from cksmodel.progress import Progress, no_progress
+from cksmodel.symbolic.progress import Progress, no_progress
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "cks-account"

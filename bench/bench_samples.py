@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from terminal import add_quiet, progress_of, showing  # noqa: E402
 
 from cksmodel.policy.ir import PolicyType  # noqa: E402
-from cksmodel.progress import Progress  # noqa: E402
 from cksmodel.symbolic.checks import check_no_new_access, read_policy_argument  # noqa: E402
+from cksmodel.symbolic.progress import Progress  # noqa: E402
 
 
 def decide(sample: dict[str, Any], reference: dict[str, Any], timeout: float) -> str:

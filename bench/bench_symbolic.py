@@ -54,8 +54,8 @@ from terminal import add_quiet, progress_of, showing
 
 from cksmodel.policy.ir import PolicyType
 from cksmodel.policy.parse import load_policy
-from cksmodel.progress import Progress
 from cksmodel.symbolic.checks import check_no_new_access
+from cksmodel.symbolic.progress import Progress
 
 TARGET_P95, TARGET_P99, TARGET_CLI = 1.0, 5.0, 0.5
 SEED = 20240611

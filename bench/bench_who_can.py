@@ -45,7 +45,7 @@ import admin_account  # noqa: E402
 import synthetic_account  # noqa: E402
 from terminal import add_quiet, progress_of, showing  # noqa: E402
 
-from cksmodel.progress import Progress  # noqa: E402
+from cksmodel.symbolic.progress import Progress  # noqa: E402
 
 STORE_KEY = "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
 """A key of the bench shape's fixed cast."""

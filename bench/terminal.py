@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from typing import TypeVar
 
 from cksmodel.cli.progress import showing_progress
-from cksmodel.progress import Outermost, Progress
+from cksmodel.symbolic.progress import Outermost, Progress
 
 T = TypeVar("T")
 

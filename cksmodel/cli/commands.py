@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from cksmodel.account.model import Account
     from cksmodel.graph import AccessGraph
     from cksmodel.policy.ir import PolicyType
-    from cksmodel.progress import Progress
+    from cksmodel.symbolic.progress import Progress
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -284,7 +284,7 @@ READING_BUNDLE = "reading the account bundle"
 def _progress(args: argparse.Namespace) -> Progress:
     """The command's progress hook (set by :func:`main`; none when a test calls a command
     directly)."""
-    from cksmodel.progress import no_progress
+    from cksmodel.symbolic.progress import no_progress
 
     hook: Progress = getattr(args, "progress", no_progress)
     return hook
@@ -806,7 +806,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(_version(), end="")
                 return EXIT_OK
             check_output(getattr(args, "output", None))
-            args.progress = stack.enter_context(showing_progress(sys.stderr, quiet=args.quiet))
+            quiet = args.quiet or command in ("validate", "simulate")
+            args.progress = stack.enter_context(showing_progress(sys.stderr, quiet=quiet))
+            args.progress(f"cksmodel {command}", 0)
             status: int = args.run(args)
     except InputError as exc:
         print(f"cksmodel {command}: {exc}", file=sys.stderr)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
-from cksmodel.progress import Progress, no_progress
+from cksmodel.symbolic.progress import Progress, no_progress
 
 if TYPE_CHECKING:
     from rich.progress import Progress as Rows
@@ -19,13 +19,12 @@ if TYPE_CHECKING:
 
 
 class TerminalProgress:
-    """A :class:`~cksmodel.progress.Progress` hook drawing rows on a terminal stream."""
+    """A :class:`~cksmodel.symbolic.progress.Progress` hook drawing rows on a terminal stream."""
 
     def __init__(self, stream: TextIO, *, route_stdout: bool = False) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
-            MofNCompleteColumn,
             Progress,
             SpinnerColumn,
             TextColumn,
@@ -37,7 +36,7 @@ class TerminalProgress:
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("{task.fields[count]}"),
             TimeElapsedColumn(),
             TextColumn("{task.fields[note]}"),
             console=console,
@@ -52,11 +51,12 @@ class TerminalProgress:
     def __call__(self, task: str, done: int, total: int | None = None, note: str = "") -> None:
         if not self._open:
             return
+        count = f"{done}/{total}" if total is not None else str(done) if done else ""
         found = self._tasks.get(task)
         if found is None:
-            found = self._rows.add_task(task, total=total, note=note)
+            found = self._rows.add_task(task, total=total, note=note, count=count)
             self._tasks[task] = found
-        self._rows.update(found, completed=done, total=total, note=note)
+        self._rows.update(found, completed=done, total=total, note=note, count=count)
 
     def close(self) -> None:
         """Clear the rows and stop drawing (later reports are ignored)."""

@@ -72,7 +72,7 @@ from cksmodel.graph.launch import LAUNCHERS
 from cksmodel.graph.modify import REWRITE_ACTIONS, Rewriter
 from cksmodel.markup import Html, box, line, seconds, table
 from cksmodel.policy.ir import GRANT_OPERATIONS, Grant
-from cksmodel.progress import Progress, check_progress, no_progress
+from cksmodel.symbolic.progress import Progress, check_progress, no_progress
 
 __all__ = ["ACT_AS", "AccessGraph", "build_graph"]
 

@@ -29,7 +29,7 @@ from cksmodel.graph.actors import Actor
 from cksmodel.graph.build import AccessGraph
 from cksmodel.graph.modify import PRINCIPAL_ACTIONS
 from cksmodel.graph.query import _direct
-from cksmodel.progress import Progress, check_progress, no_progress
+from cksmodel.symbolic.progress import Progress, check_progress, no_progress
 
 __all__ = ["GoalGraph", "goal_graph"]
 

@@ -42,10 +42,10 @@ from cksmodel.invariants.spec import (
 )
 from cksmodel.invariants.store_lifecycle import explore
 from cksmodel.policy.ir import Policy, PolicySet, Value
-from cksmodel.progress import Outermost, Progress, check_progress, no_progress
 from cksmodel.source import Location, Span
 from cksmodel.symbolic.encode import Encoder
 from cksmodel.symbolic.logic import TRUE, Term, and_, implies, not_, or_
+from cksmodel.symbolic.progress import Outermost, Progress, check_progress, no_progress
 from cksmodel.symbolic.query import Question, Verdict, pin_principal, search
 from cksmodel.symbolic.strings import literal
 

@@ -24,11 +24,11 @@ from cksmodel.policy.jsontext import MAX_DOCUMENT_BYTES, decode_document, parse_
 from cksmodel.policy.parse import load_policy
 from cksmodel.policy.patterns import arn_match, compile_glob
 from cksmodel.policy.validate import require_valid
-from cksmodel.progress import Progress, no_progress
 from cksmodel.source import read_regular_file
 from cksmodel.symbolic.encode import Encoder, policy_allows
 from cksmodel.symbolic.logic import FALSE, TRUE, Term, and_, not_, or_
 from cksmodel.symbolic.matching import claim_holder
+from cksmodel.symbolic.progress import Progress, no_progress
 from cksmodel.symbolic.query import (
     Answer,
     Comparison,

@@ -45,7 +45,6 @@ from cksmodel.policy.conditions import (
 )
 from cksmodel.policy.ir import PolicySet
 from cksmodel.policy.patterns import ContextValue, split_arn
-from cksmodel.progress import Progress, no_progress
 from cksmodel.source import Span
 from cksmodel.symbolic.conditions import date_fraction
 from cksmodel.symbolic.decode import decode_request, realize, request_json
@@ -62,6 +61,7 @@ from cksmodel.symbolic.logic import (
     not_,
     or_,
 )
+from cksmodel.symbolic.progress import Progress, no_progress
 from cksmodel.symbolic.solve import Dimension, Status, solve
 from cksmodel.symbolic.strings import arn, literal
 from cksmodel.symbolic.universe import KINDS, build_universe

@@ -1,8 +1,9 @@
 """How far long work has got: a hook the caller passes down, free of any presentation.
 
-The prover, the graph builders and the symbolic checks call it as they go; the command line
-passes one that draws on a terminal, and everything else gets :func:`no_progress`, so the
-library prints nothing of its own.
+The symbolic searches and checks, the graph builders and the prover call it as they go (it
+lives in the lowest stage that reports); the command line passes one that draws on a
+terminal, and everything else gets :func:`no_progress`, so the library prints nothing of
+its own.
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ from cksmodel.graph.goal import goal_graph
 from cksmodel.invariants.prove import prove
 from cksmodel.policy.ir import PolicyType
 from cksmodel.policy.parse import load_policy
-from cksmodel.progress import check_progress, no_progress
 from cksmodel.symbolic.checks import check_no_new_access
+from cksmodel.symbolic.progress import check_progress, no_progress
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "cks-account"
 SPECS = sorted((REPO / "specs").glob("*.spec"))
 
