@@ -7,19 +7,25 @@ the result is written (:func:`stop_progress`), so a terminal shows the result al
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
 from cksmodel.symbolic.progress import Progress, no_progress
 
 if TYPE_CHECKING:
-    from rich.progress import Progress as Rows
+    from rich.console import RenderableType
     from rich.progress import TaskID
 
 
 class TerminalProgress:
-    """A :class:`~cksmodel.symbolic.progress.Progress` hook drawing rows on a terminal stream."""
+    """A :class:`~cksmodel.symbolic.progress.Progress` hook drawing rows on a terminal stream.
+
+    A report only records the task's latest state; the rows are brought up to date when
+    they are drawn (8 times a second, on rich's own thread), so a loop may report every
+    item at the cost of a dictionary update.
+    """
 
     def __init__(self, stream: TextIO, *, route_stdout: bool = False) -> None:
         from rich.console import Console
@@ -31,35 +37,49 @@ class TerminalProgress:
             TimeElapsedColumn,
         )
 
-        console = Console(file=stream, force_terminal=True)
-        self._rows: Rows = Progress(
+        owner = self
+
+        class Rows(Progress):
+            def get_renderables(self) -> Iterable[RenderableType]:
+                owner._apply()
+                return super().get_renderables()
+
+        self._lock = threading.Lock()
+        self._latest: dict[str, tuple[int, int | None, str]] = {}
+        self._tasks: dict[str, TaskID] = {}
+        self._open = True
+        self._rows = Rows(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
             TextColumn("{task.fields[count]}"),
             TimeElapsedColumn(),
             TextColumn("{task.fields[note]}"),
-            console=console,
+            console=Console(file=stream, force_terminal=True),
             transient=True,
             redirect_stdout=route_stdout,
             refresh_per_second=8,
         )
-        self._tasks: dict[str, TaskID] = {}
-        self._open = True
         self._rows.start()
 
     def __call__(self, task: str, done: int, total: int | None = None, note: str = "") -> None:
-        if not self._open:
-            return
-        count = f"{done}/{total}" if total is not None else str(done) if done else ""
-        found = self._tasks.get(task)
-        if found is None:
-            found = self._rows.add_task(task, total=total, note=note, count=count)
-            self._tasks[task] = found
-        self._rows.update(found, completed=done, total=total, note=note, count=count)
+        with self._lock:
+            self._latest[task] = (done, total, note)
+
+    def _apply(self) -> None:
+        """Bring the rows up to date with the latest reports."""
+        with self._lock:
+            latest, self._latest = self._latest, {}
+        for task, (done, total, note) in latest.items():
+            count = f"{done}/{total}" if total is not None else str(done) if done else ""
+            found = self._tasks.get(task)
+            if found is None:
+                found = self._rows.add_task(task, total=total, note=note, count=count)
+                self._tasks[task] = found
+            self._rows.update(found, completed=done, total=total, note=note, count=count)
 
     def close(self) -> None:
-        """Clear the rows and stop drawing (later reports are ignored)."""
+        """Clear the rows and stop drawing (later reports are not drawn)."""
         if self._open:
             self._open = False
             self._rows.stop()

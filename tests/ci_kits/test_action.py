@@ -234,6 +234,16 @@ def run_step(
     )
 
 
+def step_env(github_output: Path, inputs: dict[str, str], **more: str) -> dict[str, str]:
+    """The environment of the run step: the runner's variables, the inputs, and more."""
+    return {
+        "GITHUB_ACTION_PATH": str(REPO),
+        "GITHUB_OUTPUT": str(github_output),
+        **{f"INPUT_{name}": value for name, value in inputs.items()},
+        **more,
+    }
+
+
 def outputs(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines())
 
@@ -245,20 +255,22 @@ def test_crafted_inputs_reach_cksmodel_as_literal_arguments(
     work = tmp_path / "work"
     work.mkdir()
     args = " ".join(action_run.shlex.quote(c) for c in CRAFTED) + "\n$(touch pwned-bare) `id`"
-    env = {
-        "GITHUB_ACTION_PATH": str(REPO),
-        "GITHUB_OUTPUT": str(tmp_path / "github_output"),
-        "GITHUB_ACTIONS": "true",
-        "INPUT_COMMAND": "prove",
-        "INPUT_ARGS": args,
-        "INPUT_ACCOUNT": CRAFTED[0],
-        "INPUT_SPEC": "'" + CRAFTED[1] + "'",
-        "INPUT_FORMAT": "",
-        "INPUT_SARIF_FILE": "",
-        "INPUT_UPLOAD_SARIF": "false",
-        "FAKE_ARGV": str(argv_file),
-        "FAKE_STATUS": "3",
+    inputs = {
+        "COMMAND": "prove",
+        "ARGS": args,
+        "ACCOUNT": CRAFTED[0],
+        "SPEC": "'" + CRAFTED[1] + "'",
+        "FORMAT": "",
+        "SARIF_FILE": "",
+        "UPLOAD_SARIF": "false",
     }
+    env = step_env(
+        tmp_path / "github_output",
+        inputs,
+        GITHUB_ACTIONS="true",
+        FAKE_ARGV=str(argv_file),
+        FAKE_STATUS="3",
+    )
     done = run_step("run", env, work, fake_cksmodel)
     assert done.returncode == 0, done.stderr
     received = json.loads(argv_file.read_text(encoding="utf-8"))
@@ -285,14 +297,8 @@ def test_the_action_ends_with_the_exit_status_of_cksmodel(
     tmp_path: Path, fake_cksmodel: Path, status: str
 ) -> None:
     github_output = tmp_path / "github_output"
-    env = {
-        "GITHUB_ACTION_PATH": str(REPO),
-        "GITHUB_OUTPUT": str(github_output),
-        "INPUT_COMMAND": "validate",
-        "INPUT_ARGS": "--policy-type identity p.json",
-        "FAKE_ARGV": str(tmp_path / "argv.json"),
-        "FAKE_STATUS": status,
-    }
+    inputs = {"COMMAND": "validate", "ARGS": "--policy-type identity p.json"}
+    env = step_env(github_output, inputs, FAKE_ARGV=str(tmp_path / "argv.json"), FAKE_STATUS=status)
     assert run_step("run", env, tmp_path, fake_cksmodel).returncode == 0
     recorded = outputs(github_output)["exit-code"]
     assert recorded == status
@@ -313,13 +319,12 @@ def test_the_script_runs_cksmodel_and_writes_sarif_with_a_summary(tmp_path: Path
     (tmp_path / "policies" / "good.json").write_text(GOOD_POLICY, encoding="utf-8")
     (tmp_path / "policies" / "bad.json").write_text(BAD_POLICY, encoding="utf-8")
     github_output = tmp_path / "github_output"
-    env = {
-        "GITHUB_ACTION_PATH": str(REPO),
-        "GITHUB_OUTPUT": str(github_output),
-        "INPUT_COMMAND": "validate",
-        "INPUT_ARGS": "--policy-type identity 'policies/*.json'",
-        "INPUT_SARIF_FILE": "reports/validate.sarif",
+    inputs = {
+        "COMMAND": "validate",
+        "ARGS": "--policy-type identity 'policies/*.json'",
+        "SARIF_FILE": "reports/validate.sarif",
     }
+    env = step_env(github_output, inputs)
     (tmp_path / "reports").mkdir()
     done = run_step("run", env, tmp_path)
     assert done.returncode == 0, done.stderr
