@@ -256,16 +256,18 @@ def guess_context(
     return {**values, **guessed} if guessed else None
 
 
-def _fixed_for_caller(key: str) -> bool:
-    """Keys a question about one bundle principal fixes: derived from the caller, or
-    known from the bundle (organization, principal tags)."""
+def _fixed_for_caller(key: str, outside: bool) -> bool:
+    """Keys a question about one principal fixes: derived from the caller, or known from
+    the bundle (organization, principal tags; not for a principal of another account)."""
+    if outside and (key == "aws:principalorgid" or key.startswith("aws:principaltag/")):
+        return False
     return key in _NOT_GUESSED or key.startswith("aws:principaltag/")
 
 
-def _unconditional(ps: PolicySet, decision: Decision) -> bool:
+def _unconditional(ps: PolicySet, decision: Decision, outside: bool) -> bool:
     """Was the request denied by a Deny statement that holds for every request with this
     action and resource by any session of the caller (its conditions, if any, read only
-    keys the caller fixes)?"""
+    keys the caller fixes; ``outside``: the caller is of another account)?"""
     policies = {
         p.name: p
         for p in (
@@ -288,7 +290,7 @@ def _unconditional(ps: PolicySet, decision: Decision) -> bool:
         )
         if stmt is None or stmt.not_principal is not None:
             continue
-        if not all(_fixed_for_caller(c.key_lower) for c in stmt.conditions):
+        if not all(_fixed_for_caller(c.key_lower, outside) for c in stmt.conditions):
             continue
         if stmt.principal is not None and not (
             stmt.principal.wildcard or any(v.text == "*" for v in stmt.principal.aws)
@@ -361,6 +363,9 @@ class Access:
     def policy_set(
         self, principal: IamPrincipal | None, target: Target, actions: Sequence[str]
     ) -> PolicySet:
+        """The policies deciding the request. A principal outside the bundle (None, or one of
+        another account) has :data:`ALLOW_ALL` for identity policies: allowed if its own
+        account allows it; the bundle's SCPs are not its organization's."""
         trust = all(a.lower() in TRUST_ACTIONS for a in actions)
         resource = (
             target.policy
@@ -376,7 +381,7 @@ class Access:
             and not trust
         ):
             resource = None
-        if principal is None:
+        if principal is None or principal.account != self.account.account_id:
             return PolicySet(
                 identity=(ALLOW_ALL,),
                 resource=resource,
@@ -432,7 +437,11 @@ class Access:
         return and_(terms)
 
     def principal_context(self, enc: Encoder, principal: IamPrincipal) -> Term:
-        """What the bundle knows of the caller: organization and tags; other tags absent."""
+        """What the bundle knows of the caller: organization and tags; other tags absent.
+        Nothing for a principal of another account (its organization and tags are not in
+        the bundle)."""
+        if principal.account != self.account.account_id:
+            return TRUE
         known = self.account.context(principal)
         terms: list[Term] = []
         for key, rep in enc.keys.items():
@@ -495,7 +504,10 @@ class Access:
                         ),
                     )
                     return self.tri(answer, ps, decision)
-            if decision.decision is DecisionWord.EXPLICIT_DENY and _unconditional(ps, decision):
+            outside = principal.account != self.account.account_id
+            if decision.decision is DecisionWord.EXPLICIT_DENY and _unconditional(
+                ps, decision, outside
+            ):
                 denied += 1
         if names and denied == len(names) and target.literal_arn and not truncated:
             return Tri(False)

@@ -389,6 +389,7 @@ def _cmd_who_can(args: argparse.Namespace) -> int:
         args.resource,
         transitive=not args.direct_only,
         max_hops=args.max_hops,
+        exclude_aws_internal=args.exclude_aws_internal,
     )
     if args.format == "json":
         payload = {**_account_fields(args, g.account.account_id), **answer.to_json()}
@@ -399,11 +400,15 @@ def _cmd_who_can(args: argparse.Namespace) -> int:
     return EXIT_UNKNOWN if any(not r.decided for r in answer.principals) else EXIT_OK
 
 
+_PRINCIPAL_FIELDS = ("arn", "kind", "label", "account", "outside_bundle", "aws_internal", "needs")
+"""What ``can --format json`` says of the principal (``principal``), as ``who-can`` does."""
+
+
 def _cmd_can(args: argparse.Namespace) -> int:
     import json
 
     from cksmodel.cli.output import write_output
-    from cksmodel.cli.reach_text import path_lines
+    from cksmodel.cli.reach_text import marks, needs_lines, path_lines
     from cksmodel.graph import can
 
     g = _load_graph(args)
@@ -414,18 +419,17 @@ def _cmd_can(args: argparse.Namespace) -> int:
             "can": reach is not None and reach.decided,
             "undecided": bool(reach and not reach.decided),
         }
+        if reach is not None:
+            described = reach.to_json()
+            payload["principal"] = {k: described[k] for k in _PRINCIPAL_FIELDS}
         payload["path"] = [h.to_json() for h in reach.path] if reach else []
         text = json.dumps(payload, indent=2) + "\n"
     elif reach is None:
         text = f"{args.principal} cannot {args.action} on {args.resource}\n"
     else:
         verb = "can" if reach.decided else "may (undecided)"
-        text = (
-            "\n".join(
-                [f"{args.principal} {verb} {args.action} on {args.resource}", *path_lines(reach)]
-            )
-            + "\n"
-        )
+        head = f"{args.principal} {verb} {args.action} on {args.resource}{marks(reach)}"
+        text = "\n".join([head, *needs_lines(reach), *path_lines(reach)]) + "\n"
     if args.format != "json":
         text = _account_line(args, g.account.account_id) + "\n" + text
     write_output(text, args.output)
@@ -439,7 +443,14 @@ def _cmd_graph(args: argparse.Namespace) -> int:
 
     from cksmodel.cli.output import write_output
     from cksmodel.graph.query import add_action
-    from cksmodel.graph.render import focus, to_dot, to_graphml, to_html, to_json
+    from cksmodel.graph.render import (
+        focus,
+        to_dot,
+        to_graphml,
+        to_html,
+        to_json,
+        without_aws_internal,
+    )
 
     g = _load_graph(args, whole=True)
     _, label, bundled = _bundle(args)
@@ -452,6 +463,8 @@ def _cmd_graph(args: argparse.Namespace) -> int:
         if ":" in args.focus and not args.focus.startswith("arn:"):
             add_action(g, args.focus)
         graph = focus(graph, args.focus)
+    if args.exclude_aws_internal:
+        graph = without_aws_internal(graph)
     if args.format == "dot":
         text = to_dot(graph)
     elif args.format == "graphml":
@@ -742,6 +755,11 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("resource", nargs="?", default="*", help="resource ARN or key id (default *)")
     who.add_argument("--direct-only", action="store_true", help="no escalation paths")
     who.add_argument("--max-hops", type=_count, metavar="K", help="longest escalation path")
+    who.add_argument(
+        "--exclude-aws-internal",
+        action="store_true",
+        help="leave out service principals and service-linked roles (AWS acting for itself)",
+    )
     graph_options(who, ("text", "json"))
     who.set_defaults(run=_cmd_who_can)
 
@@ -772,6 +790,11 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     graph.add_argument("--focus", metavar="PRINCIPAL|ACTION", help="keep only what leads there")
+    graph.add_argument(
+        "--exclude-aws-internal",
+        action="store_true",
+        help="leave out service principals and service-linked roles (AWS acting for itself)",
+    )
     graph_options(graph, ("dot", "graphml", "json", "html"))
     graph.set_defaults(run=_cmd_graph)
     return parser

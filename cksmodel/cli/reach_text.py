@@ -78,12 +78,33 @@ def path_lines(reach: Reach) -> list[str]:
     return lines
 
 
+def marks(reach: Reach) -> str:
+    """What kind of principal: outside the bundle, AWS-internal."""
+    found = [
+        "outside the bundle" if reach.outside_bundle and reach.kind != "service" else "",
+        "AWS-internal" if reach.aws_internal else "",
+    ]
+    return "".join(f"  [{m}]" for m in found if m)
+
+
+def needs_lines(reach: Reach) -> list[str]:
+    """What a principal of another account needs on its side, said once per answer."""
+    if not reach.needs:
+        return []
+    return [
+        f"    needs {reach.needs}",
+        "    (its own policies, organization and tags are not in the bundle: "
+        "the answer takes them to allow it)",
+    ]
+
+
 def who_can_text(answer: WhoCan) -> str:
     lines = [f"who can {answer.action} on {answer.resource}:"]
     for r in answer.principals:
         how = "directly" if r.direct else f"through {len(r.path) - 1} step(s)"
         state = "" if r.decided else "  (undecided: may reach)"
-        lines.append(f"  {r.label}  {how}{state}")
+        lines.append(f"  {r.label}  {how}{state}{marks(r)}")
+        lines += needs_lines(r)
         lines += path_lines(r)
     direct = sum(1 for r in answer.principals if r.direct)
     undecided = sum(1 for r in answer.principals if not r.decided)

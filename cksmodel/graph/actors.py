@@ -1,8 +1,9 @@
 """Who can act in an account: the nodes of the reachability graph.
 
 An :class:`Actor` is something that sends requests: an IAM user or role of the
-bundle, a principal outside it that a trust or key policy names (another
-account, a service, an identity provider, anyone), or a bundle principal in a
+bundle, a principal outside it that a trust policy, key policy or grant names (a
+role, user or session of another account, a whole account, a service, an
+identity provider, anyone), or a bundle principal in a
 *modified* state that someone can bring about (its identity policies
 rewritten, a group joined, a key policy replaced, a grant created). Modified
 actors keep the credentials of their base principal, so reaching one means
@@ -11,17 +12,17 @@ holding that principal's credentials with the change in force.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from cksmodel.account.model import Account, IamPrincipal, Key
-from cksmodel.concrete.evaluate import principal_identity
-from cksmodel.policy.ir import Effect, Grant, Policy, PolicyType, one_statement
+from cksmodel.account.outside import Named, named_principals
+from cksmodel.policy.ir import Grant, Policy, PolicyType, one_statement
 
 __all__ = [
     "ALL_ACCESS",
     "Actor",
     "external_actors",
+    "outside_actor",
     "principal_actor",
     "takeover_policy",
     "trusting_policy",
@@ -39,7 +40,8 @@ class Actor:
 
     id: str
     kind: str
-    """``user``, ``role``, ``account``, ``service``, ``federated``, ``anonymous`` or
+    """``user``, ``role``, ``session`` (a role session of another account),
+    ``federated-user``, ``account``, ``service``, ``federated``, ``anonymous`` or
     ``modified``."""
     label: str
     arn: str = ""
@@ -49,6 +51,9 @@ class Actor:
     policies in force."""
     external: str = ""
     """For outsiders: the account id, service name or identity provider."""
+    excludes: tuple[str, ...] = ()
+    """For a whole account: the ARNs of its principals that are nodes of their own (the
+    account's node stands for every other principal of it)."""
     base: str = ""
     """The ARN of the bundle principal whose credentials the actor holds."""
     changes: tuple[str, ...] = ()
@@ -62,6 +67,11 @@ class Actor:
     @property
     def internal(self) -> bool:
         return self.principal is not None
+
+    @property
+    def aws_internal(self) -> bool:
+        """A service principal or a service-linked role: AWS acting on its own behalf."""
+        return self.kind == "service" or bool(self.principal and self.principal.service_linked)
 
     def key_policy(self, key: Key) -> Policy:
         return next((p for arn, p in self.key_policies if arn == key.arn), key.policy)
@@ -133,62 +143,55 @@ def trusting_policy(actor: Actor, role: IamPrincipal) -> Policy:
     )
 
 
-def _named(policies: Iterable[Policy]) -> Iterator[tuple[str, str]]:
-    """(kind, value) of every principal an Allow statement names."""
-    for policy in policies:
-        for stmt in policy.statements:
-            if stmt.effect is not Effect.ALLOW or stmt.principal is None:
-                continue
-            pset = stmt.principal
-            if pset.wildcard:
-                yield "anonymous", "*"
-            for v in pset.aws:
-                yield "aws", v.text
-            for v in pset.service:
-                yield "service", v.text.lower()
-            for v in pset.federated:
-                yield "federated", v.text
+def outside_actor(named: Named, excludes: tuple[str, ...] = ()) -> Actor:
+    """The node of a principal outside the bundle (see :mod:`cksmodel.account.outside`)."""
+    if named.kind == "anonymous":
+        return Actor(id="anonymous", kind="anonymous", label="anyone (*)")
+    if named.kind == "service":
+        return Actor(
+            id=f"service:{named.value}", kind="service", label=named.value, external=named.value
+        )
+    if named.kind == "federated":
+        value = named.value
+        return Actor(
+            id=f"federated:{value}",
+            kind="federated",
+            label=value.rpartition("/")[2] or value,
+            arn=value if value.startswith("arn:") else "",
+            external=value,
+        )
+    if named.kind == "account":
+        return Actor(
+            id=named.value,
+            kind="account",
+            label=f"account {named.account}",
+            arn=named.value,
+            account=named.account,
+            external=named.account,
+            excludes=excludes,
+        )
+    resource = named.value.split(":", 5)[-1]
+    head, _, rest = resource.partition("/")
+    short = f"{head}/{rest.rpartition('/')[2]}" if head in ("user", "role") else resource
+    return Actor(
+        id=named.value,
+        kind=named.kind,
+        label=f"{short} (account {named.account})",
+        arn=named.value,
+        account=named.account,
+        external=named.account,
+    )
 
 
 def external_actors(account: Account) -> list[Actor]:
-    """Principals outside the bundle that a trust or key policy names, sorted by id."""
-    policies = [p.trust_policy for p in account.principals if p.trust_policy is not None]
-    policies += [k.policy for k in account.keys]
-    found: dict[str, Actor] = {}
-    for kind, value in _named(policies):
-        if kind == "anonymous" or value == "*":
-            found["anonymous"] = Actor(id="anonymous", kind="anonymous", label="anyone (*)")
-        elif kind == "service":
-            found.setdefault(
-                f"service:{value}",
-                Actor(id=f"service:{value}", kind="service", label=value, external=value),
-            )
-        elif kind == "federated":
-            found.setdefault(
-                f"federated:{value}",
-                Actor(
-                    id=f"federated:{value}",
-                    kind="federated",
-                    label=value.rpartition("/")[2] or value,
-                    arn=value if value.startswith("arn:") else "",
-                    external=value,
-                ),
-            )
-        else:
-            identity = principal_identity(value)
-            if identity is None or len(identity) < 2 or identity[1] == account.account_id:
-                continue
-            other = identity[1]
-            root = f"arn:{account.partition}:iam::{other}:root"
-            found.setdefault(
-                root,
-                Actor(
-                    id=root,
-                    kind="account",
-                    label=f"account {other}",
-                    arn=root,
-                    account=other,
-                    external=other,
-                ),
-            )
-    return [found[k] for k in sorted(found)]
+    """Principals outside the bundle that a trust policy, key policy or grant names, sorted
+    by id: each exact principal of another account is a node of its own; a whole account
+    (``arn:aws:iam::X:root``) is one only when a policy names the account, and stands for
+    its principals that are not nodes of their own."""
+    named = named_principals(account)
+    exact: dict[str, list[str]] = {}
+    for n in named:
+        if n.account and n.kind != "account":
+            exact.setdefault(n.account, []).append(n.value)
+    actors = [outside_actor(n, tuple(exact.get(n.account, ()))) for n in named]
+    return sorted(actors, key=lambda a: a.id)

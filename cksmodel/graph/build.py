@@ -59,10 +59,12 @@ import networkx as nx
 from cksmodel.account.access import Target
 from cksmodel.account.bundle import as_account
 from cksmodel.account.model import Account, IamPrincipal, Key
+from cksmodel.account.outside import outside_named, same_identity
 from cksmodel.arguments import check_seconds
 from cksmodel.graph.actors import (
     Actor,
     external_actors,
+    outside_actor,
     principal_actor,
     takeover_policy,
     trusting_policy,
@@ -176,6 +178,8 @@ class AccessGraph:
                 arn=group.arn,
                 account=self.account.account_id,
                 service_linked=False,
+                outside_bundle=False,
+                aws_internal=False,
             )
         pending = [principal_actor(p) for p in self.account.principals]
         pending += external_actors(self.account)
@@ -225,8 +229,26 @@ class AccessGraph:
             arn=actor.arn or actor.base,
             account=actor.account or (principal.account if principal else ""),
             service_linked=bool(principal and principal.service_linked),
+            outside_bundle=principal is None,
+            aws_internal=actor.aws_internal,
         )
         return True
+
+    def outsider(self, arn: str) -> str | None:
+        """The node of a principal of another account given by ARN (a role, user, role
+        session or federated user, or the account's root for the whole account), added
+        with its edges when no policy names it; None for any other text."""
+        named = outside_named(self.account, arn)
+        if named is None:
+            return None
+        for actor in self.actors.values():
+            if not actor.internal and actor.kind == named.kind and same_identity(actor.arn, arn):
+                return actor.id
+        actor = outside_actor(named)
+        self._add(actor)
+        self._expand(actor)
+        self.direct.clear()
+        return actor.id
 
     def _edge(self, source: Actor, target: str, kind: str, via: str, step: Step) -> None:
         if step.holds is False or source.id == target:

@@ -282,8 +282,7 @@ class Decider:
             return set()
         anyone, names, services = self._index(role)
         keys: set[tuple[str, ...]] = {("*",)} if anyone else set()
-        accounts = {("in", n[1]) for n in names if len(n) > 1}
-        return keys | set(names) | accounts | {("service", s) for s in services}
+        return keys | set(names) | {("service", s) for s in services}
 
     def caller_keys(self, actor: Actor) -> set[tuple[str, ...]]:
         """The index keys that may name the actor (see :meth:`trust_keys`)."""
@@ -293,8 +292,6 @@ class Decider:
             return keys
         if caller.kind is PrincipalKind.SERVICE:
             return keys | {("service", caller.text)}
-        if actor.kind == "account":
-            keys.add(("in", actor.external))
         return keys | {identity for identity, _ in caller_identities(caller)}
 
     def _index(self, role: IamPrincipal) -> tuple[bool, frozenset[tuple[str, ...]], frozenset[str]]:
@@ -341,7 +338,7 @@ class Decider:
         if caller.kind is PrincipalKind.SERVICE:
             return caller.text in services
         if actor.kind == "account":
-            return any(len(n) > 1 and n[1] == actor.external for n in names)
+            return ("account", actor.external) in names
         return any(identity in names for identity, _ in caller_identities(caller))
 
     # ---------------------------------------------------------------- deciding
@@ -454,20 +451,20 @@ class Decider:
         target: Target,
         context: Sequence[tuple[str, str]],
     ) -> Tri:
-        if target.literal_arn:
+        caller = self.caller(actor)
+        if target.literal_arn and caller is not None:
             given = {k.lower(): v for k, v in context}
             guessed = guess_context(ps, actions, given)
-            for caller in _callers(actor, ps):
-                for values in (given, guessed) if guessed else (given,):
-                    for name in actions:
-                        request = Request(
-                            principal=caller,
-                            action=name,
-                            resource=target.pattern or "*",
-                            context=values,
-                        )
-                        if "*" not in name and evaluate(request, ps).allowed:
-                            return Tri(True, witness=request, evidence=[_request_json(request)])
+            for values in (given, guessed) if guessed else (given,):
+                for name in actions:
+                    request = Request(
+                        principal=caller,
+                        action=name,
+                        resource=target.pattern or "*",
+                        context=values,
+                    )
+                    if "*" not in name and evaluate(request, ps).allowed and _is(actor, request):
+                        return Tri(True, witness=request, evidence=[_request_json(request)])
         pin = self._pin(actor)
 
         def goal(enc: Encoder) -> Term:
@@ -487,7 +484,7 @@ class Decider:
                 self.timeout,
                 1,
                 False,
-                accounts=(actor.external,) if actor.kind == "account" else (),
+                accounts=(actor.account,) if actor.account else (),
             )
         )
         return self.access.tri(answer, ps)
@@ -500,14 +497,14 @@ class Decider:
             )
         if actor.kind == "anonymous":
             return lambda enc: enc.kind_is(PrincipalKind.ANONYMOUS)
-        caller = _caller(actor)
         if actor.kind == "account":
+            others = [_exact(parse_principal(arn)) for arn in actor.excludes]
             return lambda enc: and_(
                 not_(enc.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS)),
                 enc.account_is(enc.paccount, actor.external),
+                *(not_(pin(enc)) for pin in others),
             )
-        assert caller is not None
-        return lambda enc: pin_principal(enc, caller)
+        return _exact(parse_principal(actor.external if actor.kind == "federated" else actor.arn))
 
     def _step(self, tri: Tri, ps: PolicySet, prefer: str) -> Step:
         if tri.value is False:
@@ -590,35 +587,41 @@ def _family(policy_type: str) -> str:
 
 
 def _caller(actor: Actor) -> Principal | None:
-    """The request principal of an actor, when it is one concrete principal."""
+    """The request principal of an actor, when it is one concrete principal (a session
+    of a role of another account)."""
     if actor.principal is not None:
         return actor.principal.request_principal()
-    if actor.kind == "account":
+    if actor.kind == "role":
+        parts = actor.arn.split(":", 5)
+        name = parts[5].rpartition("/")[2]
+        session = f"arn:{parts[1]}:sts::{parts[4]}:assumed-role/{name}/session"
+        return parse_principal(session, role_arn=actor.arn)
+    if actor.kind in ("account", "user", "session", "federated-user"):
         return parse_principal(actor.arn)
     if actor.kind in ("service", "anonymous", "federated"):
         return parse_principal(actor.external or "anonymous")
     return None
 
 
-def _callers(actor: Actor, ps: PolicySet) -> list[Principal]:
-    """Concrete callers to try for an outsider: its account root or service, and the
-    principals of its account the resource policy names."""
-    first = _caller(actor)
-    out = [first] if first is not None else []
-    if actor.kind != "account" or ps.resource is None:
-        return out
-    for stmt in ps.resource.statements:
-        for v in stmt.principal.aws if stmt.principal is not None else ():
-            parts = v.text.split(":")
-            if len(parts) == 6 and parts[4] == actor.external and "*" not in v.text:
-                kind, _, name = parts[5].partition("/")
-                if kind == "role" and name:
-                    role = name.rpartition("/")[2]
-                    session = f"arn:{parts[1]}:sts::{parts[4]}:assumed-role/{role}/session"
-                    out.append(parse_principal(session, role_arn=v.text))
-                elif kind == "user" and name:
-                    out.append(parse_principal(v.text))
-    return out
+def _exact(caller: Principal) -> Callable[[Encoder], Term]:
+    """The symbolic caller is this principal (any session of a role, or one session)."""
+    if caller.kind is PrincipalKind.ASSUMED_ROLE and caller.session_name is not None:
+        name = caller.session_name
+        return lambda enc: and_(pin_principal(enc, caller), enc.session.member(literal(name)))
+    return lambda enc: pin_principal(enc, caller)
+
+
+def _same(caller: Principal, p: Principal) -> bool:
+    """Is the request principal the caller (a session of the same role, for roles)?"""
+    if caller.kind is PrincipalKind.ROLE:
+        return p.kind is PrincipalKind.ASSUMED_ROLE and p.principal_arn == caller.principal_arn
+    if caller.kind is PrincipalKind.ASSUMED_ROLE:
+        return p.kind is caller.kind and (p.account, p.name, p.session_name) == (
+            caller.account,
+            caller.name,
+            caller.session_name,
+        )
+    return p.kind is caller.kind and p.principal_arn == caller.principal_arn
 
 
 def _is(actor: Actor, r: Request) -> bool:
@@ -630,11 +633,15 @@ def _is(actor: Actor, r: Request) -> bool:
     if actor.kind == "federated":
         return p.is_federated and p.text.lower() == actor.external.lower()
     if actor.kind == "account":
-        return p.account == actor.external and p.kind not in (
-            PrincipalKind.SERVICE,
-            PrincipalKind.ANONYMOUS,
+        return (
+            p.account == actor.external
+            and p.kind not in (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS)
+            and not any(_same(parse_principal(a), p) for a in actor.excludes)
         )
-    return False
+    caller = _caller(actor)
+    if actor.kind == "role" and caller is not None:
+        return p.kind is PrincipalKind.ASSUMED_ROLE and p.principal_arn == caller.principal_arn
+    return caller is not None and _same(caller, p)
 
 
 def _request_json(request: Request) -> dict[str, object]:

@@ -75,7 +75,7 @@ class GoalGraph(AccessGraph):
         if actor.kind != "federated":
             assumes = not actor.internal or self.decider.mentions(actor, "sts:AssumeRole")
             for key in self.decider.caller_keys(actor):
-                if key[0] in ("account", "in") and not assumes:
+                if key[0] == "account" and not assumes:
                     continue  # a trust naming its account needs an identity Allow
                 self._by_key.setdefault(key, []).append(actor.id)
         if actor.internal:

@@ -20,6 +20,7 @@ import networkx as nx
 
 from cksmodel.account.access import Target
 from cksmodel.account.model import Account
+from cksmodel.account.outside import outside_named
 from cksmodel.arguments import check_count, check_text, check_type
 from cksmodel.concrete.evaluate import TRUST_ACTIONS
 from cksmodel.errors import InputError
@@ -41,7 +42,9 @@ __all__ = [
     "who_can",
 ]
 
-ENTRY_KINDS = frozenset({"user", "role", "account", "service", "federated", "anonymous"})
+ENTRY_KINDS = frozenset(
+    {"user", "role", "session", "federated-user", "account", "service", "federated", "anonymous"}
+)
 """Node kinds that are principals in their own right (not modified states, not groups)."""
 
 
@@ -96,12 +99,24 @@ class Reach:
     decided: bool
     """False when a hop or the final call is undecided: then it only *may* reach."""
     path: tuple[Hop, ...]
+    account: str = ""
+    outside_bundle: bool = False
+    """A principal the bundle only names: its own identity policies are unknown, and the
+    answer takes them to allow its first call (see ``needs``)."""
+    aws_internal: bool = False
+    """A service principal or a service-linked role: AWS acting on its own behalf."""
+    needs: str = ""
+    """For a principal of another account: what its own account must allow."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "arn": self.arn,
             "kind": self.kind,
             "label": self.label,
+            "account": self.account,
+            "outside_bundle": self.outside_bundle,
+            "aws_internal": self.aws_internal,
+            "needs": self.needs,
             "direct": self.direct,
             "decided": self.decided,
             "path": [h.to_json() for h in self.path],
@@ -142,7 +157,7 @@ class WhoCan:
                 (
                     (
                         code(p.arn),
-                        p.kind,
+                        _kind_text(p),
                         "direct" if p.direct else f"{len(p.path) - 1} step(s)",
                         badge("allowed" if p.decided else "unknown"),
                         _path_html(p.path),
@@ -153,6 +168,15 @@ class WhoCan:
         ]
         parts += [line(Html(f'<span style="{MUTED}">warning</span>'), x) for x in self.warnings]
         return box(parts)
+
+
+def _kind_text(reach: Reach) -> str:
+    """The principal's kind, with its account when outside the bundle, and whether AWS
+    acts for itself."""
+    notes = [f"account {reach.account}, outside the bundle" if reach.needs else ""]
+    notes.append("AWS-internal" if reach.aws_internal else "")
+    shown = ", ".join(n for n in notes if n)
+    return f"{reach.kind} ({shown})" if shown else reach.kind
 
 
 def _path_html(hops: tuple[Hop, ...]) -> Html:
@@ -315,14 +339,17 @@ def who_can(
     *,
     transitive: bool = True,
     max_hops: int | None = None,
+    exclude_aws_internal: bool = False,
 ) -> WhoCan:
     """Every principal that can call the action on the resource, with a cheapest path
-    (of at most ``max_hops`` steps before the call, when given).
+    (of at most ``max_hops`` steps before the call, when given); without service
+    principals and service-linked roles when ``exclude_aws_internal``.
 
     A decided path is preferred to a shorter undecided one.
     """
     _question(g, action, resource)
     check_type("transitive", transitive, bool, "True or False")
+    check_type("exclude_aws_internal", exclude_aws_internal, bool, "True or False")
     if max_hops is not None:
         check_count("max_hops", max_hops)
     if transitive:
@@ -360,6 +387,8 @@ def who_can(
         attrs = g.graph.nodes[node]
         if attrs["kind"] not in ENTRY_KINDS:
             continue
+        if exclude_aws_internal and attrs["aws_internal"]:
+            continue
         hops = [_hop(g, a, b) for a, b in pairwise(chain)]
         hops.append(_final(chain[-1], action, resource, direct[chain[-1]]))
         out.append(
@@ -370,6 +399,10 @@ def who_can(
                 direct=len(chain) == 1,
                 decided=decided,
                 path=tuple(hops),
+                account=attrs["account"],
+                outside_bundle=attrs["outside_bundle"],
+                aws_internal=attrs["aws_internal"],
+                needs=_needs(attrs, hops[0], action, resource, _first_witness(g, chain, direct)),
             )
         )
     out.sort(key=lambda r: (not r.direct, not r.decided, len(r.path), r.arn))
@@ -382,6 +415,34 @@ def who_can(
     )
 
 
+_OWN_SIDE = ("aws:principalorgid", "aws:principalorgpaths", "aws:principaltag/")
+"""Context keys whose values come from the caller's own account (organization, tags)."""
+
+
+def _first_witness(g: AccessGraph, chain: list[str], direct: dict[str, Step]) -> str:
+    """The witness request of a path's first step (JSON, or empty)."""
+    if len(chain) == 1:
+        return direct[chain[0]].witness
+    return str(g.graph[chain[0]][chain[1]]["witness"])
+
+
+def _needs(attrs: dict[str, Any], first: Hop, action: str, resource: str, witness: str) -> str:
+    """What a principal of another account needs on its side for its first call: an
+    identity Allow, and the organization or tags the witness request gave it."""
+    account = attrs["account"]
+    if not attrs["outside_bundle"] or not account:
+        return ""
+    target = resource if first.target == action_node(action, resource) else first.target
+    allowing = f"allowing {first.via} on {target}"
+    if attrs["kind"] == "account":
+        text = f"a principal of account {account} whose identity policies {allowing}"
+    else:
+        text = f"an identity policy in account {account} {allowing}"
+    context = json.loads(witness).get("context", {}) if witness else {}
+    own = [f"{k} = {v}" for k, v in sorted(context.items()) if k.lower().startswith(_OWN_SIDE)]
+    return text + (f", and {' and '.join(own)}" if own else "")
+
+
 def add_action(g: AccessGraph, action: str, resource: str = "*") -> str:
     """Put the action on the graph as a node, with an edge from every direct caller."""
     node = action_node(action, resource)
@@ -392,6 +453,8 @@ def add_action(g: AccessGraph, action: str, resource: str = "*") -> str:
         arn="",
         account="",
         service_linked=False,
+        outside_bundle=False,
+        aws_internal=False,
     )
     for actor_id, step in sorted(_direct(g, action, resource).items()):
         g.graph.add_edge(actor_id, node, kind="action", via=action, **step.attrs())
@@ -399,10 +462,13 @@ def add_action(g: AccessGraph, action: str, resource: str = "*") -> str:
 
 
 def check_principal(account: Account, principal: str) -> str:
-    """The ARN of a bundle principal named by ARN, ``user/NAME``, ``role/NAME`` or name."""
+    """The ARN of a bundle principal named by ARN, ``user/NAME``, ``role/NAME`` or name, or
+    the ARN of a principal of another account as given."""
     found = account.principal(principal)
     if found is not None:
         return found.arn
+    if outside_named(account, principal) is not None:
+        return principal
     names = sorted(f"{p.kind}/{p.name}" for p in account.principals)
     close = difflib.get_close_matches(principal, names, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -418,7 +484,10 @@ def _question(g: AccessGraph, action: str, resource: str) -> None:
 
 def _node(g: AccessGraph, principal: str) -> str:
     check_text("principal", principal, "a principal ARN, user/NAME, role/NAME or a name")
-    return principal if principal in g.actors else check_principal(g.account, principal)
+    if principal in g.actors:
+        return principal
+    node = check_principal(g.account, principal)
+    return g.outsider(node) or node
 
 
 def can(g: AccessGraph, principal: str, action: str, resource: str = "*") -> Reach | None:

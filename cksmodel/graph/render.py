@@ -1,11 +1,13 @@
 """The reachability graph as Graphviz DOT, GraphML, JSON, SVG and a self-contained HTML page.
 
 Every renderer reads the graph schema the builder writes: string node ids with
-``kind``, ``label``, ``arn``, ``account`` and ``service_linked`` attributes, and
+``kind``, ``label``, ``arn``, ``account``, ``service_linked``, ``outside_bundle`` and
+``aws_internal`` attributes, and
 edges carrying ``kind``, ``via``, ``status`` and their provenance (policy,
 statement, source position, condition, witness, reason). Output is sorted so
 the same graph always renders to the same text. :func:`focus` cuts a big graph
-down to what reaches, or is reached from, one principal or action.
+down to what reaches, or is reached from, one principal or action;
+:func:`without_aws_internal` leaves out service principals and service-linked roles.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import networkx as nx
 
 from cksmodel.errors import InputError, InternalError
 
-__all__ = ["focus", "svg", "to_dot", "to_graphml", "to_html", "to_json"]
+__all__ = ["focus", "svg", "to_dot", "to_graphml", "to_html", "to_json", "without_aws_internal"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,8 @@ class NodeStyle:
 NODE_STYLES: dict[str, NodeStyle] = {
     "user": NodeStyle("box", "#cfe2ff"),
     "role": NodeStyle("box", "#d1f0d1", "rounded", 12),
+    "session": NodeStyle("box", "#d1f0d1", "rounded,dotted", 12),
+    "federated-user": NodeStyle("box", "#cfe2ff", "dotted"),
     "group": NodeStyle("folder", "#e2d9f3"),
     "service": NodeStyle("component", "#fff3cd"),
     "account": NodeStyle("house", "#ffe5cc"),
@@ -139,6 +143,14 @@ def to_graphml(graph: nx.DiGraph[str]) -> str:
             text,
         )
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"
+
+
+def without_aws_internal(graph: nx.DiGraph[str]) -> nx.DiGraph[str]:
+    """The graph without service principals and service-linked roles (nor the modified
+    states of those roles), for readers who take AWS acting for itself as given."""
+    internal = {n for n, d in graph.nodes(data=True) if d.get("aws_internal")}
+    kept = [n for n in graph.nodes if n not in internal and n.partition("#")[0] not in internal]
+    return graph.subgraph(kept).copy()
 
 
 def to_json(graph: nx.DiGraph[str]) -> dict[str, Any]:
@@ -288,6 +300,10 @@ def _dot_node(node: str, attrs: dict[str, Any]) -> dict[str, str]:
     tooltip += [f"{key}: {attrs[key]}" for key in ("arn", "account") if attrs.get(key)]
     if attrs.get("service_linked"):
         tooltip.append("service-linked role")
+    if attrs.get("outside_bundle"):
+        tooltip.append("outside the bundle: its own policies are unknown")
+    if attrs.get("aws_internal"):
+        tooltip.append("AWS-internal")
     out = {
         "label": str(attrs.get("label", "")) or node,
         "shape": style.shape,

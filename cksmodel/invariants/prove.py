@@ -18,13 +18,14 @@ from dataclasses import replace
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
-from cksmodel.account.access import ALLOW_ALL, Access, Target, Tri, all_of, any_of, negate
+from cksmodel.account.access import Access, Target, Tri, all_of, any_of, negate
 from cksmodel.account.bundle import as_account
 from cksmodel.account.model import Account, IamPrincipal, Key
+from cksmodel.account.outside import outside_iam_principals, outside_principal, same_identity
 from cksmodel.arguments import ArgumentTypeError, check_count, check_path, check_seconds, shown
 from cksmodel.cks import model
-from cksmodel.concrete.evaluate import evaluate
-from cksmodel.concrete.request import Principal, PrincipalKind, Request
+from cksmodel.concrete.request import Request
+from cksmodel.invariants.beyond import beyond_bundle
 from cksmodel.invariants.results import InvariantResult, ProveReport
 from cksmodel.invariants.spec import (
     Actions,
@@ -42,9 +43,10 @@ from cksmodel.invariants.spec import (
 )
 from cksmodel.invariants.store_lifecycle import explore
 from cksmodel.policy.ir import Policy, PolicySet, Value
+from cksmodel.policy.patterns import arn_match, compile_glob
 from cksmodel.source import Location, Span
 from cksmodel.symbolic.encode import Encoder
-from cksmodel.symbolic.logic import TRUE, Term, and_, implies, not_, or_
+from cksmodel.symbolic.logic import TRUE, Term, and_, not_
 from cksmodel.symbolic.progress import Outermost, Progress, check_progress, no_progress
 from cksmodel.symbolic.query import Question, Verdict, pin_principal, search
 from cksmodel.symbolic.strings import literal
@@ -128,7 +130,35 @@ class Prover(Access):
                     code="E_SPEC_ABSENT",
                 )
             return found
+        if ref.kind == "arn":
+            return self.by_arn(ref)
         return f"{ref.kind}:{ref.name}"
+
+    def by_arn(self, ref: PrincipalRef) -> IamPrincipal:
+        """A principal named by ARN: the bundle's, or a role or user of another account
+        (whose own identity policies are taken to allow whatever is asked)."""
+        found = self.account.principal(ref.name) if ref.name.startswith("arn:") else None
+        if found is not None:
+            return found
+        outside = outside_principal(self.account, ref.name)
+        if outside is not None:
+            return outside
+        if ref.name.split(":", 5)[4:5] == [self.account.account_id]:
+            raise SpecError(
+                f"principal {ref.name!r} is not in the account bundle",
+                span=ref.span,
+                code="E_SPEC_ABSENT",
+            )
+        raise SpecError(
+            f"expected the ARN of an IAM role or user, such as "
+            f"'arn:aws:iam::123456789012:role/NAME', not {ref.name!r}",
+            span=ref.span,
+            code="E_SPEC_TYPE",
+        )
+
+    def outside(self, p: IamPrincipal) -> bool:
+        """Is the principal of another account (its identity policies unknown)?"""
+        return p.account != self.account.account_id
 
     def actions(self, a: Actions) -> tuple[str, ...]:
         if a.least_privilege is not None:
@@ -198,11 +228,26 @@ class Prover(Access):
         key = (principal.arn, tuple(actions), ref, tuple(context))
         cached = self.can_cache.get(key)
         if cached is None:
-            cached = self.decide(
-                principal, actions, self.targets(ref, span), context, readable=readable
-            )
+            targets = self.targets(ref, span)
+            if self.outside(principal):
+                targets = [t for t in map(self.in_account, targets) if t is not None]
+            cached = self.decide(principal, actions, targets, context, readable=readable)
             self.can_cache[key] = cached
         return cached
+
+    def in_account(self, target: Target) -> Target | None:
+        """The target's resources of this account: an outside principal's call on ``*`` (or
+        on a resource of another account) is about its own account, not this one."""
+        parts = target.pattern.split(":", 5)
+        if len(parts) != 6:
+            return None
+        account = self.account.account_id
+        if target.literal_arn or ("*" not in parts[4] and "?" not in parts[4]):
+            return target if parts[4] == account else None
+        if not compile_glob(parts[4]).match(account):
+            return None
+        pattern = ":".join([*parts[:4], account, parts[5]])
+        return replace(target, label=pattern, pattern=pattern)
 
     # ------------------------------------------------------------ personas
 
@@ -210,6 +255,11 @@ class Prover(Access):
         """Principals of the account with their (three-valued) membership."""
         if s.op == "account":
             return [(p, Tri(True)) for p in self.account.principals]
+        if s.op == "outside":
+            return [(p, Tri(True)) for p in outside_iam_principals(self.account)]
+        if s.op == "filter":
+            every = (*self.account.principals, *outside_iam_principals(self.account))
+            return [(p, Tri(True)) for p in every if _matches(s, p)]
         if s.op == "persona":
             self.settle_personas(s.name)
             return self.persona_cache[s.name]
@@ -222,8 +272,12 @@ class Prover(Access):
             ]
         out = self.members(s.args[0])
         for arg in s.args[1:]:
-            right = {p.arn: t for p, t in self.members(arg)}
+            members = self.members(arg)
+            right = {p.arn: t for p, t in members}
             out = [(p, _combine(s.op, t, right.get(p.arn, Tri(False)))) for p, t in out]
+            if s.op == "union":
+                known = {p.arn for p, _ in out}
+                out += [(p, t) for p, t in members if p.arn not in known]
         return out
 
     def settle_personas(self, name: str) -> None:
@@ -302,7 +356,7 @@ class Prover(Access):
                     return Tri(False)
                 resource = (
                     ResourceRef(kind="role", text=entity.name)
-                    if entity.kind == "role"
+                    if entity.kind == "role" and not self.outside(entity)
                     else ResourceRef(kind="text", text=entity.arn)
                 )
             return self.can_actions(who, actions, resource, f.context, f.span)
@@ -311,10 +365,19 @@ class Prover(Access):
         if f.op == "same":
             assert f.principal is not None and f.other is not None
             a, b = self.resolve(f.principal, env), self.resolve(f.other, env)
+            if isinstance(a, IamPrincipal) and isinstance(b, IamPrincipal):
+                if self.outside(a) or self.outside(b):
+                    return Tri(same_identity(a.arn, b.arn))
+                return Tri(a.arn == b.arn)
             same = (a.arn if isinstance(a, IamPrincipal) else a) == (
                 b.arn if isinstance(b, IamPrincipal) else b
             )
             return Tri(same)
+        if f.op == "member":
+            assert f.members is not None
+            who = env[f.var]
+            found = [t for p, t in self.members(f.members) if p.arn == who.arn]
+            return found[0] if found else Tri(False)
         if f.op == "permissions":
             return self.permissions(f, env)
         raise SpecError(f"{f.op} needs a bound key", span=f.span, code="E_SPEC_TYPE")
@@ -407,156 +470,10 @@ class Prover(Access):
                 inner = Tri(None if member.value is None else True, inner.evidence, inner.locations)
             results.append(inner)
         if f.binder == "any_principal":
-            results.append(self.outsiders(f, env))
+            results.append(beyond_bundle(self, f, env))
         if forall:
             return every_cause(results) if results else Tri(True)
         return any_of(results) if results else Tri(False)
-
-    def outsiders(self, f: Formula, env: dict[str, IamPrincipal]) -> Tri:
-        """``forall/exists principal p`` beyond the bundle: anyone of another account, any
-        service principal, anonymous — one symbolic question per resource."""
-        body = f.args[0]
-        forall = f.op == "forall"
-        if any(a.op == "can_star" for a in _walk(body)):
-            raise SpecError(
-                "can*() is about principals of the bundle: use 'forall p in account'",
-                span=body.span,
-                code="E_SPEC_TYPE",
-            )
-        atoms = [a for a in _walk(body) if a.op == "can"]
-        if len(atoms) > 1:
-            raise SpecError(
-                "a 'forall principal' formula may use can() once",
-                span=body.span,
-                code="E_SPEC_TYPE",
-            )
-        atom = atoms[0] if atoms else None
-        actions: Sequence[str] = ()
-        targets: list[Target | None] = [None]
-        if atom is not None:
-            assert atom.actions is not None and atom.resource is not None
-            unknown = self.keys_unknown(atom.resource)
-            if unknown is not None:
-                return unknown
-            actions = self.actions(atom.actions)
-            targets = list(self.targets(atom.resource, atom.span))
-        account = self.account.account_id
-        results = []
-        for target in targets:
-            ps = (
-                self.policy_set(None, target, actions)
-                if target is not None
-                else PolicySet(identity=(ALLOW_ALL,), protections=self.protections)
-            )
-
-            def goal(enc: Encoder, ps: PolicySet = ps, target: Target | None = target) -> Term:
-                can: Term = not_(TRUE)
-                if atom is not None and target is not None:
-                    allowed, _ = enc.decision(ps)
-                    can = and_(allowed, self.request_terms(enc, actions, target, atom.context))
-                outside = or_(
-                    enc.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS),
-                    not_(enc.account_is(enc.paccount, account)),
-                )
-                holds = self.symbolic(body, f.var, enc, can, env)
-                return and_(outside, not_(holds) if forall else holds)
-
-            def replay(r: Request, ps: PolicySet = ps) -> tuple[bool, dict[str, str]]:
-                word = evaluate(r, ps).decision.value
-                holds = self.concrete(body, f.var, r, word == "allowed", env)
-                return (not holds) if forall else holds, {"decision": word}
-
-            scope = self.scope(actions or ["*"], target or Target("*", "*", True))
-            answer = search(
-                Question(
-                    [ps, PolicySet(identity=(scope,))],
-                    goal,
-                    replay,
-                    None,
-                    self.timeout,
-                    self.max_counterexamples,
-                    accounts=(account,),
-                )
-            )
-            found = self.tri(answer, ps)
-            results.append(negate(found) if forall else found)
-        return all_of(results) if forall else any_of(results)
-
-    def symbolic(
-        self, f: Formula, var: str, enc: Encoder, can: Term, env: dict[str, IamPrincipal]
-    ) -> Term:
-        if f.op == "can":
-            return can
-        if f.op == "same":
-            assert f.principal is not None and f.other is not None
-            refs = [f.principal, f.other]
-            if refs[0].kind == "var" and refs[0].name == var:
-                return self.principal_is(enc, refs[1], env)
-            if refs[1].kind == "var" and refs[1].name == var:
-                return self.principal_is(enc, refs[0], env)
-            return TRUE if self.formula(f, env).value else not_(TRUE)
-        if f.op == "not":
-            return not_(self.symbolic(f.args[0], var, enc, can, env))
-        parts = [self.symbolic(a, var, enc, can, env) for a in f.args]
-        if f.op == "and":
-            return and_(parts)
-        if f.op == "or":
-            return or_(parts)
-        if f.op == "implies":
-            return implies(parts[0], parts[1])
-        if f.op in ("true", "false"):
-            return TRUE if f.op == "true" else not_(TRUE)
-        raise SpecError(
-            f"{f.op} is not supported inside 'forall principal'", span=f.span, code="E_SPEC_TYPE"
-        )
-
-    def principal_is(self, enc: Encoder, ref: PrincipalRef, env: dict[str, IamPrincipal]) -> Term:
-        if ref.kind == "service":
-            return and_(
-                enc.kind_is(PrincipalKind.SERVICE), enc.service.member(literal(ref.name.lower()))
-            )
-        if ref.kind == "anonymous":
-            return enc.kind_is(PrincipalKind.ANONYMOUS)
-        if ref.kind == "root":
-            return and_(
-                enc.kind_is(PrincipalKind.ROOT),
-                enc.account_is(enc.paccount, self.account.account_id),
-            )
-        target = self.resolve(ref, env)
-        assert isinstance(target, IamPrincipal)
-        return pin_principal(enc, target.request_principal())
-
-    def concrete(
-        self, f: Formula, var: str, r: Request, allowed: bool, env: dict[str, IamPrincipal]
-    ) -> bool:
-        if f.op == "can":
-            return allowed
-        if f.op == "same":
-            assert f.principal is not None and f.other is not None
-            refs = [f.principal, f.other]
-            other = refs[1] if refs[0].kind == "var" and refs[0].name == var else refs[0]
-            return self.matches_ref(r.principal, other, env)
-        if f.op == "not":
-            return not self.concrete(f.args[0], var, r, allowed, env)
-        values = [self.concrete(a, var, r, allowed, env) for a in f.args]
-        if f.op == "and":
-            return all(values)
-        if f.op == "or":
-            return any(values)
-        if f.op == "implies":
-            return (not values[0]) or values[1]
-        return f.op == "true"
-
-    def matches_ref(self, p: Principal, ref: PrincipalRef, env: dict[str, IamPrincipal]) -> bool:
-        if ref.kind == "service":
-            return p.kind is PrincipalKind.SERVICE and p.text == ref.name.lower()
-        if ref.kind == "anonymous":
-            return p.kind is PrincipalKind.ANONYMOUS
-        if ref.kind == "root":
-            return p.kind is PrincipalKind.ROOT and p.account == self.account.account_id
-        target = self.resolve(ref, env)
-        assert isinstance(target, IamPrincipal)
-        return p.principal_arn == target.arn
 
     # ------------------------------------------------------------ permissions and key policies
 
@@ -570,8 +487,13 @@ class Prover(Access):
         else:
             assert f.principal is not None
             who = self.resolve(f.principal, env)
-            if isinstance(who, str):
-                raise SpecError("permissions() needs a principal of the bundle", span=f.span)
+            if isinstance(who, str) or self.outside(who):
+                raise SpecError(
+                    "permissions() needs a principal of the bundle: the identity policies of "
+                    "another account's principals are not in it",
+                    span=f.span,
+                    code="E_SPEC_TYPE",
+                )
             subjects = [who]
         results = []
         for p in subjects:
@@ -774,6 +696,17 @@ def _combine(op: str, left: Tri, right: Tri) -> Tri:
     return all_of([left, right])
 
 
+def _matches(s: SetExpr, p: IamPrincipal) -> bool:
+    """Is the principal in a filter set (kind, and ARN, name or path pattern)?"""
+    if s.name and p.kind != s.name:
+        return False
+    if s.on == "arn":
+        return arn_match(s.pattern, p.arn)
+    if s.on == "path":
+        return compile_glob(s.pattern).match(p.path)
+    return compile_glob(s.pattern, True).match(p.name)
+
+
 def _identity_locations(policies: Sequence[Policy], request: Request) -> list[Location]:
     """The Allow statements of identity policies that grant the request."""
     from cksmodel.concrete.evaluate import policy_statements
@@ -794,12 +727,6 @@ def _identity_locations(policies: Sequence[Policy], request: Request) -> list[Lo
 
 def _action_is(action: str) -> Callable[[Encoder], Term]:
     return lambda enc: enc.action_in([Value(text=action)])
-
-
-def _walk(f: Formula) -> Iterable[Formula]:
-    yield f
-    for a in f.args:
-        yield from _walk(a)
 
 
 def _denies(policy: Policy, r: Request) -> bool:

@@ -41,7 +41,8 @@ class SpecError(InputError):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PrincipalRef:
-    """``kind`` is var, service, role, user, root or anonymous."""
+    """``kind`` is var, service, role, user, arn (a principal by ARN, of the bundle or
+    not), root or anonymous."""
 
     kind: str
     name: str = ""
@@ -69,7 +70,9 @@ class ResourceRef:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SetExpr:
-    """A set of bundle principals: persona, that_can, account, or minus/union/intersect.
+    """A set of principals: persona, that_can, account (the bundle's), outside (the roles
+    and users of other accounts the bundle names), filter (those of both whose ARN, name or
+    path matches ``pattern``), or minus/union/intersect.
 
     ``minus``, ``union`` and ``intersect`` fold ``args`` from left to right: ``a - b - c``
     is one ``minus`` node with three arguments.
@@ -77,6 +80,10 @@ class SetExpr:
 
     op: str
     name: str = ""
+    """The persona; for a filter, ``role``, ``user`` or empty for both."""
+    on: str = ""
+    """For a filter: ``arn``, ``name`` or ``path``."""
+    pattern: str = ""
     actions: Actions | None = None
     resource: ResourceRef | None = None
     args: tuple[SetExpr, ...] = ()
@@ -89,7 +96,8 @@ class Formula:
 
     ``op`` is one of forall, exists (with ``binder`` any_principal, member_of,
     key_of), implies, or, and, not, can, can_star (directly or through escalation,
-    answered on the reachability graph), same, permissions, key_policy, true, false.
+    answered on the reachability graph), same, member (``var in members``),
+    permissions, key_policy, true, false.
     """
 
     op: str
@@ -308,6 +316,13 @@ class _Builder:
                 principal=self.principal(_tree(kids[0])),
                 other=self.principal(_tree(kids[1])),
             )
+        if t.data == "member":
+            return Formula(
+                op="member",
+                span=span,
+                var=str(kids[0]),
+                members=self.set_expr(_tree(kids[1])),
+            )
         if t.data == "permissions":
             subject_tree = _tree(kids[0])
             persona = ""
@@ -395,8 +410,16 @@ class _Builder:
             return _fold(op, acc, run, span)
         if t.data == "persona_ref":
             return SetExpr(op="persona", name=str(t.children[0]), span=span)
-        if t.data == "account":
-            return SetExpr(op="account", span=span)
+        if t.data in ("account", "outside"):
+            return SetExpr(op=str(t.data), span=span)
+        if t.data in ("any_kind", "roles", "users"):
+            rule = _tree(t.children[0])
+            pattern = self.string(_token(rule.children[0]))
+            on = "path" if rule.data == "with_path" else "name"
+            if on == "name" and pattern.lower().startswith("arn:"):
+                on = "arn"
+            kind = {"any_kind": "", "roles": "role", "users": "user"}[str(t.data)]
+            return SetExpr(op="filter", name=kind, on=on, pattern=pattern, span=span)
         actions, resource = t.children
         return SetExpr(
             op="that_can",
@@ -676,6 +699,17 @@ def _check_formula(
         _check_formula(spec, a, principals=principals, keys=keys, symbolic=symbolic)
     _check_principal(f.principal, principals, keys)
     _check_principal(f.other, principals, keys)
+    if f.op == "member":
+        assert f.members is not None
+        _check_set(spec, f.members)
+        _check_principal(PrincipalRef(kind="var", name=f.var, span=f.span), principals, keys)
+        if symbolic:
+            raise SpecError(
+                "'p in SET' is about principals of the bundle or those it names: "
+                "quantify with 'forall p in …', not 'forall principal'",
+                span=f.span,
+                code="E_SPEC_TYPE",
+            )
     if f.resource is not None and f.resource.kind == "var":
         if f.resource.text not in principals:
             raise SpecError(

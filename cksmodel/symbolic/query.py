@@ -184,6 +184,9 @@ def search(s: Question) -> Answer:
     approximations = tuple(Approximation(reason=f.reason, span=f.span) for f in enc.free)
     exclusions: list[Term] = []
     failed_replays = 0
+    # Models that do not rest on an approximated construct replay first: look for them
+    # before letting the free atoms hold (a phase that only orders the search).
+    exact_first: Term | None = and_(not_(f.var) for f in enc.free) if enc.free else None
     while True:
         remaining = s.timeout - (time.monotonic() - start)
         if remaining <= 0:
@@ -191,7 +194,11 @@ def search(s: Question) -> Answer:
                 s, Verdict.UNKNOWN, f"timeout after {s.timeout:g} s", start, approximations
             )
         s.progress("counterexamples", len(s.found), s.max_counterexamples, "solving")
-        result = solve(goal, plain, timeout=remaining, exclude=exclusions)
+        target = goal if exact_first is None else and_(goal, exact_first)
+        result = solve(target, plain, timeout=remaining, exclude=exclusions)
+        if exact_first is not None and result.status is not Status.SAT:
+            exact_first = None
+            continue
         if result.status is Status.UNKNOWN:
             if s.found:
                 return _answer(s, Verdict.REFUTED, "", start, approximations)
@@ -241,7 +248,7 @@ def search(s: Question) -> Answer:
                 _preferred(enc),
             ):
                 nicer = solve(
-                    and_(goal, preferred),
+                    and_(target, preferred),
                     dims,
                     timeout=remaining,
                     rlimit=NICER_RLIMIT,
@@ -253,7 +260,7 @@ def search(s: Question) -> Answer:
             assert result.assignment is not None
             own = _own_service_dims(enc, dims, result.assignment)
             again = solve(
-                and_(goal, _same_choices(enc, result.assignment)),
+                and_(target, _same_choices(enc, result.assignment)),
                 own,
                 timeout=remaining,
                 rlimit=NICER_RLIMIT,
@@ -285,6 +292,9 @@ def search(s: Question) -> Answer:
             if len(s.found) >= s.max_counterexamples:
                 return _answer(s, Verdict.REFUTED, "", start, approximations)
             exclusions.append(_different(enc, result.assignment))
+            continue
+        if exact_first is not None:
+            exact_first = None
             continue
         if not enc.free:
             raise InternalError(

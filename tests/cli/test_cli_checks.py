@@ -21,6 +21,7 @@ from cksmodel.concrete.evaluate import policy_allows
 from cksmodel.concrete.request import parse_principal
 from cksmodel.concrete.scenario import load_scenario
 from cksmodel.policy.ir import PolicyType
+from cksmodel.symbolic.formats import well_formed
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parents[1] / "data" / "checks"
@@ -393,6 +394,30 @@ def test_compare_inline_and_file_url_are_equivalent(capsys: pytest.CaptureFixtur
     path = DATA / "key-user.json"
     assert run(compare(f"file://{path}", path.read_text(encoding="utf-8"))) == 0
     assert capsys.readouterr().out == "equivalent\n"
+
+
+def _requests(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, list):
+        return [r for item in node for r in _requests(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node] if {"action", "resource"} <= node.keys() else []
+    return own + [r for value in node.values() for r in _requests(value)]
+
+
+def test_counterexamples_of_child_processes_are_real_requests() -> None:
+    """Counterexamples made in a child process escape the in-process fixture; the golden
+    files hold exactly what those processes print, so every request in them must name a
+    resource its action accepts."""
+    goldens = sorted((REPO / "tests" / "golden").rglob("*.json"))
+    requests = [r for path in goldens for r in _requests(json.loads(path.read_text()))]
+    assert len(requests) >= 3, requests
+    bad = [
+        (r["action"], r["resource"])
+        for r in requests
+        if not well_formed(r["action"], r["resource"])
+    ]
+    assert not bad, bad
 
 
 def test_stdin_through_the_console_script() -> None:

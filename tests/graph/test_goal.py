@@ -18,6 +18,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from admin_account import KEY_ID, generate  # noqa: E402
 
+from tests.conftest import AUDITED_KEY, PARTNER, PARTNER_KEY  # noqa: E402
+
 BROKEN_QUESTIONS = [
     ("kms:DeleteCustomKeyStore", "*"),
     ("kms:Decrypt", "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"),
@@ -57,6 +59,21 @@ def test_the_goal_graph_answers_like_the_whole_graph_on_the_broken_example() -> 
     assert _answers(goal_graph(account), BROKEN_QUESTIONS) == _answers(
         build_graph(account), BROKEN_QUESTIONS
     )
+
+
+def test_the_goal_graph_answers_like_the_whole_graph_about_outside_principals(
+    partner_bundle: Path,
+) -> None:
+    account = load_bundle(partner_bundle)
+    questions = [
+        ("kms:DeleteCustomKeyStore", "*"),
+        ("kms:Decrypt", PARTNER_KEY),
+        ("kms:Decrypt", AUDITED_KEY),
+        ("sts:AssumeRole", "arn:aws:iam::111122223333:role/cks-store-manager"),
+    ]
+    found = _answers(goal_graph(account), questions)
+    assert found == _answers(build_graph(account), questions)
+    assert any(arn.startswith(f"arn:aws:iam::{PARTNER}:role/") for arn, *_ in found[0])
 
 
 def test_the_goal_graph_answers_like_the_whole_graph_on_the_admin_shape(

@@ -367,12 +367,83 @@ def test_pruned_edges_change_no_answer(
     assert reach(broken) == reach(full)
 
 
-def test_a_role_of_another_account_named_in_a_trust_policy_is_an_outside_entry() -> None:
-    role = _role("x", {"AWS": "arn:aws:iam::444455556666:role/deployer"})
+OTHER = "444455556666"
+DEPLOYER = f"arn:aws:iam::{OTHER}:role/deployer"
+OTHER_ROOT = f"arn:aws:iam::{OTHER}:root"
+
+
+@pytest.mark.parametrize(
+    ("trust", "nodes", "entries"),
+    [
+        ({"AWS": DEPLOYER}, {DEPLOYER}, {DEPLOYER}),
+        ({"AWS": f"arn:aws:iam::{OTHER}:user/ops"}, {f"arn:aws:iam::{OTHER}:user/ops"}, None),
+        (
+            {"AWS": f"arn:aws:sts::{OTHER}:assumed-role/deployer/ci"},
+            {f"arn:aws:sts::{OTHER}:assumed-role/deployer/ci"},
+            None,
+        ),
+        ({"AWS": OTHER_ROOT}, {OTHER_ROOT}, {OTHER_ROOT}),
+        ({"AWS": OTHER}, {OTHER_ROOT}, {OTHER_ROOT}),
+        ({"AWS": [DEPLOYER, OTHER_ROOT]}, {DEPLOYER, OTHER_ROOT}, {DEPLOYER, OTHER_ROOT}),
+    ],
+)
+def test_each_principal_of_another_account_is_its_own_node_and_the_account_only_when_named(
+    trust: dict[str, Any], nodes: set[str], entries: set[str] | None
+) -> None:
+    role = _role("x", trust, _allow("kms:ListKeys"))
     g = build_graph(Account(account_id=ACCT, principals=(role,)))
-    data = g.graph.get_edge_data("arn:aws:iam::444455556666:root", _arn("role", "x"))
-    assert data is not None and data["status"] == "holds"
-    assert "assumed-role/deployer" in data["witness"]
+    outside = {n for n, d in g.graph.nodes(data=True) if d["outside_bundle"]}
+    assert outside == nodes
+    for node in nodes:
+        data = g.graph.get_edge_data(node, _arn("role", "x"))
+        assert data is not None and data["status"] == "holds"
+        assert g.graph.nodes[node]["account"] == OTHER
+    found = {r.arn for r in who_can(g, "sts:AssumeRole", _arn("role", "x")).principals}
+    assert found == (entries if entries is not None else nodes)
+
+
+def test_the_account_node_stands_for_the_principals_not_named_themselves() -> None:
+    named = _role("named", {"AWS": DEPLOYER})
+    whole = _role("whole", {"AWS": OTHER_ROOT})
+    g = build_graph(Account(account_id=ACCT, principals=(named, whole)))
+    assert not g.graph.has_edge(OTHER_ROOT, _arn("role", "named"))
+    assert g.graph.has_edge(OTHER_ROOT, _arn("role", "whole"))
+    assert g.graph.has_edge(DEPLOYER, _arn("role", "whole"))
+    witness = json.loads(g.graph[DEPLOYER][_arn("role", "named")]["witness"])
+    assert "assumed-role/deployer" in witness["principal"]
+
+
+def test_who_can_names_the_outside_role_with_its_account_and_what_it_needs() -> None:
+    role = _role("x", {"AWS": DEPLOYER}, _allow("kms:CreateKey"))
+    g = build_graph(Account(account_id=ACCT, principals=(role,)))
+    reach = can(g, DEPLOYER, "kms:CreateKey")
+    assert reach is not None and reach.decided and reach.outside_bundle
+    assert reach.account == OTHER and reach.kind == "role" and not reach.aws_internal
+    assert reach.label == "role/deployer (account 444455556666)"
+    assert reach.needs == (
+        f"an identity policy in account {OTHER} allowing sts:AssumeRole on {_arn('role', 'x')}"
+    )
+    assert reach.to_json()["outside_bundle"] is True
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [f"arn:aws:iam::{OTHER}:role/stranger", f"arn:aws:iam::{OTHER}:user/stranger"],
+)
+def test_can_answers_about_a_principal_no_policy_names(principal: str) -> None:
+    trusting = _role("open", {"AWS": OTHER_ROOT}, _allow("kms:CreateKey"))
+    closed = _role("closed", {"AWS": DEPLOYER}, _allow("kms:CreateKey"))
+    g = build_graph(Account(account_id=ACCT, principals=(trusting, closed)))
+    reach = can(g, principal, "kms:CreateKey")
+    assert reach is not None and reach.outside_bundle
+    assert reach.path[0].target == _arn("role", "open")
+    assert can(g, principal, "sts:AssumeRole", _arn("role", "closed")) is None
+
+
+def test_a_principal_of_the_bundles_account_that_it_lacks_is_still_an_error() -> None:
+    g = build_graph(Account(account_id=ACCT, principals=(ADMIN,)))
+    with pytest.raises(QueryError, match="no principal"):
+        can(g, _arn("role", "ghost"), "kms:CreateKey")
 
 
 def test_who_can_renders_as_html_with_every_path(broken: AccessGraph) -> None:
@@ -470,3 +541,24 @@ def test_trust_cycles_and_odd_principals_end_and_answer() -> None:
     g = build_graph(Account(account_id=ACCT, principals=(alice, a, b, c)))
     reach = {r.label: len(r.path) for r in who_can(g, "s3:DeleteBucket").principals}
     assert reach == {"role/c": 1, "role/b": 2, "role/a": 3, "user/alice": 4}
+
+
+@pytest.mark.parametrize(
+    "principal",
+    ["arn:aws:iam::4444:role/short-account", "arn:aws:s3:::bucket", "*", "12345"],
+)
+def test_can_refuses_what_is_no_principal_of_another_account(principal: str) -> None:
+    g = build_graph(Account(account_id=ACCT, principals=(ADMIN,)))
+    with pytest.raises(QueryError, match="no principal"):
+        can(g, principal, "kms:CreateKey")
+
+
+def test_who_can_html_names_the_outsiders_account_and_aws_internal_principals() -> None:
+    import xml.etree.ElementTree as ET
+
+    role = _role("x", {"AWS": DEPLOYER, "Service": "ec2.amazonaws.com"}, _allow("kms:CreateKey"))
+    g = build_graph(Account(account_id=ACCT, principals=(role,)))
+    page = who_can(g, "kms:CreateKey")._repr_html_()
+    text = "".join(ET.fromstring(f"<root>{page}</root>").itertext())
+    assert f"role (account {OTHER}, outside the bundle)" in text
+    assert "service (AWS-internal)" in text

@@ -21,12 +21,13 @@ from typing import Any
 import jsonschema
 import pytest
 
+from cksmodel.account.access import ALLOW_ALL
 from cksmodel.account.bundle import load_bundle
 from cksmodel.account.model import Account
 from cksmodel.cks import model
 from cksmodel.concrete.evaluate import evaluate, policy_allows, policy_statements
 from cksmodel.concrete.request import Request, parse_principal
-from cksmodel.invariants.prove import ALLOW_ALL, prove
+from cksmodel.invariants.prove import prove
 from cksmodel.invariants.reports import fingerprint, sarif_json, to_junit, to_sarif, to_text
 from cksmodel.invariants.results import ProveReport
 from cksmodel.invariants.spec import Spec, SpecError, load_spec, parse_spec

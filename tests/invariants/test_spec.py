@@ -68,8 +68,10 @@ def sx_set(s: SetExpr | None) -> str:
     assert s is not None
     if s.op == "persona":
         return f"persona:{s.name}"
-    if s.op == "account":
-        return "account"
+    if s.op in ("account", "outside"):
+        return s.op
+    if s.op == "filter":
+        return f"({s.name or 'any'} {s.on} {s.pattern})"
     if s.op == "that_can":
         return f"(that_can {sx_actions(s.actions)} {sx_resource(s.resource)})"
     sign = {"minus": "-", "union": "|", "intersect": "&"}[s.op]
@@ -100,6 +102,8 @@ def sx(f: Formula | Lifecycle) -> str:
         )
     if f.op == "same":
         return f"(== {sx_principal(f.principal)} {sx_principal(f.other)})"
+    if f.op == "member":
+        return f"(in {f.var} {sx_set(f.members)})"
     if f.op == "permissions":
         who = f"persona:{f.persona}" if f.persona else sx_principal(f.principal)
         return f"(permissions {who} {f.relation} {sx_actions(f.actions)})"
@@ -437,6 +441,55 @@ CAN_SLR = f'can(p, "sts:AssumeRole", role "{SLR}")'
     ],
 )
 def test_formulas(formula: str, expected: str) -> None:
+    assert body(formula) == expected
+
+
+OPERATOR = "arn:aws:iam::579135791357:role/partner-kms-operator"
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        pytest.param(
+            f'not can(principal "{OPERATOR}", "kms:Decrypt", key *)',
+            f"(not (can arn:{OPERATOR} kms:Decrypt key*))",
+            id="principal-by-arn",
+        ),
+        pytest.param(
+            'forall principal p: can(p, "sts:AssumeRole", role "r")'
+            f' implies p == principal "{OPERATOR}"',
+            f"(forall principal p: (implies (can p sts:AssumeRole role:r) (== p arn:{OPERATOR})))",
+            id="same-as-arn",
+        ),
+        pytest.param(
+            'forall p in outside: not can(p, "kms:Decrypt", key *)',
+            "(forall p in outside: (not (can p kms:Decrypt key*)))",
+            id="outside",
+        ),
+        pytest.param(
+            'forall p in roles matching "AWSServiceRoleFor*":'
+            ' p in roles with path "/aws-service-role/*"',
+            "(forall p in (role name AWSServiceRoleFor*): (in p (role path /aws-service-role/*)))",
+            id="name-and-path-patterns",
+        ),
+        pytest.param(
+            'forall p in principals matching "arn:aws:iam::*:role/ops-*": false',
+            "(forall p in (any arn arn:aws:iam::*:role/ops-*): false)",
+            id="arn-pattern",
+        ),
+        pytest.param(
+            'forall p in users matching "svc-*" - outside: p in persona key_user',
+            "(forall p in (- (user name svc-*) outside): (in p persona:key_user))",
+            id="filters-in-set-expressions",
+        ),
+        pytest.param(
+            "forall p in account: not p in outside and p in account",
+            "(forall p in account: (and (not (in p outside)) (in p account)))",
+            id="membership-in-connectives",
+        ),
+    ],
+)
+def test_principals_by_arn_patterns_and_outside(formula: str, expected: str) -> None:
     assert body(formula) == expected
 
 
@@ -898,6 +951,21 @@ ERRORS: dict[str, tuple[str, str, str]] = {
         "persona x = principals that can any least_privilege admin on anything\n",
         "E_SPEC_NAME 1:37",
         "no least-privilege set named 'admin'",
+    ),
+    "membership-of-an-unbound-name": (
+        'invariant a "t":\n  q in outside\n',
+        "E_SPEC_NAME 2:3",
+        "unknown name 'q'",
+    ),
+    "membership-inside-forall-principal": (
+        'invariant a "t":\n  forall principal p: p in outside\n',
+        "E_SPEC_TYPE 2:23",
+        "'p in SET' is about principals of the bundle",
+    ),
+    "pattern-without-a-string": (
+        'invariant a "t":\n  forall p in roles matching x: true\n',
+        "E_SPEC_SYNTAX 2:30",
+        "expected a quoted string",
     ),
     "duplicate-invariant": (
         'invariant a "t":\n  true\ninvariant a "u":\n  false\n',

@@ -750,6 +750,7 @@ def test_policy_variable_in_resource_is_never_a_wrong_proof() -> None:
 TEAM_TAGS = {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}
 HOME = "arn:aws:s3:::bucket/home/${aws:username}/*"
 ROTATION = {"StringLike": {"aws:userid": "*:rotation-*"}}
+HOME_PREFIXES = {"StringLike": {"s3:prefix": ["", "home/", "home/${aws:username}/*"]}}
 
 VARIABLE_IMPLICATIONS = [
     pytest.param(
@@ -787,6 +788,18 @@ VARIABLE_IMPLICATIONS = [
         [],
         Verdict.PROVED,
         id="star-only-action-never-matches-an-arn-with-a-variable-proved",
+    ),
+    pytest.param(
+        [
+            allow("s3:*", "arn:aws:s3:::bucket", Condition=HOME_PREFIXES),
+            allow("s3:GetObjectVersion", HOME),
+        ],
+        [
+            allow("s3:ListBucket", "arn:aws:s3:::bucket", Condition=HOME_PREFIXES),
+            allow("s3:GetObjectVersion", HOME),
+        ],
+        Verdict.REFUTED,
+        id="widened-action-under-a-per-user-prefix-refuted-with-a-fixed-prefix",
     ),
     pytest.param(
         [allow("secretsmanager:*", "*", Condition=ROTATION)],
