@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from strategies import seeded_scenario  # noqa: E402
+from terminal import add_quiet, showing  # noqa: E402
 
 from cksmodel.concrete.decision import DecisionWord  # noqa: E402
 from cksmodel.concrete.evaluate import evaluate  # noqa: E402
@@ -49,6 +50,7 @@ from cksmodel.concrete.request import Request, derived_context  # noqa: E402
 from cksmodel.concrete.scenario import load_scenario  # noqa: E402
 from cksmodel.policy.ir import PolicySet  # noqa: E402
 from cksmodel.symbolic.encode import Encoder  # noqa: E402
+from cksmodel.symbolic.progress import Progress  # noqa: E402
 from cksmodel.symbolic.query import (  # noqa: E402
     Question,
     Verdict,
@@ -155,7 +157,7 @@ def table(rows: list[tuple[str, str]]) -> str:
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
-def main_run(args: argparse.Namespace) -> int:
+def main_run(args: argparse.Namespace, progress: Progress) -> int:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     index_path = out_dir / "index.jsonl"
@@ -171,6 +173,7 @@ def main_run(args: argparse.Namespace) -> int:
     with index_path.open("a", encoding="utf-8") as index:
         for row in results(args.seed, args.pairs, args.jobs, args.timeout, args.mode):
             n += 1
+            progress("pairs", n, args.pairs, f"{disagree} disagreements")
             slowest = max(slowest, row["seconds"])
             if args.progress and n % args.progress == 0:
                 print(f"... {n} pairs, {disagree} disagreements", file=sys.stderr, flush=True)
@@ -343,10 +346,12 @@ def main() -> int:
         help="pinned: symbolic_decision on the request; unpinned: replay models of each word",
     )
     parser.add_argument("--minimize", nargs="+", metavar="SCENARIO.json")
+    add_quiet(parser)
     args = parser.parse_args()
     if args.minimize:
         return main_minimize(args)
-    return main_run(args)
+    with showing(args) as progress:
+        return main_run(args, progress)
 
 
 if __name__ == "__main__":

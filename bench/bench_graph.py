@@ -49,6 +49,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic_account import FIXED_KEYS, FIXED_PRINCIPALS, generate
+from terminal import add_quiet, progress_of, showing
 
 from cksmodel.account.access import Target
 from cksmodel.account.bundle import load_bundle
@@ -56,6 +57,7 @@ from cksmodel.account.model import Account
 from cksmodel.graph import build_graph, who_can
 from cksmodel.graph.actors import principal_actor
 from cksmodel.graph.edges import Decider
+from cksmodel.symbolic.progress import Progress, no_progress
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = "kms:DeleteCustomKeyStore"
@@ -117,10 +119,12 @@ def naive_baseline(account: Account, timeout: float) -> tuple[float, int, int]:
     return time.perf_counter() - start, decider.questions, pairs
 
 
-def run_once(account: Account, *, baseline: bool, timeout: float) -> Run:
+def run_once(
+    account: Account, *, baseline: bool, timeout: float, progress: Progress = no_progress
+) -> Run:
     before = maxrss_mb()
     cpu = time.process_time()
-    g = build_graph(account, timeout=timeout)
+    g = build_graph(account, timeout=timeout, progress=progress)
     cpu = time.process_time() - cpu
     after = maxrss_mb()
     start = time.perf_counter()
@@ -316,11 +320,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, metavar="N", help="cProfile one build of size N")
     parser.add_argument("--json", type=Path, help="also write the measurements here")
     parser.add_argument("--quick", action="store_true", help="smoke run: size 20, one run")
+    add_quiet(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.runs = [20], 1
     if min(args.sizes) < FIXED_PRINCIPALS:
         parser.error(f"sizes must be at least {FIXED_PRINCIPALS} (the example's fixed cast)")
+    with showing(args) as progress:
+        return measure_sizes(args, progress)
+
+
+def measure_sizes(args: argparse.Namespace, progress: Progress) -> int:
 
     print(
         f"python {platform.python_version()} ({platform.python_implementation()}), "
@@ -336,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[int, list[Run]] = {}
     with tempfile.TemporaryDirectory(prefix="bench_graph-") as tmpdir:
         tmp = Path(tmpdir)
-        for n in args.sizes:
+        for n in progress_of(args.sizes, "sizes", progress):
             measured = [(m, med(r, "build") + med(r, "who_first")) for m, r in results.items()]
             law = fit(measured)
             if law is None and measured:
@@ -364,7 +374,12 @@ def main(argv: list[str] | None = None) -> int:
             spent = 0.0
             while len(runs) < args.runs:
                 start = time.perf_counter()
-                run = run_once(account, baseline=n <= args.baseline_max, timeout=args.timeout)
+                run = run_once(
+                    account,
+                    baseline=n <= args.baseline_max,
+                    timeout=args.timeout,
+                    progress=progress,
+                )
                 took = time.perf_counter() - start
                 spent += took
                 runs.append(run)

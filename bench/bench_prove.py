@@ -54,12 +54,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic_account import generate, summary
+from terminal import add_quiet, progress_of, showing
 
 from cksmodel.account.bundle import load_bundle
 from cksmodel.account.model import Account
 from cksmodel.invariants.prove import Prover, prove
 from cksmodel.invariants.results import InvariantResult
 from cksmodel.invariants.spec import Spec, load_spec
+from cksmodel.symbolic.progress import Progress, no_progress
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "cks-account"
@@ -202,8 +204,26 @@ class SyntheticRun:
     error: str = ""
 
 
+def child_progress(events: Path, label: str, progress: Progress) -> None:
+    """Report the invariants a child process has finished, from its events file."""
+    try:
+        lines = events.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    records = [json.loads(line) for line in lines if line.endswith("}")]
+    total = next((r["invariants"] for r in records if r["event"] == "loaded"), None)
+    done = sum(1 for r in records if r["event"] == "invariant")
+    note = "proving" if total is not None else "loading the bundle"
+    progress(f"{label}: invariants", done, total, note)
+
+
 def run_child(
-    bundle: Path, size: tuple[int, int], budget: float, timeout: float, tmp: Path
+    bundle: Path,
+    size: tuple[int, int],
+    budget: float,
+    timeout: float,
+    tmp: Path,
+    progress: Progress = no_progress,
 ) -> SyntheticRun:
     events = tmp / f"events-{size_label(size)}-{time.monotonic_ns()}.jsonl"
     command = [
@@ -218,13 +238,19 @@ def run_child(
     ]
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        _, stderr = proc.communicate(timeout=budget)
-        finished = proc.returncode == 0
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, stderr = proc.communicate()
-        finished = False
+    while True:
+        left = start + budget - time.perf_counter()
+        try:
+            _, stderr = proc.communicate(timeout=max(0.01, min(0.5, left)))
+            finished = proc.returncode == 0
+            break
+        except subprocess.TimeoutExpired:
+            if left <= 0.5:
+                proc.kill()
+                _, stderr = proc.communicate()
+                finished = False
+                break
+            child_progress(events, size_label(size), progress)
     run = SyntheticRun(size=size, finished=False, budget=budget)
     run.elapsed = time.perf_counter() - start
     if proc.returncode not in (0, -9) and stderr:
@@ -256,10 +282,12 @@ def verdict_counts(rows: list[Timed]) -> str:
     return ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "none"
 
 
-def section_a(specs: list[Spec], runs: int, timeout: float) -> dict[str, Any]:
+def section_a(
+    specs: list[Spec], runs: int, timeout: float, progress: Progress = no_progress
+) -> dict[str, Any]:
     account = load_bundle(EXAMPLE)
     per_run: list[tuple[list[Timed], float, float]] = [
-        prove_once(specs, account, timeout) for _ in range(runs)
+        prove_once(specs, account, timeout) for _ in progress_of(range(runs), "(a) runs", progress)
     ]
     names = [t.name for t in per_run[0][0]]
     print(f"(a) examples/cks-account: prove specs/*.spec, median of {runs} run(s)")
@@ -323,7 +351,10 @@ def extrapolate(done: list[SyntheticRun], size: tuple[int, int]) -> tuple[float,
 
 
 def section_b(
-    sizes: list[tuple[int, int]], args: argparse.Namespace, tmp: Path
+    sizes: list[tuple[int, int]],
+    args: argparse.Namespace,
+    tmp: Path,
+    progress: Progress = no_progress,
 ) -> tuple[dict[str, Any], list[tuple[str, Path]]]:
     print(
         f"(b) synthetic accounts: prove specs/*.spec, {args.synthetic_runs} run(s), "
@@ -333,14 +364,14 @@ def section_b(
     report: dict[str, Any] = {"sizes": {}, "fallback": {}, "extrapolated": {}}
     bundles: list[tuple[str, Path]] = []
     stopped: list[tuple[int, int]] = []
-    for size in sizes:
+    for size in progress_of(sizes, "(b) sizes", progress):
         bundle = tmp / size_label(size)
         generate(bundle, principals=size[0], keys=size[1], seed=args.seed)
         bundles.append((size_label(size), bundle))
         counts = summary(bundle)
         print(f"synthetic {size_label(size)}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
         results = [
-            run_child(bundle, size, args.budget, args.timeout, tmp)
+            run_child(bundle, size, args.budget, args.timeout, tmp, progress)
             for _ in range(args.synthetic_runs)
         ]
         run = min(results, key=lambda r: (not r.finished, r.wall))
@@ -364,7 +395,7 @@ def section_b(
             bundle = tmp / size_label(size)
             generate(bundle, principals=size[0], keys=size[1], seed=args.seed)
             bundles.append((size_label(size), bundle))
-            run = run_child(bundle, size, args.fallback_budget, args.timeout, tmp)
+            run = run_child(bundle, size, args.fallback_budget, args.timeout, tmp, progress)
             print_synthetic(run, "fallback")
             report["fallback"][size_label(size)] = _run_json(run)
             print()
@@ -405,7 +436,9 @@ def _run_json(run: SyntheticRun) -> dict[str, Any]:
     }
 
 
-def section_c(bundles: list[tuple[str, Path]], runs: int) -> dict[str, Any]:
+def section_c(
+    bundles: list[tuple[str, Path]], runs: int, progress: Progress = no_progress
+) -> dict[str, Any]:
     print(f"(c) load_bundle, median of {runs} run(s)")
     print()
     print(
@@ -413,7 +446,7 @@ def section_c(bundles: list[tuple[str, Path]], runs: int) -> dict[str, Any]:
         f"{'wall s':>8} {'cpu s':>8}"
     )
     out = {}
-    for label, bundle in bundles:
+    for label, bundle in progress_of(bundles, "(c) bundles", progress):
         counts = summary(bundle)
         size = (bundle / "iam" / "account-authorization-details.json").stat().st_size / 1e6
         wall, cpu = time_load(bundle, runs)
@@ -499,9 +532,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sections", default="abc", help="which of a, b, c to run")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--events", type=Path, help=argparse.SUPPRESS)
+    add_quiet(parser)
     args = parser.parse_args(argv)
     if args.child is not None:
         return child(args.child, args.events, args.timeout)
+    with showing(args) as progress:
+        return run_sections(args, progress)
+
+
+def run_sections(args: argparse.Namespace, progress: Progress) -> int:
 
     print(
         f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
@@ -521,9 +560,9 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmpdir)
         bundles: list[tuple[str, Path]] = [("examples/cks-account", EXAMPLE)]
         if "a" in args.sections:
-            report["a"] = section_a(specs, args.runs, args.timeout)
+            report["a"] = section_a(specs, args.runs, args.timeout, progress)
         if "b" in args.sections and not args.skip_large:
-            report["b"], synthetic = section_b(args.sizes, args, tmp)
+            report["b"], synthetic = section_b(args.sizes, args, tmp, progress)
             bundles += synthetic
         elif "c" in args.sections and not args.skip_large:
             for size in args.sizes:
@@ -531,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
                 generate(bundle, principals=size[0], keys=size[1], seed=args.seed)
                 bundles.append((size_label(size), bundle))
         if "c" in args.sections:
-            report["c"] = section_c(bundles, args.runs)
+            report["c"] = section_c(bundles, args.runs, progress)
         if args.profile is not None:
             profile(args.profile, args, tmp)
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at end")

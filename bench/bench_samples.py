@@ -26,8 +26,13 @@ SAMPLES = ROOT / "tests" / "data" / "access-analyzer-samples" / "samples.json"
 SAMPLE_ACCOUNT = "111111111111"
 """The account the candidates use; references say ``<ACCOUNT ID>`` where it goes."""
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from terminal import add_quiet, progress_of, showing  # noqa: E402
+
 from cksmodel.policy.ir import PolicyType  # noqa: E402
 from cksmodel.symbolic.checks import check_no_new_access, read_policy_argument  # noqa: E402
+from cksmodel.symbolic.progress import Progress  # noqa: E402
 
 
 def decide(sample: dict[str, Any], reference: dict[str, Any], timeout: float) -> str:
@@ -57,14 +62,28 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--only", choices=("trust",), default=None)
     parser.add_argument("--verbose", action="store_true")
+    add_quiet(parser)
     args = parser.parse_args()
     data = json.loads(SAMPLES.read_text(encoding="utf-8"))
+    samples = [
+        sample
+        for sample in data["candidates"]
+        if args.only != "trust" or "role-trust-policies" in sample["file"]
+    ]
+    with showing(args) as progress:
+        return check_all(samples, data["references"], args, progress)
+
+
+def check_all(
+    samples: list[dict[str, Any]],
+    references: dict[str, Any],
+    args: argparse.Namespace,
+    progress: Progress,
+) -> int:
     times: list[float] = []
     counts: dict[str, int] = {}
-    for sample in data["candidates"]:
-        if args.only == "trust" and "role-trust-policies" not in sample["file"]:
-            continue
-        reference = data["references"][sample["file"]]
+    for sample in progress_of(samples, "samples", progress):
+        reference = references[sample["file"]]
         start = time.monotonic()
         got = decide(sample, reference, args.timeout)
         times.append(time.monotonic() - start)

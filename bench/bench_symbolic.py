@@ -50,10 +50,12 @@ from policy_corpus import (
     mutants,
     widen_path,
 )
+from terminal import add_quiet, progress_of, showing
 
 from cksmodel.policy.ir import PolicyType
 from cksmodel.policy.parse import load_policy
 from cksmodel.symbolic.checks import check_no_new_access
+from cksmodel.symbolic.progress import Progress
 
 TARGET_P95, TARGET_P99, TARGET_CLI = 1.0, 5.0, 0.5
 SEED = 20240611
@@ -139,16 +141,21 @@ def run_task(t: Task) -> Record:
     )
 
 
-def run_all(tasks: Sequence[Task], jobs: int) -> list[Record]:
+def run_all(tasks: Sequence[Task], jobs: int, progress: Progress) -> list[Record]:
+    out: list[Record] = []
     if jobs <= 1:
-        out = []
         for i, t in enumerate(tasks, 1):
+            progress("checks", i - 1, len(tasks), t.name)
             out.append(run_task(t))
             if i % 250 == 0:
                 print(f"  ... {i}/{len(tasks)} checks", file=sys.stderr, flush=True)
-        return out
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(run_task, tasks, chunksize=4))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for record in pool.map(run_task, tasks, chunksize=4):
+                progress("checks", len(out), len(tasks))
+                out.append(record)
+    progress("checks", len(out), len(tasks))
+    return out
 
 
 # --------------------------------------------------------------------------- statistics
@@ -210,7 +217,7 @@ SUMMARY_HEADER = ["", "n", "p50 s", "p95 s", "p99 s", "max s", "PASS", "FAIL", "
 # ------------------------------------------------------------------------ a. the corpus
 
 
-def section_a(args: argparse.Namespace) -> None:
+def section_a(args: argparse.Namespace, progress: Progress) -> None:
     items = corpus(seed=SEED)[: args.limit]
     rng = random.Random(SEED + 1)
     tasks = [
@@ -231,7 +238,7 @@ def section_a(args: argparse.Namespace) -> None:
         f"timeout {args.timeout:g} s, jobs {args.jobs}"
     )
     start = time.perf_counter()
-    recs = run_all(tasks, args.jobs)
+    recs = run_all(tasks, args.jobs, progress)
     total = time.perf_counter() - start
     print(
         f"total {total:.1f} s wall, {sum(r.seconds for r in recs):.1f} s in checks "
@@ -506,7 +513,7 @@ def timed_check(existing: Doc, new: Doc, timeout: float, runs: int) -> tuple[flo
     return statistics.median(times), "/".join(sorted(verdicts)), "; ".join(x for x in reasons if x)
 
 
-def section_b(args: argparse.Namespace) -> None:
+def section_b(args: argparse.Namespace, progress: Progress) -> None:
     sizes = [int(x) for x in args.sizes.split(",")]
     print(f"== b. scaling: median of {args.runs} runs, timeout {args.timeout:g} s")
     print(
@@ -531,7 +538,7 @@ def section_b(args: argparse.Namespace) -> None:
         rows = []
         base: dict[str, float] = {}
         prev: dict[str, tuple[int, float, str]] = {}
-        for n in sizes:
+        for n in progress_of(sizes, "sizes", progress):
             orig, wide, note = make(n)
             for direction, (a, b), expect in (
                 ("existing=orig new=widened", (orig, wide), "FAIL"),
@@ -571,7 +578,7 @@ def section_b(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------ c. CLI
 
 
-def section_c(args: argparse.Namespace) -> None:
+def section_c(args: argparse.Namespace, progress: Progress) -> None:
     exe = Path(sys.executable).parent / "cksmodel"
     base_cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "cksmodel.cli"]
     existing = {
@@ -619,7 +626,7 @@ def section_c(args: argparse.Namespace) -> None:
         ]
         rows = []
         base = None
-        for label, cmd, expect in commands:
+        for label, cmd, expect in progress_of(commands, "commands", progress):
             times, cpus, codes = [], [], set()
             for _ in range(runs):
                 start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -668,20 +675,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="section b runs per point")
     parser.add_argument("--cli-runs", type=int, default=5, help="section c runs per command")
     parser.add_argument("--dump", metavar="FILE", help="section a records as JSON lines")
+    add_quiet(parser)
     args = parser.parse_args()
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, load average {_load()}; "
         f"command: python bench/bench_symbolic.py {' '.join(sys.argv[1:])}".rstrip()
     )
-    sections: dict[str, Callable[[argparse.Namespace], None]] = {
+    sections: dict[str, Callable[[argparse.Namespace, Progress], None]] = {
         "a": section_a,
         "b": section_b,
         "c": section_c,
     }
-    for key in args.sections:
-        print()
-        sections[key](args)
-        sys.stdout.flush()
+    with showing(args) as progress:
+        for key in args.sections:
+            print()
+            sections[key](args, progress)
+            sys.stdout.flush()
     print()
     print(f"load average at the end: {_load()}")
 

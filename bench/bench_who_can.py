@@ -43,6 +43,9 @@ sys.path.insert(0, str(BENCH))
 
 import admin_account  # noqa: E402
 import synthetic_account  # noqa: E402
+from terminal import add_quiet, progress_of, showing  # noqa: E402
+
+from cksmodel.symbolic.progress import Progress  # noqa: E402
 
 STORE_KEY = "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
 """A key of the bench shape's fixed cast."""
@@ -115,41 +118,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--whole-max", type=int, default=200)
     parser.add_argument("--shapes", default="bench,admin")
     parser.add_argument("--json", type=Path)
+    add_quiet(parser)
     args = parser.parse_args(argv)
     if args.child:
         child(*args.child)
         return 0
+    with showing(args) as progress:
+        return measure_all(args, progress)
+
+
+def measure_all(args: argparse.Namespace, progress: Progress) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     rows: list[Row] = []
+    accounts = [(shape, n) for shape in args.shapes.split(",") for n in sizes]
     with tempfile.TemporaryDirectory() as tmp:
-        for shape in args.shapes.split(","):
-            for n in sizes:
-                bundle = Path(tmp) / f"{shape}-{n}"
-                generate(shape, n, bundle)
-                for action, resource_ in QUESTIONS[shape]:
-                    answers = {}
-                    for algorithm in ("goal", "whole"):
-                        if algorithm == "whole" and n > args.whole_max:
-                            continue
-                        runs = [
-                            measure(bundle, action, resource_, algorithm) for _ in range(args.runs)
-                        ]
-                        answers[algorithm] = runs[0]["answer"]
-                        rows.append(
-                            Row(
-                                shape=shape,
-                                n=n,
-                                question=action,
-                                algorithm=algorithm,
-                                cpu=statistics.median(float(r["cpu"]) for r in runs),
-                                maxrss_mb=max(float(r["maxrss_mb"]) for r in runs),
-                                found=len(runs[0]["answer"]),
-                                same=answers["goal"] == answers["whole"]
-                                if len(answers) == 2
-                                else None,
-                            )
+        for shape, n in progress_of(accounts, "accounts", progress):
+            bundle = Path(tmp) / f"{shape}-{n}"
+            generate(shape, n, bundle)
+            for action, resource_ in QUESTIONS[shape]:
+                answers = {}
+                for algorithm in ("goal", "whole"):
+                    if algorithm == "whole" and n > args.whole_max:
+                        continue
+                    runs = [
+                        measure(bundle, action, resource_, algorithm)
+                        for _ in progress_of(range(args.runs), "processes", progress)
+                    ]
+                    answers[algorithm] = runs[0]["answer"]
+                    rows.append(
+                        Row(
+                            shape=shape,
+                            n=n,
+                            question=action,
+                            algorithm=algorithm,
+                            cpu=statistics.median(float(r["cpu"]) for r in runs),
+                            maxrss_mb=max(float(r["maxrss_mb"]) for r in runs),
+                            found=len(runs[0]["answer"]),
+                            same=answers["goal"] == answers["whole"] if len(answers) == 2 else None,
                         )
-                        print(json.dumps(asdict(rows[-1])), file=sys.stderr)
+                    )
+                    print(json.dumps(asdict(rows[-1])), file=sys.stderr)
     print(f"### who-can, whole process (median of {args.runs} processes)")
     print()
     print("| shape | N | question | algorithm | CPU s | peak RSS MB | found | same answer |")

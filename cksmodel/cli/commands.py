@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 from cksmodel import __version__
 
 if TYPE_CHECKING:
+    from cksmodel.account.model import Account
     from cksmodel.graph import AccessGraph
     from cksmodel.policy.ir import PolicyType
+    from cksmodel.symbolic.progress import Progress
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -155,16 +157,20 @@ def _cmd_no_new_access(args: argparse.Namespace) -> int:
         return run_template_check(args, "check-no-new-access")
 
     ptype, identity = _policy_type(args)
+    progress = _progress(args)
+    progress(READING_POLICIES, 0, 2)
     existing = read_policy_argument(
         args.existing_policy_document, policy_type=ptype, name="existing"
     )
     new = read_policy_argument(args.new_policy_document, policy_type=ptype, name="new")
+    progress(READING_POLICIES, 2, 2)
     result = check_no_new_access(
         existing,
         new,
         identity=identity,
         timeout=args.timeout,
         max_examples=args.max_counterexamples,
+        progress=progress,
     )
     return _emit_check(
         args,
@@ -188,13 +194,17 @@ def _cmd_access_not_granted(args: argparse.Namespace) -> int:
 
         return run_template_check(args, "check-access-not-granted")
     ptype, identity = _policy_type(args)
+    progress = _progress(args)
+    progress(READING_POLICIES, 0, 1)
     policy = read_policy_argument(args.policy_document, policy_type=ptype, name="policy")
+    progress(READING_POLICIES, 1, 1)
     result = check_access_not_granted(
         policy,
         parse_access(args.access),
         identity=identity,
         timeout=args.timeout,
         max_examples=args.max_counterexamples,
+        progress=progress,
     )
     return _emit_check(args, result, (_source(args.policy_document),))
 
@@ -212,9 +222,16 @@ def _cmd_no_public_access(args: argparse.Namespace) -> int:
 
         return run_template_check(args, "check-no-public-access")
     ptype = RESOURCE_TYPES[args.resource_type][0]
+    progress = _progress(args)
+    progress(READING_POLICIES, 0, 1)
     policy = read_policy_argument(args.policy_document, policy_type=ptype, name="policy")
+    progress(READING_POLICIES, 1, 1)
     result = check_no_public_access(
-        policy, args.resource_type, timeout=args.timeout, max_examples=args.max_counterexamples
+        policy,
+        args.resource_type,
+        timeout=args.timeout,
+        max_examples=args.max_counterexamples,
+        progress=progress,
     )
     return _emit_check(args, result, (_source(args.policy_document),))
 
@@ -228,10 +245,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from cksmodel.symbolic.query import Relation
 
     ptype, identity = _policy_type(args)
+    progress = _progress(args)
+    progress(READING_POLICIES, 0, 2)
     a = read_policy_argument(args.a, policy_type=ptype, name="A")
     b = read_policy_argument(args.b, policy_type=ptype, name="B")
+    progress(READING_POLICIES, 2, 2)
     comparison = compare_policies(
-        a, b, identity=identity, timeout=args.timeout, max_examples=args.max_counterexamples
+        a,
+        b,
+        identity=identity,
+        timeout=args.timeout,
+        max_examples=args.max_counterexamples,
+        progress=progress,
     )
     if args.format == "json":
         text = json.dumps({**comparison.to_json(), "catalog": catalog_json()}, indent=2) + "\n"
@@ -291,11 +316,34 @@ def _account_line(args: argparse.Namespace, account_id: str) -> str:
     return account_text(account_id, label, bundled=bundled)
 
 
+READING_POLICIES = "reading the policies"
+READING_BUNDLE = "reading the account bundle"
+
+
+def _progress(args: argparse.Namespace) -> Progress:
+    """The command's progress hook (set by :func:`main`; none when a test calls a command
+    directly)."""
+    from cksmodel.symbolic.progress import no_progress
+
+    hook: Progress = getattr(args, "progress", no_progress)
+    return hook
+
+
+def _read_bundle(where: str, progress: Progress) -> Account:
+    from pathlib import Path
+
+    from cksmodel.account.bundle import load_bundle
+
+    progress(READING_BUNDLE, 0, 1)
+    account = load_bundle(Path(where))
+    progress(READING_BUNDLE, 1, 1)
+    return account
+
+
 def _cmd_prove(args: argparse.Namespace) -> int:
     from dataclasses import replace
     from pathlib import Path
 
-    from cksmodel.account.bundle import load_bundle
     from cksmodel.cli.output import write_output
     from cksmodel.invariants.prove import prove
     from cksmodel.invariants.reports import sarif_json, to_junit, to_text
@@ -319,9 +367,16 @@ def _cmd_prove(args: argparse.Namespace) -> int:
             code="E_SPEC_EMPTY",
         )
     where, label, bundled = _bundle(args)
-    account = load_bundle(Path(where))
+    progress = _progress(args)
+    account = _read_bundle(where, progress)
     report = replace(
-        prove(specs, account, timeout=args.timeout, max_counterexamples=args.max_counterexamples),
+        prove(
+            specs,
+            account,
+            timeout=args.timeout,
+            max_counterexamples=args.max_counterexamples,
+            progress=progress,
+        ),
         account=label,
         bundled_example=bundled,
     )
@@ -342,23 +397,21 @@ def _cmd_prove(args: argparse.Namespace) -> int:
 def _load_graph(args: argparse.Namespace, *, whole: bool = False) -> AccessGraph:
     """The account's graph, after the question's action and principal are checked: built
     whole for drawing, grown by the question otherwise."""
-    from pathlib import Path
-
-    from cksmodel.account.bundle import load_bundle
     from cksmodel.graph import build_graph
     from cksmodel.graph.goal import goal_graph
     from cksmodel.graph.query import check_action, check_principal
 
     if getattr(args, "action", None):
         check_action(args.action)
-    account = load_bundle(Path(_bundle(args)[0]))
+    progress = _progress(args)
+    account = _read_bundle(_bundle(args)[0], progress)
     if getattr(args, "principal", None):
         check_principal(account, args.principal)
     for warning in account.warnings:
         print(f"cksmodel {args.command}: warning: {warning}", file=sys.stderr)
     if whole:
-        return build_graph(account, timeout=args.timeout)
-    return goal_graph(account, timeout=args.timeout)
+        return build_graph(account, timeout=args.timeout, progress=progress)
+    return goal_graph(account, timeout=args.timeout, progress=progress)
 
 
 def _cmd_who_can(args: argparse.Namespace) -> int:
@@ -511,6 +564,7 @@ def _symbolic_options(p: argparse.ArgumentParser, *, examples: str) -> None:
 POLICY_ARG_HELP = "a path, '-' for stdin, file://path, or inline JSON"
 FORMAT_HELP = "output format (default: %(default)s)"
 DEBUG_HELP = "on an internal error, print the traceback too"
+QUIET_HELP = "show no progress on stderr (shown only when stderr is a terminal)"
 
 
 def exit_codes_text() -> str:
@@ -550,8 +604,10 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    parser.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+    common.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS, help=QUIET_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     validate = sub.add_parser(
@@ -802,6 +858,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pathlib import Path
 
     from cksmodel.cli.output import check_output
+    from cksmodel.cli.progress import showing_progress
     from cksmodel.errors import InputError
     from cksmodel.policy.catalog import use_catalog
 
@@ -814,6 +871,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(_version(), end="")
                 return EXIT_OK
             check_output(getattr(args, "output", None))
+            quiet = args.quiet or command in ("validate", "simulate")
+            args.progress = stack.enter_context(showing_progress(sys.stderr, quiet=quiet))
+            args.progress(f"cksmodel {command}", 0)
             status: int = args.run(args)
     except InputError as exc:
         print(f"cksmodel {command}: {exc}", file=sys.stderr)

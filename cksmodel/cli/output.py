@@ -99,7 +99,11 @@ def write_output(text: str, output: str | None) -> None:
 
     An existing file keeps its permission bits; a new one gets those the umask allows, as any
     file a program creates. Only a regular file is ever replaced (:func:`check_output`).
+    Progress rows on the terminal are cleared first.
     """
+    from cksmodel.cli.progress import stop_progress
+
+    stop_progress()
     if output is None or output == "-":
         _to_stdout(text)
         return

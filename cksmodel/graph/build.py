@@ -78,6 +78,7 @@ from cksmodel.graph.launch import LAUNCHERS
 from cksmodel.graph.modify import REWRITE_ACTIONS, Rewriter
 from cksmodel.markup import Html, box, line, seconds, table
 from cksmodel.policy.ir import GRANT_OPERATIONS, Grant
+from cksmodel.symbolic.progress import Progress, check_progress, no_progress
 
 __all__ = ["ACT_AS", "AccessGraph", "build_graph"]
 
@@ -125,8 +126,11 @@ class AccessGraph:
     whole = True
     """Every edge is decided (a goal graph decides only those its questions need)."""
 
-    def __init__(self, account: Account, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, account: Account, *, timeout: float = 30.0, progress: Progress = no_progress
+    ) -> None:
         self.account = account
+        self.progress = progress
         self.decider = Decider(account, timeout=timeout)
         self.rewriter = Rewriter(account, self.decider)
         self.compute = ComputeEdges(account, self.decider)
@@ -166,10 +170,14 @@ class AccessGraph:
     def build(self) -> AccessGraph:
         start = time.monotonic()
         pending = self._start()
+        task = "edges from principals"
         while pending:
-            for actor in pending:
+            for n, actor in enumerate(pending):
+                self.progress(task, n, len(pending), actor.label)
                 self._expand(actor)
+            self.progress(task, len(pending), len(pending))
             pending = self._modifications()
+            task = "edges from modified principals"
         self._finish(start)
         return self
 
@@ -188,8 +196,10 @@ class AccessGraph:
             )
         pending = [principal_actor(p) for p in self.account.principals]
         pending += external_actors(self.account)
-        for actor in pending:
+        for n, actor in enumerate(pending):
+            self.progress("principals", n, len(pending))
             self._add(actor)
+        self.progress("principals", len(pending), len(pending))
         for p in self.account.principals:
             for name in p.groups:
                 member_of = self.account.group(name)
@@ -703,7 +713,14 @@ def _named_directly(role: IamPrincipal, actor: Actor) -> bool:
     )
 
 
-def build_graph(account: Account | str | PathLike[str], *, timeout: float = 30.0) -> AccessGraph:
-    """Build the reachability graph of an account (an :class:`Account` or a bundle path)."""
+def build_graph(
+    account: Account | str | PathLike[str],
+    *,
+    timeout: float = 30.0,
+    progress: Progress = no_progress,
+) -> AccessGraph:
+    """Build the reachability graph of an account (an :class:`Account` or a bundle path);
+    ``progress`` is told of the principals added and of those whose edges are decided."""
     seconds = check_seconds("timeout", timeout)
-    return AccessGraph(as_account("account", account), timeout=seconds).build()
+    hook = check_progress("progress", progress)
+    return AccessGraph(as_account("account", account), timeout=seconds, progress=hook).build()

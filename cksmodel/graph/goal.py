@@ -30,6 +30,7 @@ from cksmodel.graph.build import AccessGraph
 from cksmodel.graph.compute import COMPUTE_ACTIONS
 from cksmodel.graph.modify import PRINCIPAL_ACTIONS
 from cksmodel.graph.query import _direct
+from cksmodel.symbolic.progress import Progress, check_progress, no_progress
 
 __all__ = ["GoalGraph", "goal_graph"]
 
@@ -48,8 +49,10 @@ class GoalGraph(AccessGraph):
 
     whole = False
 
-    def __init__(self, account: Account, *, timeout: float = 30.0) -> None:
-        super().__init__(account, timeout=timeout)
+    def __init__(
+        self, account: Account, *, timeout: float = 30.0, progress: Progress = no_progress
+    ) -> None:
+        super().__init__(account, timeout=timeout, progress=progress)
         self._by_key: dict[tuple[str, ...], list[str]] = {}
         """Actor ids by the index keys that may name them (see ``Decider.caller_keys``)."""
         self._movers: dict[str, list[str]] = {"user": [], "role": []}
@@ -95,12 +98,15 @@ class GoalGraph(AccessGraph):
             direct = _direct(self, action, resource)
             settled = {a for a, step in direct.items() if step.holds}
             new: list[Actor] = []
-            for actor in list(self.actors.values()):
+            actors = list(self.actors.values())
+            for n, actor in enumerate(actors):
+                self.progress("modifications", n, len(actors))
                 if actor.id in settled or not self._modifies(actor):
                     continue
                 if self._touches_others(actor):
                     self._closure(actor, settled)
                 new += self._modify(actor)
+            self.progress("modifications", len(actors), len(actors))
             if not new:
                 break
             self.direct.pop((action, resource, False), None)
@@ -196,6 +202,10 @@ class GoalGraph(AccessGraph):
         return out
 
 
-def goal_graph(account: Account, *, timeout: float = 30.0) -> GoalGraph:
-    """A reachability graph that decides only the edges its questions need."""
-    return GoalGraph(account, timeout=timeout).build()
+def goal_graph(
+    account: Account, *, timeout: float = 30.0, progress: Progress = no_progress
+) -> GoalGraph:
+    """A reachability graph that decides only the edges its questions need; ``progress``
+    is told of the principals added, then of each question's steps."""
+    hook = check_progress("progress", progress)
+    return GoalGraph(account, timeout=timeout, progress=hook).build()

@@ -252,7 +252,9 @@ def _direct(
         named = g.decider.named_by_key(key)
     targets = _targets(g, action, resource)
     prefer = "resource" if key is not None or action.lower() in TRUST_ACTIONS else "identity"
-    for actor_id, actor in g.actors.items():
+    actors = list(g.actors.items())
+    for n, (actor_id, actor) in enumerate(actors):
+        g.progress("direct callers", n, len(actors))
         if actor.kind == "federated" or (resource == "*" and not actor.internal):
             continue
         if resource == "*" and not g.decider.mentions(actor, action):
@@ -270,6 +272,7 @@ def _direct(
         step = g.decider.decide(actor, (action,), targets[actor_id], prefer=prefer)
         if step.holds is not False:
             found[actor_id] = step
+    g.progress("direct callers", len(actors), len(actors))
     g.direct[(action, resource, complete)] = found
     return found
 
@@ -376,6 +379,7 @@ def who_can(
             if node in settled:
                 continue
             settled.add(node)
+            g.progress("paths searched", len(settled))
             if node not in best:
                 decided = bool(direct[chain[-1]].holds) and all(
                     g.graph[a][b]["status"] == "holds" for a, b in pairwise(chain)

@@ -47,6 +47,7 @@ from cksmodel.policy.patterns import arn_match, compile_glob
 from cksmodel.source import Location, Span
 from cksmodel.symbolic.encode import Encoder
 from cksmodel.symbolic.logic import TRUE, Term, and_, not_
+from cksmodel.symbolic.progress import Outermost, Progress, check_progress, no_progress
 from cksmodel.symbolic.query import Question, Verdict, pin_principal, search
 from cksmodel.symbolic.strings import literal
 
@@ -81,11 +82,18 @@ class Prover(Access):
     """Evaluates one spec against one account."""
 
     def __init__(
-        self, spec: Spec, account: Account, *, timeout: float, max_counterexamples: int
+        self,
+        spec: Spec,
+        account: Account,
+        *,
+        timeout: float,
+        max_counterexamples: int,
+        progress: Progress = no_progress,
     ) -> None:
         super().__init__(account, timeout=timeout)
         self.spec = spec
         self.max_counterexamples = max_counterexamples
+        self.principals = Outermost(progress, "principals")
         self.persona_cache: dict[str, list[tuple[IamPrincipal, Tri]]] = {}
         self.can_cache: dict[tuple[Any, ...], Tri] = {}
         self.graph: AccessGraph | None = None
@@ -257,9 +265,10 @@ class Prover(Access):
             return self.persona_cache[s.name]
         if s.op == "that_can":
             assert s.actions is not None and s.resource is not None
+            actions, resource = s.actions, s.resource
             return [
-                (p, self.can_actions(p, s.actions, s.resource, (), s.span, readable=False))
-                for p in self.account.principals
+                (p, self.can_actions(p, actions, resource, (), s.span, readable=False))
+                for p in self.principals.each(self.account.principals)
             ]
         out = self.members(s.args[0])
         for arg in s.args[1:]:
@@ -446,7 +455,7 @@ class Prover(Access):
         else:
             candidates = [(p, Tri(True)) for p in self.account.principals]
         results = []
-        for p, member in candidates:
+        for p, member in self.principals.each(candidates):
             if member.value is False:
                 continue
             inner = self.formula(body, {**env, f.var: p})
@@ -736,20 +745,34 @@ def prove(
     *,
     timeout: float = 30.0,
     max_counterexamples: int = 1,
+    progress: Progress = no_progress,
 ) -> ProveReport:
     """Every invariant of every spec, against one account.
 
     ``specs`` is one spec or a sequence of them, each a :class:`Spec` or a spec file
-    path; ``account`` is an :class:`Account` or an account bundle path.
+    path; ``account`` is an :class:`Account` or an account bundle path. ``progress`` is
+    told of the invariants done (task ``invariants``, noting the one at hand) and of the
+    principals done in the loop over principals at hand (task ``principals``).
     """
     checked = [_spec_argument(f"specs[{n}]", s) for n, s in enumerate(_spec_list(specs))]
     account = as_account("account", account)
     timeout = check_seconds("timeout", timeout)
     max_counterexamples = check_count("max_counterexamples", max_counterexamples)
+    progress = check_progress("progress", progress)
     results: list[InvariantResult] = []
+    total = sum(len(spec.invariants) for spec in checked)
     for spec in checked:
-        prover = Prover(spec, account, timeout=timeout, max_counterexamples=max_counterexamples)
-        results.extend(prover.invariant(inv) for inv in spec.invariants)
+        prover = Prover(
+            spec,
+            account,
+            timeout=timeout,
+            max_counterexamples=max_counterexamples,
+            progress=progress,
+        )
+        for inv in spec.invariants:
+            progress("invariants", len(results), total, inv.name)
+            results.append(prover.invariant(inv))
+    progress("invariants", len(results), total)
     return ProveReport(
         results=tuple(results),
         account=str(account.root),

@@ -28,6 +28,7 @@ from cksmodel.source import read_regular_file
 from cksmodel.symbolic.encode import Encoder, policy_allows
 from cksmodel.symbolic.logic import FALSE, TRUE, Term, and_, not_, or_
 from cksmodel.symbolic.matching import claim_holder
+from cksmodel.symbolic.progress import Progress, no_progress
 from cksmodel.symbolic.query import (
     Answer,
     Comparison,
@@ -212,7 +213,13 @@ def _trust_scope(*policies: Policy) -> tuple[Callable[[Encoder], Term], Callable
 
 
 def check_no_new_access(
-    existing: Policy, new: Policy, *, identity: bool, timeout: float, max_examples: int
+    existing: Policy,
+    new: Policy,
+    *,
+    identity: bool,
+    timeout: float,
+    max_examples: int,
+    progress: Progress = no_progress,
 ) -> CheckResult:
     scope, in_scope = _trust_scope(existing, new)
 
@@ -229,7 +236,11 @@ def check_no_new_access(
         return n and not e and in_scope(r), {"new": _word(n), "existing": _word(e)}
 
     sets = [PolicySet(identity=(existing,)), PolicySet(identity=(new,))]
-    answer = search(Question(sets, goal, replay, None, timeout, max_examples, decisions=False))
+    answer = search(
+        Question(
+            sets, goal, replay, None, timeout, max_examples, decisions=False, progress=progress
+        )
+    )
     return _result(
         answer,
         new,
@@ -275,7 +286,13 @@ def parse_access(text: str) -> Mapping[str, Any]:
 
 
 def check_access_not_granted(
-    policy: Policy, access: Mapping[str, Any], *, identity: bool, timeout: float, max_examples: int
+    policy: Policy,
+    access: Mapping[str, Any],
+    *,
+    identity: bool,
+    timeout: float,
+    max_examples: int,
+    progress: Progress = no_progress,
 ) -> CheckResult:
     scope, actions, resources = _access_policy(access)
     trust, in_trust = _trust_scope(policy)
@@ -296,7 +313,11 @@ def check_access_not_granted(
         return allowed and in_scope(r), {"policy": _word(allowed)}
 
     sets = [PolicySet(identity=(policy,)), PolicySet(identity=(scope,))]
-    answer = search(Question(sets, goal, replay, None, timeout, max_examples, decisions=False))
+    answer = search(
+        Question(
+            sets, goal, replay, None, timeout, max_examples, decisions=False, progress=progress
+        )
+    )
     return _result(
         answer,
         policy,
@@ -389,7 +410,12 @@ def _token_stranger(enc: Encoder, policy: Policy, host: str) -> Term:
 
 
 def check_no_public_access(
-    policy: Policy, resource_type: str, *, timeout: float, max_examples: int
+    policy: Policy,
+    resource_type: str,
+    *,
+    timeout: float,
+    max_examples: int,
+    progress: Progress = no_progress,
 ) -> CheckResult:
     policy_type, action_scope, resource_scope = RESOURCE_TYPES[resource_type]
     actions = [*TRUST_ACTIONS] if policy_type is PolicyType.TRUST else [action_scope]
@@ -405,7 +431,11 @@ def check_no_public_access(
         return allowed, {"policy": _word(allowed)}
 
     sets = [PolicySet(resource=policy), PolicySet(identity=(scope,))]
-    answer = search(Question(sets, goal, replay, None, timeout, max_examples, decisions=False))
+    answer = search(
+        Question(
+            sets, goal, replay, None, timeout, max_examples, decisions=False, progress=progress
+        )
+    )
     return _result(
         answer,
         policy,
@@ -415,7 +445,13 @@ def check_no_public_access(
 
 
 def compare_policies(
-    a: Policy, b: Policy, *, identity: bool, timeout: float, max_examples: int
+    a: Policy,
+    b: Policy,
+    *,
+    identity: bool,
+    timeout: float,
+    max_examples: int,
+    progress: Progress = no_progress,
 ) -> Comparison:
     """``a`` relative to ``b`` at the level of the two policies alone."""
 
@@ -435,7 +471,11 @@ def compare_policies(
             return ax and not ay and in_scope(r), {x.name: _word(ax), y.name: _word(ay)}
 
         sets = [PolicySet(identity=(x,)), PolicySet(identity=(y,))]
-        return search(Question(sets, goal, replay, None, timeout, max_examples, decisions=False))
+        return search(
+            Question(
+                sets, goal, replay, None, timeout, max_examples, decisions=False, progress=progress
+            )
+        )
 
     only_a, only_b = direction(a, b), direction(b, a)
     return Comparison(relation=relation_of(only_a, only_b), only_a=only_a, only_b=only_b)

@@ -61,6 +61,7 @@ from cksmodel.symbolic.logic import (
     not_,
     or_,
 )
+from cksmodel.symbolic.progress import Progress, no_progress
 from cksmodel.symbolic.solve import Dimension, Status, solve
 from cksmodel.symbolic.strings import arn, literal
 from cksmodel.symbolic.universe import KINDS, build_universe
@@ -158,6 +159,8 @@ class Question:
     decisions: bool = True
     """The goal takes full decisions (``False`` for single-policy checks)."""
     found: list[Counterexample] = field(default_factory=list)
+    progress: Progress = no_progress
+    """Told of the counterexamples found (task ``counterexamples``), noting the phase."""
 
 
 def search(s: Question) -> Answer:
@@ -166,6 +169,7 @@ def search(s: Question) -> Answer:
     PROVED means the goal is unsatisfiable: no such request exists.
     """
     start = time.monotonic()
+    s.progress("counterexamples", len(s.found), s.max_counterexamples, "encoding")
     universe = build_universe(s.sets, s.fixed, s.accounts, s.decisions)
     bindings = derived_context(s.fixed) if s.fixed is not None else None
     enc = Encoder(universe, s.sets, bindings)
@@ -189,6 +193,7 @@ def search(s: Question) -> Answer:
             return _answer(
                 s, Verdict.UNKNOWN, f"timeout after {s.timeout:g} s", start, approximations
             )
+        s.progress("counterexamples", len(s.found), s.max_counterexamples, "solving")
         target = goal if exact_first is None else and_(goal, exact_first)
         result = solve(target, plain, timeout=remaining, exclude=exclusions)
         if exact_first is not None and result.status is not Status.SAT:
@@ -275,6 +280,7 @@ def search(s: Question) -> Answer:
                 fitted = first
             if fitted is not None and fitted != request and s.replay(fitted)[0]:
                 request = fitted
+        s.progress("counterexamples", len(s.found), s.max_counterexamples, "replaying")
         ok, decisions = s.replay(request)
         if not ok and enc.free:
             request, ok, decisions = _realized(s, enc, result.assignment, request, decisions)
