@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from cksmodel import __version__
+from cksmodel.cli import policy_checks
+from cksmodel.cli.progress import command_progress
 
 if TYPE_CHECKING:
     from cksmodel.account.model import Account
     from cksmodel.graph import AccessGraph
-    from cksmodel.policy.ir import PolicyType
     from cksmodel.symbolic.progress import Progress
 
 EXIT_OK = 0
@@ -110,165 +111,6 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _policy_type(args: argparse.Namespace) -> tuple[PolicyType, bool]:
-    from cksmodel.symbolic.checks import POLICY_TYPES
-
-    ptype = POLICY_TYPES[args.policy_type]
-    return ptype, args.policy_type == "IDENTITY_POLICY"
-
-
-def _emit_check(args: argparse.Namespace, result: object, sources: tuple[str, ...]) -> int:
-    import json
-
-    from cksmodel.cli.ci import catalog_json, check_junit, check_outcome, check_sarif
-    from cksmodel.cli.output import write_output
-    from cksmodel.symbolic.checks import CheckResult, result_text
-
-    assert isinstance(result, CheckResult)
-    if args.format == "json":
-        text = json.dumps({**result.to_json(), "catalog": catalog_json()}, indent=2) + "\n"
-    elif args.format in ("sarif", "junit"):
-        outcome = check_outcome(args.command, result, sources)
-        text = check_sarif(outcome) if args.format == "sarif" else check_junit(outcome)
-    else:
-        text = result_text(result)
-    write_output(text, args.output)
-    return result.exit_code
-
-
-def _source(arg: str) -> str:
-    """How a policy argument is named in a report: its path, or what it is."""
-    if arg == "-":
-        return "<stdin>"
-    return "<inline>" if arg.lstrip().startswith("{") else arg.removeprefix("file://")
-
-
-def _cmd_no_new_access(args: argparse.Namespace) -> int:
-    from cksmodel.cli.template_args import template_check
-    from cksmodel.symbolic.checks import check_no_new_access, read_policy_argument
-
-    if template_check(
-        args,
-        ("--reference-policy", "--reference-policy-type"),
-        ("--existing-policy-document", "--new-policy-document", "--policy-type"),
-    ):
-        from cksmodel.cli.template import run_template_check
-
-        return run_template_check(args, "check-no-new-access")
-
-    ptype, identity = _policy_type(args)
-    progress = _progress(args)
-    progress(READING_POLICIES, 0, 2)
-    existing = read_policy_argument(
-        args.existing_policy_document, policy_type=ptype, name="existing"
-    )
-    new = read_policy_argument(args.new_policy_document, policy_type=ptype, name="new")
-    progress(READING_POLICIES, 2, 2)
-    result = check_no_new_access(
-        existing,
-        new,
-        identity=identity,
-        timeout=args.timeout,
-        max_examples=args.max_counterexamples,
-        progress=progress,
-    )
-    return _emit_check(
-        args,
-        result,
-        (_source(args.existing_policy_document), _source(args.new_policy_document)),
-    )
-
-
-def _cmd_access_not_granted(args: argparse.Namespace) -> int:
-    from cksmodel.cli.template_args import template_check
-    from cksmodel.symbolic.checks import (
-        check_access_not_granted,
-        parse_access,
-        read_policy_argument,
-    )
-
-    if template_check(
-        args, ("--actions", "--resources"), ("--policy-document", "--access", "--policy-type")
-    ):
-        from cksmodel.cli.template import run_template_check
-
-        return run_template_check(args, "check-access-not-granted")
-    ptype, identity = _policy_type(args)
-    progress = _progress(args)
-    progress(READING_POLICIES, 0, 1)
-    policy = read_policy_argument(args.policy_document, policy_type=ptype, name="policy")
-    progress(READING_POLICIES, 1, 1)
-    result = check_access_not_granted(
-        policy,
-        parse_access(args.access),
-        identity=identity,
-        timeout=args.timeout,
-        max_examples=args.max_counterexamples,
-        progress=progress,
-    )
-    return _emit_check(args, result, (_source(args.policy_document),))
-
-
-def _cmd_no_public_access(args: argparse.Namespace) -> int:
-    from cksmodel.cli.template_args import template_check
-    from cksmodel.symbolic.checks import (
-        RESOURCE_TYPES,
-        check_no_public_access,
-        read_policy_argument,
-    )
-
-    if template_check(args, (), ("--policy-document", "--resource-type")):
-        from cksmodel.cli.template import run_template_check
-
-        return run_template_check(args, "check-no-public-access")
-    ptype = RESOURCE_TYPES[args.resource_type][0]
-    progress = _progress(args)
-    progress(READING_POLICIES, 0, 1)
-    policy = read_policy_argument(args.policy_document, policy_type=ptype, name="policy")
-    progress(READING_POLICIES, 1, 1)
-    result = check_no_public_access(
-        policy,
-        args.resource_type,
-        timeout=args.timeout,
-        max_examples=args.max_counterexamples,
-        progress=progress,
-    )
-    return _emit_check(args, result, (_source(args.policy_document),))
-
-
-def _cmd_compare(args: argparse.Namespace) -> int:
-    import json
-
-    from cksmodel.cli.ci import catalog_json, check_junit, check_sarif, comparison_outcome
-    from cksmodel.cli.output import write_output
-    from cksmodel.symbolic.checks import compare_policies, comparison_text, read_policy_argument
-    from cksmodel.symbolic.query import Relation
-
-    ptype, identity = _policy_type(args)
-    progress = _progress(args)
-    progress(READING_POLICIES, 0, 2)
-    a = read_policy_argument(args.a, policy_type=ptype, name="A")
-    b = read_policy_argument(args.b, policy_type=ptype, name="B")
-    progress(READING_POLICIES, 2, 2)
-    comparison = compare_policies(
-        a,
-        b,
-        identity=identity,
-        timeout=args.timeout,
-        max_examples=args.max_counterexamples,
-        progress=progress,
-    )
-    if args.format == "json":
-        text = json.dumps({**comparison.to_json(), "catalog": catalog_json()}, indent=2) + "\n"
-    elif args.format in ("sarif", "junit"):
-        outcome = comparison_outcome(comparison, (_source(args.a), _source(args.b)))
-        text = check_sarif(outcome) if args.format == "sarif" else check_junit(outcome)
-    else:
-        text = comparison_text(comparison)
-    write_output(text, args.output)
-    return EXIT_UNKNOWN if comparison.relation is Relation.UNKNOWN else EXIT_OK
-
-
 def _shipped(name: str) -> str:
     """A directory shipped with the package (or beside it in a checkout)."""
     from importlib import resources
@@ -316,17 +158,7 @@ def _account_line(args: argparse.Namespace, account_id: str) -> str:
     return account_text(account_id, label, bundled=bundled)
 
 
-READING_POLICIES = "reading the policies"
 READING_BUNDLE = "reading the account bundle"
-
-
-def _progress(args: argparse.Namespace) -> Progress:
-    """The command's progress hook (set by :func:`main`; none when a test calls a command
-    directly)."""
-    from cksmodel.symbolic.progress import no_progress
-
-    hook: Progress = getattr(args, "progress", no_progress)
-    return hook
 
 
 def _read_bundle(where: str, progress: Progress) -> Account:
@@ -367,7 +199,7 @@ def _cmd_prove(args: argparse.Namespace) -> int:
             code="E_SPEC_EMPTY",
         )
     where, label, bundled = _bundle(args)
-    progress = _progress(args)
+    progress = command_progress(args)
     account = _read_bundle(where, progress)
     report = replace(
         prove(
@@ -403,7 +235,7 @@ def _load_graph(args: argparse.Namespace, *, whole: bool = False) -> AccessGraph
 
     if getattr(args, "action", None):
         check_action(args.action)
-    progress = _progress(args)
+    progress = command_progress(args)
     account = _read_bundle(_bundle(args)[0], progress)
     if getattr(args, "principal", None):
         check_principal(account, args.principal)
@@ -685,7 +517,7 @@ def _parser() -> argparse.ArgumentParser:
     nna.add_argument("--policy-type", choices=("IDENTITY_POLICY", "RESOURCE_POLICY"))
     _symbolic_options(nna, examples="counterexamples")
     add_template_options(nna, command="check-no-new-access")
-    nna.set_defaults(usage_parser=nna, run=_cmd_no_new_access)
+    nna.set_defaults(usage_parser=nna, run=policy_checks.cmd_no_new_access)
 
     ang = sub.add_parser(
         "check-access-not-granted",
@@ -705,7 +537,7 @@ def _parser() -> argparse.ArgumentParser:
     ang.add_argument("--policy-type", choices=("IDENTITY_POLICY", "RESOURCE_POLICY"))
     _symbolic_options(ang, examples="counterexamples")
     add_template_options(ang, command="check-access-not-granted")
-    ang.set_defaults(usage_parser=ang, run=_cmd_access_not_granted)
+    ang.set_defaults(usage_parser=ang, run=policy_checks.cmd_access_not_granted)
 
     from cksmodel.symbolic.checks import RESOURCE_TYPES
 
@@ -724,7 +556,7 @@ def _parser() -> argparse.ArgumentParser:
     npa.add_argument("--resource-type", choices=sorted(RESOURCE_TYPES))
     _symbolic_options(npa, examples="counterexamples")
     add_template_options(npa, command="check-no-public-access")
-    npa.set_defaults(usage_parser=npa, run=_cmd_no_public_access)
+    npa.set_defaults(usage_parser=npa, run=policy_checks.cmd_no_public_access)
 
     cmp_ = sub.add_parser(
         "compare",
@@ -742,7 +574,7 @@ def _parser() -> argparse.ArgumentParser:
         "--policy-type", required=True, choices=("IDENTITY_POLICY", "RESOURCE_POLICY")
     )
     _symbolic_options(cmp_, examples="witnesses per direction in which A and B differ")
-    cmp_.set_defaults(run=_cmd_compare)
+    cmp_.set_defaults(run=policy_checks.cmd_compare)
 
     prove = sub.add_parser(
         "prove",

@@ -8,6 +8,7 @@ the result is written (:func:`stop_progress`), so a terminal shows the result al
 from __future__ import annotations
 
 import threading
+from argparse import Namespace
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
@@ -111,3 +112,10 @@ def stop_progress() -> None:
     """Clear the rows before the result is written."""
     for shown in _SHOWN:
         shown.close()
+
+
+def command_progress(args: Namespace) -> Progress:
+    """A command's progress hook (set by ``main``; none when a test calls a command
+    directly)."""
+    hook: Progress = getattr(args, "progress", no_progress)
+    return hook
