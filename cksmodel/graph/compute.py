@@ -41,6 +41,7 @@ value counts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from cksmodel.account.access import Target
@@ -303,18 +304,15 @@ class ComputeEdges:
             and self.decider.may(actor, "iam:PassRole", role.arn)
         ):
             return None
-        found: tuple[str, Step] | None = None
-        for function in self.functions:
-            if function.role == role.arn:
-                continue
-            for way in role_swaps(function, role.arn):
-                step = self._decide(actor, function, way)
-                if step is None:
-                    continue
-                if step.holds:
-                    return way.via, step
-                found = found or (way.via, step)
-        return found
+        return self._first(
+            actor,
+            (
+                (function, way)
+                for function in self.functions
+                if function.role != role.arn
+                for way in role_swaps(function, role.arn)
+            ),
+        )
 
     def takeover(self, actor: Actor, resource: ComputeResource) -> tuple[str, Step] | None:
         """The first takeover of the resource the actor can make (one that holds before
@@ -322,8 +320,16 @@ class ComputeEdges:
         the role's trust does not let the service act as it."""
         if self.runs_as(resource).holds is False:
             return None
+        return self._first(
+            actor, ((resource, way) for way in takeovers(resource, self.account.partition))
+        )
+
+    def _first(
+        self, actor: Actor, ways: Iterable[tuple[ComputeResource, Takeover]]
+    ) -> tuple[str, Step] | None:
+        """The first way that holds, else the first undecided one, as (the calls, the step)."""
         found: tuple[str, Step] | None = None
-        for way in takeovers(resource, self.account.partition):
+        for resource, way in ways:
             step = self._decide(actor, resource, way)
             if step is None:
                 continue
