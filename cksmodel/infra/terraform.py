@@ -34,6 +34,7 @@ from cksmodel.infra.model import (
     OrgPolicy,
     PolicyDocument,
     ReadOptions,
+    Removed,
     Text,
     Unknown,
 )
@@ -100,13 +101,18 @@ def read_plan(value: PDict, source: str, options: ReadOptions) -> Infrastructure
         )
         for p in facts["org"]
     ]
-    removed = tuple(
-        plan.locus(address, change.pos)
+    removed_resources = tuple(
+        Removed(
+            location=plan.locus(address, change.pos),
+            resource_type=str(change.get("type", "")),
+            before=_strings(change["change"].get("before")),
+        )
         for address, change in plan.changes.items()
         if isinstance(change.get("change"), Mapping)
         and "delete" in (change["change"].get("actions") or [])
         and "create" not in (change["change"].get("actions") or [])
     )
+    removed = tuple(r.location for r in removed_resources)
     return Infrastructure(
         source=plan.source,
         kind="terraform",
@@ -127,8 +133,16 @@ def read_plan(value: PDict, source: str, options: ReadOptions) -> Infrastructure
         clusters=tuple(facts["clusters"]),
         org_policies=tuple(org),
         removed=removed,
+        removed_resources=removed_resources,
         approximations=tuple(plan.approximations),
     )
+
+
+def _strings(before: Any) -> tuple[tuple[str, str], ...]:
+    """The string attributes of a destroyed resource's ``before`` (sorted by name)."""
+    if not isinstance(before, Mapping):
+        return ()
+    return tuple(sorted((k, v) for k, v in before.items() if isinstance(v, str)))
 
 
 def _with_targets(policy: OrgPolicy, targets: list[Text]) -> OrgPolicy:
