@@ -96,6 +96,8 @@ class AppliedPlan:
     """What could not be applied: results that may rest on it are not PROVED."""
     assumptions: tuple[Approximation, ...] = ()
     """What applying took as given (a default key policy, a derived ARN, an SCP level)."""
+    fresh: tuple[str, ...] = ()
+    """Every value standing for one AWS chooses at apply (placeholders, a template's ids)."""
     changed: tuple[tuple[str, Locus], ...] = ()
     """Each ARN (or id) of the account the input adds, replaces or deletes, with its locus."""
 
@@ -123,6 +125,8 @@ class AppliedPlan:
         above += [d.location for d in infra.policies if d.location.span.line <= line]
         return max(above, key=lambda locus: locus.span.line, default=None)
 
+
+_MODELLED = re.compile(r"modelled as '([^']+)'")
 
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
 
@@ -208,7 +212,24 @@ class _Applier:
 
     # ------------------------------------------------------------------ the account
 
+    def read_approximations(self) -> list[str]:
+        """A template reader's own stand-ins (CloudFormation fixes ids at deploy: modelled as
+        fresh values, kept; a reference to nothing known: unresolved); a plan's unknowns are
+        :class:`Unknown` values, resolved here. Returns the fresh values modelled."""
+        fresh = []
+        if self.infra.kind != "cloudformation":
+            return fresh
+        for item in self.infra.approximations:
+            modelled = _MODELLED.search(item.message)
+            if modelled is not None and "unresolved-" not in modelled[1]:
+                fresh.append(modelled[1])
+                self.assumptions.append(item)
+            else:
+                self.unresolved.append(item)
+        return fresh
+
     def run(self) -> AppliedPlan:
+        fresh = self.read_approximations()
         self.register()
         self.removals()
         self.managed_policies()
@@ -229,6 +250,7 @@ class _Applier:
             unresolved=tuple(dict.fromkeys(self.unresolved)),
             assumptions=tuple(dict.fromkeys(self.assumptions)),
             changed=tuple(dict.fromkeys(self.changed)),
+            fresh=(*(p.value for p in self.placeholders.values()), *fresh),
         )
 
     def register(self) -> None:
@@ -824,9 +846,10 @@ def singling_patterns(applied: AppliedPlan) -> tuple[str, ...]:
     """
     from cksmodel.policy.patterns import compile_glob, has_variables
 
-    values = [p.value for p in applied.placeholders]
+    values = applied.fresh
     if not values:
         return ()
+    arns = [k.arn for k in applied.account.keys]
     found: list[str] = []
     for policy in _policies(applied.account):
         for statement in policy.statements:
@@ -841,10 +864,13 @@ def singling_patterns(applied: AppliedPlan) -> tuple[str, ...]:
                 glob = compile_glob(text)
                 for value in values:
                     token = _TOKEN.search(value)
-                    if token is None:
-                        continue
-                    matched = glob.match(value)
-                    if any(glob.match(value.replace(token[0], a)) != matched for a in ALTERNATES):
+                    part = token[0] if token is not None else value
+                    subjects = [v for v in (*values, *arns) if part in v]
+                    if any(
+                        glob.match(v.replace(part, a)) != glob.match(v)
+                        for v in subjects
+                        for a in ALTERNATES
+                    ):
                         where = f"{policy.name} statement {statement.index}"
                         found.append(f"{where}: {text} (placeholder {value})")
     return tuple(dict.fromkeys(found))
