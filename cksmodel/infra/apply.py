@@ -98,6 +98,8 @@ class AppliedPlan:
     """What applying took as given (a default key policy, a derived ARN, an SCP level)."""
     fresh: tuple[str, ...] = ()
     """Every value standing for one AWS chooses at apply (placeholders, a template's ids)."""
+    removed: tuple[Locus, ...] = ()
+    """The resources destroyed whose removal changed the account (others are not in it)."""
     changed: tuple[tuple[str, Locus], ...] = ()
     """Each ARN (or id) of the account the input adds, replaces or deletes, with its locus."""
 
@@ -146,6 +148,7 @@ class _Applier:
         self.unresolved: list[Approximation] = []
         self.assumptions: list[Approximation] = []
         self.changed: list[tuple[str, Locus]] = []
+        self.removed: list[Locus] = []
         self.tables: dict[str, dict[str, str]] = {
             kind: {} for kind in ("key", "policy", "store", "cluster", "role", "user", "group")
         }
@@ -205,10 +208,14 @@ class _Applier:
     def arn(self, kind: str, path: str, name: str) -> str:
         return f"arn:{self.partition}:iam::{self.account.account_id}:{kind}{path}{name}"
 
-    def key_arn(self, key_id: str) -> str:
-        return (
-            f"arn:{self.partition}:kms:{self.infra.region}:{self.account.account_id}:key/{key_id}"
-        )
+    def _key_arn(self, key_id: str) -> Callable[[str], str]:
+        """Makes the ARN of a key (the placeholder made is the key's id)."""
+        account, region = self.account.account_id, self.infra.region
+        return lambda _: f"arn:{self.partition}:kms:{region}:{account}:key/{key_id}"
+
+    def _policy_arn(self, name: str) -> Callable[[str], str]:
+        """Makes a managed policy's ARN from a placeholder path and its name."""
+        return lambda placeholder: self.arn("policy", f"/{placeholder}/", name)
 
     # ------------------------------------------------------------------ the account
 
@@ -216,7 +223,7 @@ class _Applier:
         """A template reader's own stand-ins (CloudFormation fixes ids at deploy: modelled as
         fresh values, kept; a reference to nothing known: unresolved); a plan's unknowns are
         :class:`Unknown` values, resolved here. Returns the fresh values modelled."""
-        fresh = []
+        fresh: list[str] = []
         if self.infra.kind != "cloudformation":
             return fresh
         for item in self.infra.approximations:
@@ -251,6 +258,7 @@ class _Applier:
             assumptions=tuple(dict.fromkeys(self.assumptions)),
             changed=tuple(dict.fromkeys(self.changed)),
             fresh=(*(p.value for p in self.placeholders.values()), *fresh),
+            removed=tuple(self.removed),
         )
 
     def register(self) -> None:
@@ -261,9 +269,7 @@ class _Applier:
             tables["key"][key.location.address] = key_id
         for mp in infra.managed_policies:
             name = mp.name if isinstance(mp.name, str) else _slug(mp.location.address)
-            arn = self.own(
-                mp.arn, mp.location, "arn", lambda v, n=name: self.arn("policy", f"/{v}/", n)
-            )
+            arn = self.own(mp.arn, mp.location, "arn", self._policy_arn(name))
             tables["policy"][mp.location.address] = arn
         for store in infra.stores:
             tables["store"][store.location.address] = self.own(
@@ -612,7 +618,7 @@ class _Applier:
             arn = (
                 item.arn
                 if isinstance(item.arn, str)
-                else self.fresh(item.location, "arn", lambda _v, k=key_id: self.key_arn(k))
+                else self.fresh(item.location, "arn", self._key_arn(key_id))
             )
             store = (
                 None
@@ -674,7 +680,7 @@ class _Applier:
             self.account = replace(
                 self.account, keys=tuple(new if k is key else k for k in self.account.keys)
             )
-            self.changed.append((key.arn, item.location))
+            self.changed.append((f"grant {grant.index} of {key.arn}", item.location))
 
     # ------------------------------------------------------------------ Organizations
 
@@ -712,8 +718,10 @@ class _Applier:
                     continue
                 level = (*(p for p in levels[index] if p.name != policy.name), policy)
                 new = (*levels[:index], level, *levels[index + 1 :])
-                field = "scps" if kind == "scp" else "rcps"
-                self.account = replace(self.account, **{field: new})
+                if kind == "scp":
+                    self.account = replace(self.account, scps=new)
+                else:
+                    self.account = replace(self.account, rcps=new)
                 self.assume(item.location, f"{item.kind} {name} joins level {folder} of the bundle")
                 self.changed.append((f"{kind}/{folder}/{name}", item.location))
 
@@ -721,7 +729,11 @@ class _Applier:
 
     def removals(self) -> None:
         for item in self.infra.removed_resources:
-            if not self._remove(item.resource_type, item):
+            before = self.account
+            if self._remove(item.resource_type, item):
+                if self.account != before:
+                    self.removed.append(item.location)
+            else:
                 self.unresolve(
                     item.location,
                     f"the plan destroys a {item.resource_type or 'resource'} that the account "
@@ -766,8 +778,8 @@ class _Applier:
             self._drop(f"managed/{arn}")
             return True
         if rtype == "aws_kms_key" and item.value("key_id") is not None:
-            found = account.key(item.value("key_id") or "")
-            self.account = replace(account, keys=tuple(k for k in account.keys if k is not found))
+            key = account.key(item.value("key_id") or "")
+            self.account = replace(account, keys=tuple(k for k in account.keys if k is not key))
             return True
         if rtype == "aws_organizations_policy" and name is not None:
 

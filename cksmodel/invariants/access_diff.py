@@ -18,13 +18,18 @@ from cksmodel.invariants.prove import Prover
 from cksmodel.invariants.spec import ResourceRef, Spec
 from cksmodel.markup import badge, box, code, line, table
 from cksmodel.policy.catalog import get_catalog
+from cksmodel.symbolic.progress import Progress, no_progress
 
 __all__ = [
     "DIFF_ACTIONS",
     "DIFF_SERVICES",
     "Access",
     "PermissionDiff",
+    "default_actions",
+    "on_keys",
+    "on_roles",
     "permission_diff",
+    "permission_diffs",
 ]
 
 Access = tuple[str, str]
@@ -152,24 +157,22 @@ def _ref(account: Account, resource: str) -> ResourceRef | None:
     return ResourceRef(kind="role", text=found.name)
 
 
-def _side(
-    account: Account,
-    who: IamPrincipal | None,
-    pairs: Sequence[Access],
-    timeout: float,
-) -> dict[Access, Tri]:
-    """One account's answer for every pair: no principal or no resource, no access."""
-    found = {pair: Tri(False) for pair in pairs}
-    if who is None:
-        return found
-    prover = Prover(
+def _prover(account: Account, timeout: float) -> Prover:
+    return Prover(
         Spec(source="diff", personas={}, invariants=()),
         account,
         timeout=timeout,
         max_counterexamples=1,
     )
+
+
+def _side(prover: Prover, who: IamPrincipal | None, pairs: Sequence[Access]) -> dict[Access, Tri]:
+    """One account's answer for every pair: no principal or no resource, no access."""
+    found = {pair: Tri(False) for pair in pairs}
+    if who is None:
+        return found
     for resource in dict.fromkeys(r for _, r in pairs):
-        ref = _ref(account, resource)
+        ref = _ref(prover.account, resource)
         if ref is None:
             continue
         asked = [a for a, r in pairs if r == resource]
@@ -194,26 +197,50 @@ def permission_diff(
     the reverse (lost), for each (action, resource) pair. A principal or resource one side
     lacks has no access there; a gained or lost pair has the allowing side's replayed request
     as its witness."""
-    start = time.monotonic()
-    old = _side(before, _principal(before, principal), pairs, timeout)
-    new = _side(after, _principal(after, principal), pairs, timeout)
-    gained, lost, undecided = [], [], []
-    witnesses: list[tuple[Access, dict[str, Any]]] = []
-    for pair in pairs:
-        a, b = old[pair].value, new[pair].value
-        if a is None or b is None:
-            undecided.append(pair)
-        elif a != b:
-            (gained if b else lost).append(pair)
-            allowing = new[pair] if b else old[pair]
-            if allowing.evidence:
-                witnesses.append((pair, allowing.evidence[0]))
-    return PermissionDiff(
-        principal=principal,
-        gained=tuple(sorted(gained)),
-        lost=tuple(sorted(lost)),
-        undecided=tuple(sorted(undecided)),
-        checked=len(pairs),
-        time_s=time.monotonic() - start,
-        witnesses=tuple(sorted(witnesses, key=lambda w: w[0])),
-    )
+    return permission_diffs(before, after, (principal,), pairs, timeout=timeout)[0]
+
+
+def permission_diffs(
+    before: Account,
+    after: Account,
+    principals: Sequence[str],
+    pairs: Sequence[Access],
+    *,
+    timeout: float = 30.0,
+    progress: Progress = no_progress,
+) -> list[PermissionDiff]:
+    """:func:`permission_diff` for each principal, sharing one prover per side."""
+    provers = (_prover(before, timeout), _prover(after, timeout))
+    out = []
+    for done, principal in enumerate(principals):
+        progress("principals", done, len(principals), principal)
+        start = time.monotonic()
+        old, new = (
+            _side(prover, _principal(prover.account, principal), pairs) for prover in provers
+        )
+        gained: list[Access] = []
+        lost: list[Access] = []
+        undecided: list[Access] = []
+        witnesses: list[tuple[Access, dict[str, Any]]] = []
+        for pair in pairs:
+            a, b = old[pair].value, new[pair].value
+            if a is None or b is None:
+                undecided.append(pair)
+            elif a != b:
+                (gained if b else lost).append(pair)
+                allowing = new[pair] if b else old[pair]
+                if allowing.evidence:
+                    witnesses.append((pair, allowing.evidence[0]))
+        out.append(
+            PermissionDiff(
+                principal=principal,
+                gained=tuple(sorted(gained)),
+                lost=tuple(sorted(lost)),
+                undecided=tuple(sorted(undecided)),
+                checked=len(pairs),
+                time_s=time.monotonic() - start,
+                witnesses=tuple(sorted(witnesses, key=lambda w: w[0])),
+            )
+        )
+    progress("principals", len(principals), len(principals))
+    return out

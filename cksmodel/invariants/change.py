@@ -81,7 +81,7 @@ def _located(result: InvariantResult, applied: AppliedPlan, before: Verdict | No
     for value, locus in applied.changed:
         if value and value in text:
             found.append(_plan_location(locus, f"changes {value}"))
-    removed = applied.infrastructure.removed
+    removed = applied.removed
     if result.verdict is Verdict.REFUTED and before is not Verdict.REFUTED:
         found += [_plan_location(locus, "destroyed by the plan") for locus in removed]
     return tuple(dict.fromkeys(found))
