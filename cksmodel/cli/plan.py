@@ -80,6 +80,7 @@ def applied_plan(args: argparse.Namespace, account: Account, progress: Progress)
     from cksmodel.cli.template import read_options
     from cksmodel.infra import read_infrastructure
     from cksmodel.infra.apply import apply_infrastructure
+    from cksmodel.infra.model import PLACEHOLDER_ACCOUNT
 
     progress(APPLYING, 0, 1)
     reading = argparse.Namespace(
@@ -90,6 +91,12 @@ def applied_plan(args: argparse.Namespace, account: Account, progress: Progress)
         partition=account.partition,
     )
     infra = read_infrastructure(Path(args.plan), read_options(reading))
+    if infra.kind == "terraform":
+        # A plan's own aws_caller_identity names its account: a plan for another account
+        # is refused by apply_infrastructure rather than read as the bundle's.
+        own = read_infrastructure(Path(args.plan), replace(read_options(reading), account_id=None))
+        if own.account_id != PLACEHOLDER_ACCOUNT:
+            infra = own
     applied = apply_infrastructure(account, infra)
     progress(APPLYING, 1, 1)
     return applied

@@ -843,8 +843,13 @@ def _policies(account: Account) -> Iterator[Policy]:
 
 _TOKEN = re.compile(re.escape(PLACEHOLDER_PREFIX) + r"[a-z0-9-]+")
 
-ALTERNATES = ("0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "mrk-1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d", "a")
-"""Stand-ins for what AWS may really choose, compared with each placeholder."""
+ALTERNATES = (
+    "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+    "mrk-1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d",
+    *"0123456789abcdef",
+)
+"""Values AWS may choose (a key id, a multi-Region key id, and every first character of an id),
+each compared with a placeholder: a pattern matching some and not others tells them apart."""
 
 
 def singling_patterns(applied: AppliedPlan) -> tuple[str, ...]:
