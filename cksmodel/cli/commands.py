@@ -35,20 +35,22 @@ EXIT_CODES = (
         "success: `simulate` made a decision (whatever it is); `validate` found nothing at the "
         "`--fail-on` severity (default ERROR) or above; a check PASSed; `prove`: every "
         "invariant PROVED (or NOT_APPLICABLE); `who-can`: every answer decided; `can`: the "
-        "principal can; with `--template-path`: no blocking finding and every policy decided",
+        "principal can; with `--template-path`: no blocking finding and every policy decided; "
+        "`diff`: no principal gains access (losses are reported, not blocking)",
     ),
     (
         EXIT_FINDINGS,
         "`validate` found a finding at the `--fail-on` severity or above in some document (a "
         "syntax error is an ERROR finding); a check FAILed; `prove`: some invariant REFUTED; "
         "`can`: the principal cannot; with `--template-path`: a blocking finding in some "
-        "policy of the plan or template",
+        "policy of the plan or template; `diff`: some principal gains access",
     ),
     (
         EXIT_INPUT,
         "invalid input or usage: unreadable file, a `validate` pattern that matches no file, "
         "malformed JSON, scenario, spec or bundle, a file that is neither a Terraform plan nor "
-        "a CloudFormation template (or refused YAML), a policy with an ERROR finding given to "
+        "a CloudFormation template (or refused YAML), a `--plan` for another account than the "
+        "bundle's, a policy with an ERROR finding given to "
         "`check-*` or `compare`, an unusable `--catalog`, unknown option, an output path that "
         "is not a regular file, a failed write",
     ),
@@ -57,7 +59,9 @@ EXIT_CODES = (
         "a check or comparison is UNKNOWN (timeout, solver unknown, approximation); `prove`: "
         "some invariant UNKNOWN and none REFUTED; `who-can`/`can`: some path is undecided; "
         "with `--template-path` and no blocking finding: some policy is known only after "
-        "apply (or sensitive), or a check's PASS rests on an approximated value",
+        "apply (or sensitive), or a check's PASS rests on an approximated value; `prove "
+        "--plan`: a proof rests on a part of the plan that could not be applied; `diff`: "
+        "some answer undecided and no access gained",
     ),
     (EXIT_INTERNAL, "internal error (a bug: please report it with the command and its input)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
