@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cksmodel.cli.output import write_output
+from cksmodel.cli.template_args import key_value
 
 if TYPE_CHECKING:
     from cksmodel.account.model import Account
@@ -54,7 +55,7 @@ def add_plan_options(p: argparse.ArgumentParser, *, required: bool) -> None:
         "--parameters",
         nargs="+",
         action="extend",
-        type=_key_value,
+        type=key_value,
         metavar="KEY=VALUE",
         help="CloudFormation parameter values",
     )
@@ -66,13 +67,6 @@ def add_plan_options(p: argparse.ArgumentParser, *, required: bool) -> None:
     group.add_argument(
         "--region", help="AWS::Region (default: the plan's, else the bundle's first Region)"
     )
-
-
-def _key_value(text: str) -> tuple[str, str]:
-    key, eq, value = text.partition("=")
-    if not eq or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, not {text!r}")
-    return key, value
 
 
 def applied_plan(args: argparse.Namespace, account: Account, progress: Progress) -> AppliedPlan:
