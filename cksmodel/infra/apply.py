@@ -66,7 +66,8 @@ class _Applier(IamSteps):
     """Applies one input to one account, collecting placeholders and what it cannot apply."""
 
     def run(self) -> AppliedPlan:
-        fresh = self.read_approximations()
+        """Apply every part of the input, removals first, and return the result."""
+        self.read_approximations()
         self.register()
         self.removals()
         self.managed_policies()
@@ -87,13 +88,16 @@ class _Applier(IamSteps):
             unresolved=tuple(dict.fromkeys(self.unresolved)),
             assumptions=tuple(dict.fromkeys(self.assumptions)),
             changed=tuple(dict.fromkeys(self.changed)),
-            fresh=(*(p.value for p in self.placeholders.values()), *fresh),
+            fresh=tuple(
+                dict.fromkeys((*(p.value for p in self.placeholders.values()), *self.fresh_values))
+            ),
             removed=tuple(self.removed),
         )
 
     # ------------------------------------------------------------------ KMS and CloudHSM
 
     def clusters(self) -> None:
+        """CloudHSM clusters the input creates (no HSM active yet)."""
         for item in self.infra.clusters:
             cluster_id = self.tables["cluster"][item.location.address]
             if self.account.cluster(cluster_id) is None:
@@ -103,6 +107,7 @@ class _Applier(IamSteps):
             self.changed.append((cluster_id, item.location))
 
     def stores(self) -> None:
+        """Custom key stores: a new one is DISCONNECTED; one of the same id keeps its state."""
         for item in self.infra.stores:
             store_id = self.tables["store"][item.location.address]
             cluster = (
@@ -126,6 +131,8 @@ class _Applier(IamSteps):
             self.changed.append((store_id, item.location))
 
     def _key_policy(self, item: KmsKey, key_id: str, old: Key | None) -> Policy:
+        """The key policy: the input's, else a key-policy resource's, else that of the
+        bundle's key of the same id, else KMS's default."""
         name = f"key/{key_id}/key-policy"
         docs = [item.policy] if item.policy is not None and item.policy.document is not None else []
         docs += [
@@ -153,6 +160,7 @@ class _Applier(IamSteps):
         return replace(default_key_policy(self.account.account_id, self.partition), name=name)
 
     def keys(self) -> None:
+        """KMS keys: replacing the same id (its grants stay) or added."""
         for item in self.infra.keys:
             key_id = self.tables["key"][item.location.address]
             old = self.account.key(key_id)
@@ -184,6 +192,7 @@ class _Applier(IamSteps):
             self.changed.append((arn, item.location))
 
     def grants(self) -> None:
+        """Grants, on the key they name (by id, ARN or reference)."""
         for item in self.infra.grants:
             key_id = self.ref(item.key_id, "key", item.location, "the grant's key id")
             grantee = self.ref(item.grantee, "role", item.location, "the grantee")
@@ -226,6 +235,7 @@ class _Applier(IamSteps):
     # ------------------------------------------------------------------ Organizations
 
     def _level(self, levels: tuple[tuple[Policy, ...], ...], kind: str, target: str) -> int | None:
+        """The index of the organization level whose folder names the target."""
         for index, level in enumerate(levels):
             for policy in level:
                 folder = policy.name.split("/")[1] if policy.name.count("/") >= 2 else ""
@@ -234,6 +244,7 @@ class _Applier(IamSteps):
         return None
 
     def org_policies(self) -> None:
+        """SCPs and RCPs, into the level of each target the bundle names."""
         for item in self.infra.org_policies:
             kind = item.kind.lower()
             for value in item.targets:
@@ -269,6 +280,7 @@ class _Applier(IamSteps):
     # ------------------------------------------------------------------ removals
 
     def removals(self) -> None:
+        """Delete what the plan destroys; what the model cannot name is unresolved."""
         for item in self.infra.removed_resources:
             before = self.account
             if self._remove(item.resource_type, item):
@@ -282,6 +294,7 @@ class _Applier(IamSteps):
                 )
 
     def _remove(self, rtype: str, item: Removed) -> bool:
+        """Delete one destroyed resource; ``False`` when its type or name is not modelled."""
         account = self.account
         name = item.value("name")
         if rtype in ("aws_iam_role", "aws_iam_user") and name is not None:
@@ -339,6 +352,8 @@ class _Applier(IamSteps):
         return rtype == "aws_organizations_policy_attachment"
 
     def _drop(self, policy_name: str, holder: str | None = None) -> None:
+        """Remove a policy by name from every holder (or from ``holder`` only)."""
+
         def keep(policies: tuple[Policy, ...]) -> tuple[Policy, ...]:
             return tuple(p for p in policies if p.name != policy_name)
 

@@ -27,8 +27,6 @@ __all__ = ["IamSteps"]
 class IamSteps(Resolver):
     """The IAM steps of applying an input (see :mod:`cksmodel.infra.apply`)."""
 
-    # ------------------------------------------------------------------ IAM
-
     def _replace_everywhere(self, built: dict[str, Policy]) -> None:
         """Every use of a policy named in ``built`` (a managed policy's ARN) rebuilt."""
 
@@ -48,6 +46,7 @@ class IamSteps(Resolver):
         self.account = replace(account, principals=principals, groups=groups)
 
     def managed_policies(self) -> None:
+        """Customer managed policies: added, or replacing the same ARN wherever attached."""
         for mp in self.infra.managed_policies:
             arn = self.tables["policy"][mp.location.address]
             policy = self.load(mp.document, f"managed/{arn}", f"managed policy {arn}")
@@ -66,6 +65,7 @@ class IamSteps(Resolver):
             self.changed.append((arn, mp.location))
 
     def _managed(self, arns: Iterable[Text], locus: Locus) -> list[Policy]:
+        """The bundle's managed policies of the ARNs given (by value or reference)."""
         out = []
         for value in arns:
             arn = self.ref(value, "policy", locus, "a managed policy ARN")
@@ -94,6 +94,7 @@ class IamSteps(Resolver):
         return out
 
     def groups(self) -> None:
+        """Groups: replacing the same name (its other policies stay) or added; members follow."""
         for item in self.infra.groups:
             if not isinstance(item.name, str):
                 self.unresolve(item.location, f"the group name is {item.name}; not applied")
@@ -105,7 +106,7 @@ class IamSteps(Resolver):
                 for doc in item.inline
                 if (p := self.load(doc, f"group/{name}/inline/{doc.name}", "a group policy"))
             ]
-            policies += self._managed(item.managed, item.location)
+            policies += self._managed(self._listed(item.managed, item.location), item.location)
             arn = (
                 old.arn
                 if old is not None
@@ -123,6 +124,7 @@ class IamSteps(Resolver):
             self.changed.append((arn, item.location))
 
     def _derived_arn(self, value: Text, kind: str, path: str, name: str, locus: Locus) -> str:
+        """An ARN known after apply, derived from the name and path (noted)."""
         if isinstance(value, str):
             return value
         arn = self.arn(kind, path, name)
@@ -143,6 +145,7 @@ class IamSteps(Resolver):
         self.account = replace(self.account, principals=tuple(principals))
 
     def principals(self, kind: Literal["role", "user"]) -> None:
+        """Roles or users: replacing the same name (its other policies stay) or added."""
         items = self.infra.roles if kind == "role" else self.infra.users
         for item in items:
             if not isinstance(item.name, str):
@@ -192,9 +195,16 @@ class IamSteps(Resolver):
                 trust_policy=trust if trust is not None or old is None else old.trust_policy,
                 groups=tuple(dict.fromkeys((*(old.groups if old else ()), *groups))),
                 attached=tuple(
-                    p.name.removeprefix("managed/")
-                    for p in policies
-                    if p.name.startswith("managed/")
+                    dict.fromkeys(
+                        (
+                            *(old.attached if old else ()),
+                            *(
+                                p.name.removeprefix("managed/")
+                                for p in policies
+                                if p.name.startswith("managed/")
+                            ),
+                        )
+                    )
                 ),
                 instance_profiles=() if old is None else old.instance_profiles,
             )
@@ -209,6 +219,7 @@ class IamSteps(Resolver):
     def _with_principal(
         self, name: str, kind: str, change: Callable[[IamPrincipal], IamPrincipal]
     ) -> bool:
+        """Rewrite one user or role; ``False`` when the account has none by that name."""
         found = self.account.principal(f"{kind}/{name}")
         if found is None:
             return False
@@ -217,6 +228,7 @@ class IamSteps(Resolver):
         return True
 
     def _join(self, user: str, group_name: str, locus: Locus) -> None:
+        """Make a user a member of a group, with the group's policies."""
         group = self.account.group(group_name)
         if group is None:
             self.unresolve(
@@ -234,6 +246,7 @@ class IamSteps(Resolver):
             self.unresolve(locus, f"user {user} is neither in the bundle nor created; not applied")
 
     def attachments(self) -> None:
+        """Managed policy attachments and inline-policy resources, on their holders."""
         for item in self.infra.attachments:
             target = self.ref(
                 item.target, item.target_kind, item.location, f"the {item.target_kind}"
@@ -253,6 +266,8 @@ class IamSteps(Resolver):
                 self._attach(item.target_kind, target, policy, item.location)
 
     def _attach(self, kind: str, target: str, policy: Policy, locus: Locus) -> None:
+        """One policy on a role, user or group (replacing one of the same name)."""
+
         def add(policies: tuple[Policy, ...]) -> tuple[Policy, ...]:
             return (*(p for p in policies if p.name != policy.name), policy)
 
@@ -287,6 +302,7 @@ class IamSteps(Resolver):
             self.changed.append((found.arn, locus))
 
     def memberships(self) -> None:
+        """Group memberships declared apart from the users."""
         for item in self.infra.memberships:
             user = self.ref(item.user, "user", item.location, "the user")
             group = self.ref(item.group, "group", item.location, "the group")

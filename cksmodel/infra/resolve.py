@@ -48,6 +48,7 @@ class Resolver:
         self.assumptions: list[Approximation] = []
         self.changed: list[tuple[str, Locus]] = []
         self.removed: list[Locus] = []
+        self.fresh_values: list[str] = []
         self.tables: dict[str, dict[str, str]] = {
             kind: {} for kind in ("key", "policy", "store", "cluster", "role", "user", "group")
         }
@@ -56,6 +57,7 @@ class Resolver:
     # ------------------------------------------------------------------ values
 
     def fresh(self, locus: Locus, attribute: str, make: Callable[[str], str]) -> str:
+        """The placeholder of an attribute of a resource (the same one every time)."""
         key = (locus.address, attribute)
         if key not in self.placeholders:
             value = make(PLACEHOLDER_PREFIX + slug(locus.address))
@@ -81,9 +83,11 @@ class Resolver:
         return None
 
     def unresolve(self, locus: Locus, message: str) -> None:
+        """Note a part that cannot be applied."""
         self.unresolved.append(Approximation(location=locus, message=message))
 
     def assume(self, locus: Locus, message: str) -> None:
+        """Note what applying takes as given."""
         self.assumptions.append(Approximation(location=locus, message=message))
 
     def load(self, doc: PolicyDocument | None, name: str, what: str) -> Policy | None:
@@ -100,11 +104,12 @@ class Resolver:
             raise InfraError(exc.message, span=exc.span, code=exc.code) from None
         if policy is None:
             return None
-        if doc.approximations:
-            self.unresolved.extend(doc.approximations)
+        for item in doc.approximations:
+            self.classify(item)
         return replace(policy, name=name)
 
     def arn(self, kind: str, path: str, name: str) -> str:
+        """An IAM ARN of the account."""
         return f"arn:{self.partition}:iam::{self.account.account_id}:{kind}{path}{name}"
 
     def _key_arn(self, key_id: str) -> Callable[[str], str]:
@@ -116,21 +121,24 @@ class Resolver:
         """Makes a managed policy's ARN from a placeholder path and its name."""
         return lambda placeholder: self.arn("policy", f"/{placeholder}/", name)
 
-    def read_approximations(self) -> list[str]:
-        """A template reader's own stand-ins (CloudFormation fixes ids at deploy: modelled as
-        fresh values, kept; a reference to nothing known: unresolved); a plan's unknowns are
-        :class:`Unknown` values, resolved here. Returns the fresh values modelled."""
-        fresh: list[str] = []
-        if self.infra.kind != "cloudformation":
-            return fresh
-        for item in self.infra.approximations:
-            modelled = _MODELLED.search(item.message)
-            if modelled is not None and "unresolved-" not in modelled[1]:
-                fresh.append(modelled[1])
-                self.assumptions.append(item)
-            else:
-                self.unresolved.append(item)
-        return fresh
+    def classify(self, item: Approximation) -> None:
+        """A reader's own stand-in: a value CloudFormation fixes at deploy, modelled as a
+        fresh value, is kept (an assumption, its value checked by the placeholder test);
+        anything else (a parameter without value, a reference to nothing known) is
+        unresolved."""
+        modelled = _MODELLED.search(item.message)
+        if modelled is not None and "unresolved-" not in modelled[1]:
+            self.fresh_values.append(modelled[1])
+            self.assumptions.append(item)
+        else:
+            self.unresolved.append(item)
+
+    def read_approximations(self) -> None:
+        """A template reader's stand-ins (:meth:`classify`); a plan's unknowns are
+        :class:`Unknown` values, resolved where they are used."""
+        if self.infra.kind == "cloudformation":
+            for item in self.infra.approximations:
+                self.classify(item)
 
     def register(self) -> None:
         """Give every created resource its id or ARN first, so references resolve in any order."""
