@@ -105,7 +105,9 @@ def read_plan(value: PDict, source: str, options: ReadOptions) -> Infrastructure
         Removed(
             location=plan.locus(address, change.pos),
             resource_type=str(change.get("type", "")),
-            before=_strings(change["change"].get("before")),
+            before=_strings(
+                change["change"].get("before"), change["change"].get("before_sensitive")
+            ),
         )
         for address, change in plan.changes.items()
         if isinstance(change.get("change"), Mapping)
@@ -138,11 +140,15 @@ def read_plan(value: PDict, source: str, options: ReadOptions) -> Infrastructure
     )
 
 
-def _strings(before: Any) -> tuple[tuple[str, str], ...]:
-    """The string attributes of a destroyed resource's ``before`` (sorted by name)."""
-    if not isinstance(before, Mapping):
+def _strings(before: Any, sensitive: Any) -> tuple[tuple[str, str], ...]:
+    """The string attributes of a destroyed resource's ``before`` (sorted by name), except
+    those the plan marks sensitive: they are never read."""
+    if not isinstance(before, Mapping) or sensitive is True:
         return ()
-    return tuple(sorted((k, v) for k, v in before.items() if isinstance(v, str)))
+    hidden = sensitive if isinstance(sensitive, Mapping) else {}
+    return tuple(
+        sorted((k, v) for k, v in before.items() if isinstance(v, str) and not hidden.get(k))
+    )
 
 
 def _with_targets(policy: OrgPolicy, targets: list[Text]) -> OrgPolicy:

@@ -269,3 +269,18 @@ def test_a_refutation_on_the_broken_plan_is_located_in_it() -> None:
         assert all(loc.span.source.endswith("terraform-broken/plan.json") for loc in plan_locations)
         assert any(loc.description.startswith("aws_kms_key.payments") for loc in plan_locations)
     assert replace(proof.after, results=()).warnings
+
+
+def test_a_destroyed_resource_keeps_no_sensitive_value(tmp_path: Path) -> None:
+    gone = plan(
+        resource(
+            "aws_kms_custom_key_store.old",
+            {"custom_key_store_name": "old", "key_store_password": "s3cret-never-read"},
+            sensitive={"key_store_password": True},
+            actions=("delete",),
+        )
+    )
+    infra = read_infrastructure(write(tmp_path / "plan.json", gone), ReadOptions())
+    (removed,) = infra.removed_resources
+    assert removed.value("custom_key_store_name") == "old"
+    assert removed.value("key_store_password") is None
