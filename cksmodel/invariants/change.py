@@ -65,10 +65,13 @@ class ChangeProof:
 
 
 def _plan_location(locus: Locus, why: str) -> Location:
+    """A resource of the input as a result's location (role ``plan``)."""
     return Location(role="plan", span=locus.span, description=f"{locus.address}: {why}")
 
 
-def _located(result: InvariantResult, applied: AppliedPlan, before: Verdict | None) -> Any:
+def _located(
+    result: InvariantResult, applied: AppliedPlan, before: Verdict | None
+) -> tuple[Location, ...]:
     """The input's resources a result involves, as ``plan`` locations (first seen first)."""
     found: list[Location] = []
     if result.verdict is Verdict.PROVED:
@@ -88,6 +91,7 @@ def _located(result: InvariantResult, applied: AppliedPlan, before: Verdict | No
 
 
 def _settled(result: InvariantResult, doubts: Sequence[str]) -> InvariantResult:
+    """PROVED made UNKNOWN when the applied model rests on something it could not fix."""
     if result.verdict is not Verdict.PROVED or not doubts:
         return result
     shown = "; ".join(doubts[:3]) + (f"; and {len(doubts) - 3} more" if len(doubts) > 3 else "")
