@@ -86,9 +86,10 @@ def applied_plan(args: argparse.Namespace, account: Account, progress: Progress)
     )
     infra = read_infrastructure(Path(args.plan), read_options(reading))
     if infra.kind == "terraform":
-        # A plan's own aws_caller_identity names its account: a plan for another account
-        # is refused by apply_infrastructure rather than read as the bundle's.
-        own = read_infrastructure(Path(args.plan), replace(read_options(reading), account_id=None))
+        # A plan's own aws_caller_identity and provider Region come first: a plan for
+        # another account is refused by apply_infrastructure rather than read as the bundle's.
+        options = replace(read_options(reading), account_id=None, region=args.region)
+        own = read_infrastructure(Path(args.plan), options)
         if own.account_id != PLACEHOLDER_ACCOUNT:
             infra = own
     applied = apply_infrastructure(account, infra)
