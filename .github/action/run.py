@@ -38,6 +38,7 @@ COMMANDS = (
     "who-can",
     "can",
     "graph",
+    "diff",
 )
 """The cksmodel commands the action runs."""
 
@@ -53,7 +54,10 @@ SARIF_COMMANDS = frozenset(
 )
 """The commands that write SARIF (``--format sarif``)."""
 
-OPTION_INPUTS = (("ACCOUNT", "--account", frozenset({"prove", "who-can", "can", "graph"})),)
+OPTION_INPUTS = (
+    ("ACCOUNT", "--account", frozenset({"prove", "diff", "who-can", "can", "graph"})),
+    ("PLAN", "--plan", frozenset({"prove", "diff"})),
+)
 """Inputs that become one ``FLAG VALUE`` pair: the variable, the flag, the commands taking
 it. A new single-valued flag of cksmodel is one more row."""
 

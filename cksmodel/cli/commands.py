@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from cksmodel import __version__
-from cksmodel.cli import policy_checks
+from cksmodel.cli import plan, policy_checks
 from cksmodel.cli.progress import command_progress
 
 if TYPE_CHECKING:
@@ -35,20 +35,22 @@ EXIT_CODES = (
         "success: `simulate` made a decision (whatever it is); `validate` found nothing at the "
         "`--fail-on` severity (default ERROR) or above; a check PASSed; `prove`: every "
         "invariant PROVED (or NOT_APPLICABLE); `who-can`: every answer decided; `can`: the "
-        "principal can; with `--template-path`: no blocking finding and every policy decided",
+        "principal can; with `--template-path`: no blocking finding and every policy decided; "
+        "`diff`: no principal gains access (losses are reported, not blocking)",
     ),
     (
         EXIT_FINDINGS,
         "`validate` found a finding at the `--fail-on` severity or above in some document (a "
         "syntax error is an ERROR finding); a check FAILed; `prove`: some invariant REFUTED; "
         "`can`: the principal cannot; with `--template-path`: a blocking finding in some "
-        "policy of the plan or template",
+        "policy of the plan or template; `diff`: some principal gains access",
     ),
     (
         EXIT_INPUT,
         "invalid input or usage: unreadable file, a `validate` pattern that matches no file, "
         "malformed JSON, scenario, spec or bundle, a file that is neither a Terraform plan nor "
-        "a CloudFormation template (or refused YAML), a policy with an ERROR finding given to "
+        "a CloudFormation template (or refused YAML), a `--plan` for another account than the "
+        "bundle's, a policy with an ERROR finding given to "
         "`check-*` or `compare`, an unusable `--catalog`, unknown option, an output path that "
         "is not a regular file, a failed write",
     ),
@@ -57,7 +59,9 @@ EXIT_CODES = (
         "a check or comparison is UNKNOWN (timeout, solver unknown, approximation); `prove`: "
         "some invariant UNKNOWN and none REFUTED; `who-can`/`can`: some path is undecided; "
         "with `--template-path` and no blocking finding: some policy is known only after "
-        "apply (or sensitive), or a check's PASS rests on an approximated value",
+        "apply (or sensitive), or a check's PASS rests on an approximated value; `prove "
+        "--plan`: a proof rests on a part of the plan that could not be applied; `diff`: "
+        "some answer undecided and no access gained",
     ),
     (EXIT_INTERNAL, "internal error (a bug: please report it with the command and its input)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
@@ -201,6 +205,8 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     where, label, bundled = _bundle(args)
     progress = command_progress(args)
     account = _read_bundle(where, progress)
+    if args.plan is not None:
+        return plan.run_prove_plan(args, specs, account, label, bundled, progress)
     report = replace(
         prove(
             specs,
@@ -216,6 +222,8 @@ def _cmd_prove(args: argparse.Namespace) -> int:
         import json
 
         text = json.dumps(report.to_json(), indent=2) + "\n"
+    elif args.format == "markdown":
+        text = plan.report_markdown(report)
     elif args.format == "sarif":
         text = sarif_json(report)
     elif args.format == "junit":
@@ -224,6 +232,12 @@ def _cmd_prove(args: argparse.Namespace) -> int:
         text = to_text(report)
     write_output(text, args.output)
     return report.exit_code
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    where, label, _ = _bundle(args)
+    progress = command_progress(args)
+    return plan.run_diff(args, _read_bundle(where, progress), label, progress)
 
 
 def _load_graph(args: argparse.Namespace, *, whole: bool = False) -> AccessGraph:
@@ -590,7 +604,10 @@ def _parser() -> argparse.ArgumentParser:
     prove.add_argument("specs", nargs="*", metavar="SPEC", help="spec files or directories")
     prove.add_argument("--account", metavar="BUNDLE", help="account bundle directory")
     prove.add_argument(
-        "--format", choices=("text", "json", "sarif", "junit"), default="text", help=FORMAT_HELP
+        "--format",
+        choices=("text", "json", "sarif", "junit", "markdown"),
+        default="text",
+        help=FORMAT_HELP,
     )
     prove.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
     prove.add_argument(
@@ -603,7 +620,38 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="counterexamples to report per refuted invariant",
     )
+    plan.add_plan_options(prove, required=False)
     prove.set_defaults(run=_cmd_prove)
+
+    diff = sub.add_parser(
+        "diff",
+        parents=[common],
+        help="the access each principal gains and loses when a plan or template is applied",
+        description=(
+            "For every user and role of the bundle and of --plan: the kms, cloudhsm, "
+            "iam:PassRole, iam:CreateServiceLinkedRole and sts:AssumeRole actions on *, the "
+            "key actions on every key and the role actions on every role that the principal "
+            "can call after the plan and not before (gained) or the reverse (lost), each with "
+            "a replayed witness request. Exit 0 no change or only losses, 1 some access "
+            "gained, 3 some answer undecided and none gained, 2 invalid input."
+        ),
+    )
+    diff.add_argument("--account", metavar="BUNDLE", help="account bundle directory")
+    diff.add_argument(
+        "--principal",
+        action="append",
+        metavar="PRINCIPAL",
+        help="only this user or role (ARN, user/NAME, role/NAME or name; repeatable)",
+    )
+    diff.add_argument(
+        "--format", choices=("text", "json", "markdown"), default="text", help=FORMAT_HELP
+    )
+    diff.add_argument("--output", metavar="FILE", help="write the result here instead of stdout")
+    diff.add_argument(
+        "--timeout", type=_seconds, default=30.0, metavar="S", help="seconds per solver query"
+    )
+    plan.add_plan_options(diff, required=True)
+    diff.set_defaults(run=_cmd_diff)
 
     def graph_options(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
         p.add_argument(

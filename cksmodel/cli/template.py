@@ -41,7 +41,7 @@ from cksmodel.policy.jsontext import MAX_DOCUMENT_BYTES, decode_document, parse_
 from cksmodel.policy.validate import validate_document, validate_text
 from cksmodel.source import Span, read_regular_file
 
-__all__ = ["run_template_check", "run_template_validate"]
+__all__ = ["read_options", "run_template_check", "run_template_validate"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNKNOWN = 0, 1, 3
 
@@ -56,7 +56,8 @@ _IDENTITY = (PolicyType.IDENTITY,)
 _RESOURCE = (PolicyType.RESOURCE, PolicyType.TRUST, PolicyType.KEY)
 
 
-def _options(args: argparse.Namespace) -> ReadOptions:
+def read_options(args: argparse.Namespace) -> ReadOptions:
+    """What the command line adds to a plan or template (parameters, pseudo parameters)."""
     parameters: dict[str, str] = {}
     if args.template_configuration_file:
         parameters.update(_configuration(args.template_configuration_file))
@@ -89,7 +90,7 @@ def _configuration(path: str) -> dict[str, str]:
 
 
 def _read(args: argparse.Namespace) -> Infrastructure:
-    return read_infrastructure(Path(args.template_path), _options(args))
+    return read_infrastructure(Path(args.template_path), read_options(args))
 
 
 def _ignored(entries: Sequence[str], resource: str, code: str) -> bool:

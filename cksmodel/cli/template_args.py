@@ -14,6 +14,7 @@ __all__ = [
     "TEMPLATE_READING",
     "add_template_options",
     "comma_list",
+    "key_value",
     "missing",
     "template_check",
     "template_or_documents",
@@ -28,7 +29,8 @@ def comma_list(text: str) -> list[str]:
     return items
 
 
-def _key_value(text: str) -> tuple[str, str]:
+def key_value(text: str) -> tuple[str, str]:
+    """A ``KEY=VALUE`` argument as a pair."""
     key, eq, value = text.partition("=")
     if not eq or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, not {text!r}")
@@ -63,7 +65,7 @@ def add_template_options(p: argparse.ArgumentParser, *, command: str) -> None:
         "--parameters",
         nargs="+",
         action="extend",
-        type=_key_value,
+        type=key_value,
         metavar="KEY=VALUE",
         help="CloudFormation parameter values (repeatable; they override the configuration file)",
     )

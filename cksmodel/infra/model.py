@@ -41,6 +41,7 @@ __all__ = [
     "OrgPolicy",
     "PolicyDocument",
     "ReadOptions",
+    "Removed",
     "Unknown",
     "partition_of",
 ]
@@ -285,6 +286,19 @@ class OrgPolicy:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Removed:
+    """A resource the plan destroys, with the string attributes it had before (its name, id,
+    ARN, the role or target it was attached to): what names the part of the account that goes."""
+
+    location: Locus
+    resource_type: str
+    before: tuple[tuple[str, str], ...] = ()
+
+    def value(self, attribute: str) -> str | None:
+        return next((v for k, v in self.before if k == attribute), None)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Infrastructure:
     """Everything one plan or template says, in input order."""
 
@@ -309,6 +323,8 @@ class Infrastructure:
     removed: tuple[Locus, ...] = ()
     """Resources the plan destroys (Terraform ``delete`` without ``create``): after apply
     they are gone from the account."""
+    removed_resources: tuple[Removed, ...] = ()
+    """The same resources with what they were (``removed`` in the same order)."""
     approximations: tuple[Approximation, ...] = field(default=())
     """Every value stood in for, the policies' own and the facts' (in input order)."""
 

@@ -34,6 +34,7 @@ from cksmodel.infra.model import (
     OrgPolicy,
     PolicyDocument,
     ReadOptions,
+    Removed,
     Text,
     Unknown,
 )
@@ -100,13 +101,20 @@ def read_plan(value: PDict, source: str, options: ReadOptions) -> Infrastructure
         )
         for p in facts["org"]
     ]
-    removed = tuple(
-        plan.locus(address, change.pos)
+    removed_resources = tuple(
+        Removed(
+            location=plan.locus(address, change.pos),
+            resource_type=str(change.get("type", "")),
+            before=_strings(
+                change["change"].get("before"), change["change"].get("before_sensitive")
+            ),
+        )
         for address, change in plan.changes.items()
         if isinstance(change.get("change"), Mapping)
         and "delete" in (change["change"].get("actions") or [])
         and "create" not in (change["change"].get("actions") or [])
     )
+    removed = tuple(r.location for r in removed_resources)
     return Infrastructure(
         source=plan.source,
         kind="terraform",
@@ -127,7 +135,19 @@ def read_plan(value: PDict, source: str, options: ReadOptions) -> Infrastructure
         clusters=tuple(facts["clusters"]),
         org_policies=tuple(org),
         removed=removed,
+        removed_resources=removed_resources,
         approximations=tuple(plan.approximations),
+    )
+
+
+def _strings(before: Any, sensitive: Any) -> tuple[tuple[str, str], ...]:
+    """The string attributes of a destroyed resource's ``before`` (sorted by name), except
+    those the plan marks sensitive: they are never read."""
+    if not isinstance(before, Mapping) or sensitive is True:
+        return ()
+    hidden = sensitive if isinstance(sensitive, Mapping) else {}
+    return tuple(
+        sorted((k, v) for k, v in before.items() if isinstance(v, str) and not hidden.get(k))
     )
 
 

@@ -260,8 +260,12 @@ def _sarif_result(
     result: InvariantResult, rule_index: int, fallback_specs: tuple[str, ...]
 ) -> dict[str, Any]:
     kind, level = _KIND_LEVEL[result.verdict]
-    spec_locations = [loc for loc in result.locations if loc.role == "spec"]
-    other_locations = [loc for loc in result.locations if loc.role != "spec"]
+    primary = ("plan", "spec")
+    spec_locations = sorted(
+        (loc for loc in result.locations if loc.role in primary),
+        key=lambda loc: primary.index(loc.role),
+    )
+    other_locations = [loc for loc in result.locations if loc.role not in primary]
     locations = _unique(_sarif_location(loc) for loc in spec_locations)
     if not locations and fallback_specs:
         # GitHub refuses a whole log if one result has no location: point at the spec file.
@@ -365,12 +369,25 @@ def _classname(result: InvariantResult, specs: tuple[str, ...]) -> str:
     return specs[0] if len(specs) == 1 else TOOL_NAME
 
 
+def changed_in_plan(result: InvariantResult) -> list[str]:
+    """The resources of a plan or template a result involves (``plan`` locations), one line
+    each: ``ADDRESS: why (FILE:LINE:COLUMN)``."""
+    return [
+        _one_line(f"{loc.description} ({loc.span})")
+        for loc in result.locations
+        if loc.role == "plan"
+    ]
+
+
 def _junit_message(result: InvariantResult) -> str:
     message = result.verdict.value
     if result.reason:
         message += ": " + _one_line(result.reason)
     if result.counterexamples:
         message += "; counterexample: " + _first_counterexample(result)
+    changed = changed_in_plan(result)
+    if changed:
+        message += "; in the plan: " + ", ".join(changed)
     return _xml_text(message)
 
 
@@ -492,6 +509,7 @@ def _details_lines(report: ProveReport) -> list[str]:
             fields = counterexample_lines(counterexample)
             lines.append(f"  {n}. {fields[0]}")
             lines.extend(f"     {field}" for field in fields[1:])
+        lines.extend(f"  in the plan: {where}" for where in changed_in_plan(result))
     return lines
 
 

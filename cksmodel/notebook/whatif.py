@@ -24,7 +24,6 @@ of each source is in :attr:`Model.sources`. Bad references raise
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -33,12 +32,18 @@ from pathlib import Path
 from typing import Any
 
 from cksmodel.account.bundle import load_bundle
-from cksmodel.account.model import Account, IamPrincipal
+from cksmodel.account.model import Account
 from cksmodel.arguments import check_path, check_seconds, check_text, check_type
 from cksmodel.errors import InputError
-from cksmodel.invariants.prove import Prover, prove
+from cksmodel.invariants.access_diff import (
+    PermissionDiff,
+    default_actions,
+    on_keys,
+    permission_diff,
+)
+from cksmodel.invariants.prove import prove
 from cksmodel.invariants.results import ProveReport
-from cksmodel.invariants.spec import ResourceRef, Spec, load_spec
+from cksmodel.invariants.spec import Spec, load_spec
 from cksmodel.markup import (
     Html,
     badge,
@@ -212,64 +217,11 @@ def compare_reports(before: ProveReport, after: ProveReport) -> WhatIfReport:
 
 # --------------------------------------------------------------------------- permission diff
 
-Access = tuple[str, str]
-"""(action, resource): the resource is ``*`` or a key ARN."""
-
-DIFF_SERVICES = ("kms", "cloudhsm")
-DIFF_ACTIONS = ("iam:PassRole", "iam:CreateServiceLinkedRole", "sts:AssumeRole")
-"""With every action of :data:`DIFF_SERVICES`: what :meth:`Model.diff` checks by default."""
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class PermissionDiff:
-    """Which (action, resource) pairs a principal gains or loses; ``undecided`` where
-    either side's answer is not known (a timeout or an approximation)."""
-
-    principal: str
-    gained: tuple[Access, ...] = ()
-    lost: tuple[Access, ...] = ()
-    undecided: tuple[Access, ...] = ()
-    checked: int = 0
-    time_s: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        def pairs(items: tuple[Access, ...]) -> list[dict[str, str]]:
-            return [{"action": a, "resource": r} for a, r in items]
-
-        return {
-            "principal": self.principal,
-            "gained": pairs(self.gained),
-            "lost": pairs(self.lost),
-            "undecided": pairs(self.undecided),
-            "checked": self.checked,
-            "time_s": round(self.time_s, 3),
-        }
-
-    def _repr_html_(self) -> str:
-        """Permissions gained, lost and undecided between two models, one row each."""
-        rows = [
-            (badge(kind), code(action), code(resource))
-            for kind, items in (
-                ("gained", self.gained),
-                ("lost", self.lost),
-                ("undecided", self.undecided),
-            )
-            for action, resource in items
-        ]
-        head = line(
-            code(self.principal),
-            f"{len(self.gained)} gained, {len(self.lost)} lost, {len(self.undecided)} undecided "
-            f"of {self.checked} checked",
-        )
-        body = table(("", "action", "resource"), rows) if rows else line("no change")
-        return box([head, body])
-
 
 def _diff_actions(actions: Sequence[str] | None) -> tuple[str, ...]:
     catalog = get_catalog()
     if actions is None:
-        names = [a for s in DIFF_SERVICES for a in catalog.actions_of(s)]
-        return (*names, *DIFF_ACTIONS)
+        return default_actions()
     out: list[str] = []
     patterns = [actions] if isinstance(actions, str) else actions
     what = "None, an action pattern or a list of them"
@@ -295,47 +247,6 @@ def _diff_actions(actions: Sequence[str] | None) -> tuple[str, ...]:
             )
         out += found
     return tuple(dict.fromkeys(out))
-
-
-def _allowed(
-    prover: Prover, who: IamPrincipal, actions: Sequence[str], resource: str
-) -> dict[str, bool | None]:
-    """Whether ``who`` can call each action on the resource (``*`` or a key ARN).
-
-    Asks about a group of actions at once: a group that is denied needs one
-    question, and an allowed one names the action that is (the replayed
-    request's), which leaves the group; an undecided group is halved.
-    """
-    ref = (
-        ResourceRef(kind="text", text="*")
-        if resource == "*"
-        else ResourceRef(kind="key", text=resource)
-    )
-    out: dict[str, bool | None] = {}
-    pending = [tuple(actions)]
-    while pending:
-        group = pending.pop()
-        if not group:
-            continue
-        answer = prover.can(who, group, ref, (), None, readable=False)
-        if answer.value is False or len(group) == 1:
-            out.update(dict.fromkeys(group, answer.value))
-            continue
-        called = {str(e.get("request", {}).get("action", "")).lower() for e in answer.evidence}
-        witness = [a for a in group if a.lower() in called] if answer.value else []
-        if witness:
-            out.update(dict.fromkeys(witness, True))
-            pending.append(tuple(a for a in group if a not in witness))
-        else:
-            half = len(group) // 2
-            pending += [group[:half], group[half:]]
-    return out
-
-
-def _on_keys(action: str) -> bool:
-    """Whether the action can name a KMS key (unknown actions: assumed so)."""
-    info = get_catalog().action(action)
-    return info is None or "key" in info.resource_types
 
 
 # --------------------------------------------------------------------------- the model
@@ -428,40 +339,14 @@ class Model:
         """What ``principal`` can do in ``other`` and not here (gained), and the reverse (lost).
 
         Each action (default: every ``kms:`` and ``cloudhsm:`` action and
-        :data:`DIFF_ACTIONS`) is asked on resource ``*`` and, if it can name a
-        key, on each key both accounts have.
+        :data:`~cksmodel.invariants.access_diff.DIFF_ACTIONS`) is asked on resource ``*``
+        and, if it can name a key, on each key both accounts have.
         """
         check_type("other", other, Model, "a Model (Model.load or what_if returns one)")
         check_text("principal", principal, "a user or role: NAME, user/NAME, role/NAME or ARN")
         check_seconds("timeout", timeout)
-        start = time.monotonic()
         names = _diff_actions(actions)
-        sides = [(m.account, find_principal(m.account, principal)) for m in (self, other)]
+        sides = [find_principal(m.account, principal) for m in (self, other)]
         arns = sorted({k.arn for k in self.account.keys} & {k.arn for k in other.account.keys})
-        pairs = [(a, "*") for a in names] + [(a, k) for a in names if _on_keys(a) for k in arns]
-        spec = Spec(source="what-if", personas={}, invariants=())
-        answers = []
-        for account, who in sides:
-            prover = Prover(spec, account, timeout=timeout, max_counterexamples=1)
-            found: dict[Access, bool | None] = {}
-            for resource in ("*", *arns):
-                asked = [a for a, r in pairs if r == resource]
-                for action, value in _allowed(prover, who, asked, resource).items():
-                    found[action, resource] = value
-            answers.append([found[pair] for pair in pairs])
-        gained, lost, undecided = [], [], []
-        for pair, old, new in zip(pairs, answers[0], answers[1], strict=True):
-            if old is None or new is None:
-                undecided.append(pair)
-            elif new and not old:
-                gained.append(pair)
-            elif old and not new:
-                lost.append(pair)
-        return PermissionDiff(
-            principal=sides[1][1].arn,
-            gained=tuple(sorted(gained)),
-            lost=tuple(sorted(lost)),
-            undecided=tuple(sorted(undecided)),
-            checked=len(pairs),
-            time_s=time.monotonic() - start,
-        )
+        pairs = [(a, "*") for a in names] + [(a, k) for a in names if on_keys(a) for k in arns]
+        return permission_diff(self.account, other.account, sides[1].arn, pairs, timeout=timeout)

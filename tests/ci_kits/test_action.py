@@ -159,6 +159,24 @@ def test_every_input_reaches_the_script_through_an_environment_variable() -> Non
             {"COMMAND": " who-can ", "ARGS": "kms:DeleteCustomKeyStore", "ACCOUNT": "b"},
             ["who-can", "--account", "b", "kms:DeleteCustomKeyStore"],
         ),
+        (
+            {"COMMAND": "prove", "ACCOUNT": "b", "PLAN": "plan.json", "SARIF_FILE": "p.sarif"},
+            [
+                "prove",
+                "--account",
+                "b",
+                "--plan",
+                "plan.json",
+                "--format",
+                "sarif",
+                "--output",
+                "p.sarif",
+            ],
+        ),
+        (
+            {"COMMAND": "diff", "ACCOUNT": "b", "PLAN": "plan.json", "FORMAT": "markdown"},
+            ["diff", "--account", "b", "--plan", "plan.json", "--format", "markdown"],
+        ),
     ],
 )
 def test_inputs_become_these_arguments(inputs: dict[str, str], argv: list[str]) -> None:
@@ -349,7 +367,7 @@ def test_the_workflow_example_uses_only_inputs_the_action_declares() -> None:
         for step in job["steps"]
         if str(step.get("uses", "")).startswith("OWNER/cksmodel@")
     ]
-    assert len(uses) == 4
+    assert len(uses) == 6
     for step in uses:
         assert set(step["with"]) <= declared, step["name"]
         env = {
