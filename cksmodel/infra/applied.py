@@ -18,7 +18,7 @@ from cksmodel.infra.model import (
 )
 from cksmodel.policy.ir import Policy
 
-__all__ = ["ALTERNATES", "PLACEHOLDER_PREFIX", "AppliedPlan", "Placeholder", "singling_patterns"]
+__all__ = ["PLACEHOLDER_PREFIX", "AppliedPlan", "Placeholder", "singling_patterns"]
 
 PLACEHOLDER_PREFIX = "after-apply-"
 """Every placeholder value holds this: no AWS id or name the bundle holds does."""
@@ -99,32 +99,26 @@ def _policies(account: Account) -> Iterator[Policy]:
         yield from level
 
 
-_TOKEN = re.compile(re.escape(PLACEHOLDER_PREFIX) + r"[a-z0-9-]+")
-
-ALTERNATES = (
-    "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
-    "mrk-1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d",
-    *"0123456789abcdef",
-)
-"""Values AWS may choose (a key id, a multi-Region key id, and every first character of an id),
-each compared with a placeholder: a pattern matching some and not others tells them apart."""
-
-
 def singling_patterns(applied: AppliedPlan) -> tuple[str, ...]:
-    """The policy patterns that tell a placeholder from other fresh values, each described.
+    """The policy patterns that may tell a placeholder from the value AWS will choose.
 
     A verdict on the applied account speaks of the real values too when every pattern of
-    every policy either matches every fresh value or none of them: a literal cannot name an
-    id that does not exist yet (the input's own references use the same placeholder), and
-    ``*`` matches all. A pattern such as ``key/1234*`` matches some fresh ids and not others;
-    then a result may not carry over, and it is reported here.
+    every policy matches, for each string holding a fresh value (a key's ARN, the value
+    itself), every choice of that value or none: a literal cannot name an id that does not
+    exist yet (the input's own references use the same placeholder). Written ``A + value +
+    B``, a pattern matches every choice when the value ends the string and the pattern, a
+    trailing ``*`` included, already matches ``A``; it matches none when no string starting
+    with ``A`` can match it, or, for a bare id, when it holds a character no id is written
+    with (a policy variable may stand for anything). Any other pattern
+    with a wildcard or a variable is reported: the test is sound, so a pattern such as
+    ``key/1234*`` or ``key/*a*`` always is.
     """
-    from cksmodel.policy.patterns import compile_glob, has_variables
+    from cksmodel.policy.patterns import arn_match, has_variables
 
     values = applied.fresh
     if not values:
         return ()
-    arns = [k.arn for k in applied.account.keys]
+    subjects = (*values, *(k.arn for k in applied.account.keys))
     found: list[str] = []
     for policy in _policies(applied.account):
         for statement in policy.statements:
@@ -134,18 +128,77 @@ def singling_patterns(applied: AppliedPlan) -> tuple[str, ...]:
                 *(v.text for c in statement.conditions for v in c.values),
             ]
             for text in texts:
-                if not any(ch in text for ch in "*?") or has_variables(text):
+                variables = has_variables(text)
+                if not variables and not any(ch in text for ch in "*?"):
                     continue
-                glob = compile_glob(text)
                 for value in values:
                     token = _TOKEN.search(value)
-                    part = token[0] if token is not None else value
-                    subjects = [v for v in (*values, *arns) if part in v]
-                    if any(
-                        glob.match(v.replace(part, a)) != glob.match(v)
-                        for v in subjects
-                        for a in ALTERNATES
-                    ):
+                    chosen = token[0] if token is not None else value
+                    for subject in (s for s in subjects if chosen in s):
+                        before, _, after = subject.partition(chosen)
+                        every = (
+                            not after
+                            and not variables
+                            and text.endswith("*")
+                            and arn_match(text, before)
+                        )
+                        glob = _VARIABLE.sub("*", text)
+                        none = (
+                            not _may_start(glob, before)
+                            if before or after
+                            else bool(set(glob.casefold()) - _ID_CHARACTERS)
+                        )
+                        if every or none:
+                            continue
                         where = f"{policy.name} statement {statement.index}"
                         found.append(f"{where}: {text} (placeholder {value})")
     return tuple(dict.fromkeys(found))
+
+
+_VARIABLE = re.compile(r"\$\{[^}]*\}")
+_ID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-*?")
+"""What an id AWS chooses is written with (key, store, cluster, grant ids), case aside: a
+pattern with any other literal character matches no bare id."""
+_TOKEN = re.compile(re.escape(PLACEHOLDER_PREFIX) + r"[a-z0-9-]+")
+"""The part of a placeholder AWS chooses (a placeholder may be a whole ARN holding it)."""
+
+
+def _may_start(pattern: str, prefix: str) -> bool:
+    """Could a string starting with ``prefix`` match the pattern, as the evaluator matches
+    ARNs (the first five components apart and without case; see ``arn_match``)?"""
+    from cksmodel.policy.patterns import compile_glob, split_arn
+
+    parts, given = split_arn(pattern), prefix.split(":", 5)
+    if parts is not None and len(given) == 6:
+        heads = all(
+            compile_glob(p, True).match(v) for p, v in zip(parts[:5], given[:5], strict=True)
+        )
+        return heads and _glob_may_start(parts[5], given[5])
+    return _glob_may_start(pattern, prefix)
+
+
+def _glob_may_start(pattern: str, prefix: str) -> bool:
+    """Could a string starting with ``prefix`` match the glob (``*``, ``?``), compared
+    without case (so that a doubt keeps the pattern reported)?"""
+    pattern, prefix = pattern.casefold(), prefix.casefold()
+
+    def closure(states: set[int]) -> set[int]:
+        out = set(states)
+        for i in sorted(states):
+            while i < len(pattern) and pattern[i] == "*":
+                i += 1
+                out.add(i)
+        return out
+
+    states = closure({0})
+    for ch in prefix:
+        moved = set()
+        for i in states:
+            if i < len(pattern) and pattern[i] == "*":
+                moved.add(i)
+            elif i < len(pattern) and pattern[i] in ("?", ch):
+                moved.add(i + 1)
+        states = closure(moved)
+        if not states:
+            return False
+    return True

@@ -202,6 +202,11 @@ def test_a_plan_for_another_account_is_refused(tmp_path: Path) -> None:
         (f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{KEY_ID}", False),
         (f"arn:aws:kms:*:{ACCOUNT}:key/1*", True),
         (f"arn:aws:kms:*:{ACCOUNT}:key/after-apply-*", True),
+        (f"arn:aws:kms:*:{ACCOUNT}:key/*a*", True),
+        (f"arn:aws:kms:*:{ACCOUNT}:key/*-4*", True),
+        (f"arn:aws:kms:*:{ACCOUNT}:key/${{aws:username}}", True),
+        (f"arn:aws:kms:*:{ACCOUNT}:alias/*", False),
+        ("arn:aws:s3:::bucket/*", False),
     ],
 )
 def test_only_a_pattern_that_tells_fresh_ids_apart_singles_out_a_placeholder(
