@@ -106,8 +106,8 @@ def singling_patterns(applied: AppliedPlan) -> tuple[str, ...]:
     every policy matches, for each string holding a fresh value (a key's ARN, the value
     itself), every choice of that value or none: a literal cannot name an id that does not
     exist yet (the input's own references use the same placeholder). Written ``A + value +
-    B``, a pattern matches every choice when the value ends the string and the pattern, a
-    trailing ``*`` included, already matches ``A``; it matches none when no string starting
+    B``, a pattern matches every choice when it ends with ``*`` and already matches ``A``
+    (the ``*`` takes the value and ``B`` too); it matches none when no string starting
     with ``A`` can match it, or, for a bare id, when it holds a character no id is written
     with (a policy variable may stand for anything). Any other pattern
     with a wildcard or a variable is reported: the test is sound, so a pattern such as
@@ -136,12 +136,7 @@ def singling_patterns(applied: AppliedPlan) -> tuple[str, ...]:
                     chosen = token[0] if token is not None else value
                     for subject in (s for s in subjects if chosen in s):
                         before, _, after = subject.partition(chosen)
-                        every = (
-                            not after
-                            and not variables
-                            and text.endswith("*")
-                            and arn_match(text, before)
-                        )
+                        every = not variables and text.endswith("*") and arn_match(text, before)
                         glob = _VARIABLE.sub("*", text)
                         none = (
                             not _may_start(glob, before)

@@ -207,6 +207,8 @@ class ManagedPolicy:
     arn: Text
     document: PolicyDocument
     location: Locus
+    path: str | None = None
+    """The policy's path when the input fixes it (its ARN is then known from path and name)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -147,8 +147,14 @@ class Resolver:
             key_id = self.own(key.key_id, key.location, "key_id", str)
             tables["key"][key.location.address] = key_id
         for mp in infra.managed_policies:
-            name = mp.name if isinstance(mp.name, str) else slug(mp.location.address)
-            arn = self.own(mp.arn, mp.location, "arn", self._policy_arn(name))
+            if not isinstance(mp.arn, str) and isinstance(mp.name, str) and mp.path is not None:
+                arn = self.arn("policy", mp.path, mp.name)
+                self.assume(
+                    mp.location, f"arn is known after apply; derived from the name and path: {arn}"
+                )
+            else:
+                name = mp.name if isinstance(mp.name, str) else slug(mp.location.address)
+                arn = self.own(mp.arn, mp.location, "arn", self._policy_arn(name))
             tables["policy"][mp.location.address] = arn
         for store in infra.stores:
             tables["store"][store.location.address] = self.own(

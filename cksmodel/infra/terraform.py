@@ -231,6 +231,13 @@ def _plain(value: Text | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _policy_path(value: Text | None) -> str | None:
+    """A policy's path: ``/`` when unset (the AWS default), ``None`` when unknown."""
+    if value is None:
+        return "/"
+    return value if isinstance(value, str) else None
+
+
 def _required(value: Text | None, r: PlanResource, key: str) -> Text:
     return value if value is not None else Unknown(address=r.address, attribute=key, reason="unset")
 
@@ -279,6 +286,7 @@ def _iam_policy(plan: Plan, r: PlanResource, facts: _Facts) -> None:
             arn=_required(plan.text(r, "arn"), r, "arn"),
             document=doc,
             location=plan.locus(r.address, r.pos),
+            path=_policy_path(plan.text(r, "path")),
         )
     )
 
