@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import AUDIT, AUDITED_KEY, PARTNER, PARTNER_KEY
 
 from cksmodel.cli import main
-from tests.conftest import AUDIT, AUDITED_KEY, PARTNER, PARTNER_KEY
 
 OPERATOR = f"arn:aws:iam::{PARTNER}:role/partner-kms-operator"
 BATCH = f"arn:aws:iam::{PARTNER}:role/partner-batch"

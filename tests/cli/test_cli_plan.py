@@ -11,11 +11,11 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from plans import allow, plan, policy, resource, write
 
 from cksmodel.cli import main
 from cksmodel.cli.plan import diff_exit
 from cksmodel.invariants.access_diff import PermissionDiff
-from tests.infra.plans import allow, plan, policy, resource, write
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = ["--account", "examples/cks-account"]

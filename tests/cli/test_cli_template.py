@@ -11,9 +11,9 @@ from xml.etree import ElementTree
 
 import jsonschema
 import pytest
+from plans import allow, plan, policy, resource, write
 
 from cksmodel.cli import main
-from tests.infra.plans import allow, plan, policy, resource, write
 
 REPO = Path(__file__).resolve().parents[2]
 SARIF_DATA = REPO / "tests" / "data" / "sarif"

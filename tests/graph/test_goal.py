@@ -17,8 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from admin_account import KEY_ID, generate  # noqa: E402
-
-from tests.conftest import AUDITED_KEY, PARTNER, PARTNER_KEY  # noqa: E402
+from conftest import AUDITED_KEY, PARTNER, PARTNER_KEY  # noqa: E402
 
 BROKEN_QUESTIONS = [
     ("kms:DeleteCustomKeyStore", "*"),

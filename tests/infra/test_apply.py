@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from plans import allow, plan, policy, resource, write
 
 from cksmodel.account.bundle import load_bundle
 from cksmodel.account.model import Account
@@ -25,7 +26,6 @@ from cksmodel.invariants.change import prove_change
 from cksmodel.invariants.spec import parse_spec
 from cksmodel.policy.ir import PolicyType
 from cksmodel.symbolic.query import Verdict
-from tests.infra.plans import allow, plan, policy, resource, write
 
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "111122223333"

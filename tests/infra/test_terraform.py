@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from plans import allow, plan, policy, resource, write
 
 from cksmodel.infra import read_infrastructure
 from cksmodel.infra.model import InfraError, ReadOptions, Unknown
 from cksmodel.policy.ir import PolicyType
-from tests.infra.plans import allow, plan, policy, resource, write
 
 SECRET = "SENSITIVE-MARKER-7f3a"
 TRUST = policy(

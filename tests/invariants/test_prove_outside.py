@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import PARTNER, PARTNER_KEY
 
 from cksmodel.account.bundle import load_bundle
 from cksmodel.invariants.prove import prove
 from cksmodel.invariants.spec import SpecError, parse_spec
 from cksmodel.symbolic.query import Verdict
-from tests.conftest import PARTNER, PARTNER_KEY
 
 OPERATOR = f"arn:aws:iam::{PARTNER}:role/partner-kms-operator"
 BATCH = f"arn:aws:iam::{PARTNER}:role/partner-batch"
