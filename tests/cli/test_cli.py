@@ -7,13 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from in_process import run
 
-from cksmodel.cli import main
 from cksmodel.policy.catalog import get_catalog
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,14 +21,6 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "cli"
 EXAMPLE = "examples/scenarios/key-user-decrypt.json"
 USER = "arn:aws:iam::111122223333:user/alice"
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-
-
-def run(argv: Sequence[str]) -> int:
-    """``main`` in-process; argparse's exits (help, usage errors) become the status."""
-    try:
-        return main(list(argv))
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 1
 
 
 @pytest.fixture

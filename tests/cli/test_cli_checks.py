@@ -10,13 +10,13 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from in_process import run
 
-from cksmodel.cli import main
 from cksmodel.concrete.evaluate import policy_allows
 from cksmodel.concrete.request import parse_principal
 from cksmodel.concrete.scenario import load_scenario
@@ -26,14 +26,6 @@ from cksmodel.symbolic.formats import well_formed
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parents[1] / "data" / "checks"
 REL = "tests/data/checks"
-
-
-def run(argv: Sequence[str]) -> int:
-    """``main`` in-process; argparse's exits (usage errors) become the status."""
-    try:
-        return main(list(argv))
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 1
 
 
 def d(name: str) -> str:

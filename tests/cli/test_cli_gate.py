@@ -11,26 +11,19 @@ import stat
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 import pytest
+from in_process import run
 
-from cksmodel.cli import commands, main
+from cksmodel.cli import commands
 
 REPO = Path(__file__).resolve().parents[2]
 STORE_MANAGER = "tests/data/specs/store-manager.spec"
 BROKEN = "examples/cks-account-broken"
 EXAMPLE_NOTE = "the bundled example (examples/cks-account)"
-
-
-def run(argv: Sequence[str]) -> int:
-    """``main`` in-process; argparse's exits (help, usage errors) become the status."""
-    try:
-        return main(list(argv))
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 1
 
 
 @pytest.fixture(autouse=True)

@@ -5,15 +5,14 @@ in every format), the diff's exit statuses and witnesses, and the Markdown summa
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from in_process import run
 from plans import allow, plan, policy, resource, write
 
-from cksmodel.cli import main
 from cksmodel.cli.plan import diff_exit
 from cksmodel.invariants.access_diff import PermissionDiff
 
@@ -23,13 +22,6 @@ TF = "examples/terraform/plan.json"
 TF_BROKEN = "examples/terraform-broken/plan.json"
 CFN = "examples/cloudformation/template.yaml"
 CFN_BROKEN = "examples/cloudformation-broken/template.yaml"
-
-
-def run(argv: Sequence[str]) -> int:
-    try:
-        return main(list(argv))
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 1
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-
-from cksmodel.cli import main
+from in_process import run as run_main
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = "tests/data/specs"
@@ -38,11 +37,8 @@ def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(argv: Sequence[str]) -> int:
-    """``main`` in-process; argparse's exits (usage errors) become the status."""
-    try:
-        return main(["prove", *argv])
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 1
+    """``prove`` in-process."""
+    return run_main(["prove", *argv])
 
 
 def prove_json(

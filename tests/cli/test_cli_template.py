@@ -5,15 +5,13 @@ template, blocking and ignored findings, and sensitive values absent from every 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from xml.etree import ElementTree
 
 import jsonschema
 import pytest
+from in_process import run
 from plans import allow, plan, policy, resource, write
-
-from cksmodel.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 SARIF_DATA = REPO / "tests" / "data" / "sarif"
@@ -23,13 +21,6 @@ CFN = "examples/cloudformation/template.yaml"
 CFN_BROKEN = "examples/cloudformation-broken/template.yaml"
 PLAN_SECRET = "kmsuser-Pa55word-do-not-print"
 WHERE = ["--account-id", "111122223333", "--region", "us-east-1"]
-
-
-def run(argv: Sequence[str]) -> int:
-    try:
-        return main(list(argv))
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 1
 
 
 @pytest.fixture(autouse=True)
