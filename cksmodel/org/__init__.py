@@ -1,0 +1,1 @@
+"""Whole organizations: member accounts analysed together, per-account work run as tasks."""
