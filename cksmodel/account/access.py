@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from cksmodel.account.model import Account, IamPrincipal
+from cksmodel.account.model import Account, IamPrincipal, Peer
 from cksmodel.cks import model
 from cksmodel.concrete.decision import Decision, DecisionWord
 from cksmodel.concrete.evaluate import (
@@ -40,7 +40,7 @@ from cksmodel.policy.ir import (
 from cksmodel.policy.patterns import ContextValue, arn_match, compile_glob
 from cksmodel.source import Location
 from cksmodel.symbolic.encode import Encoder
-from cksmodel.symbolic.logic import TRUE, Term, and_, not_
+from cksmodel.symbolic.logic import TRUE, Term, and_, implies, not_, or_
 from cksmodel.symbolic.query import (
     Answer,
     Counterexample,
@@ -361,11 +361,18 @@ class Access:
         return any_of(results)
 
     def policy_set(
-        self, principal: IamPrincipal | None, target: Target, actions: Sequence[str]
+        self,
+        principal: IamPrincipal | None,
+        target: Target,
+        actions: Sequence[str],
+        caller_account: str = "",
     ) -> PolicySet:
         """The policies deciding the request. A principal outside the bundle (None, or one of
         another account) has :data:`ALLOW_ALL` for identity policies: allowed if its own
-        account allows it; the bundle's SCPs are not its organization's."""
+        account allows it; the bundle's SCPs are not its organization's. In an
+        organization, a principal of another member account is decided with its own
+        policies and SCPs, and any other caller of a member account (``caller_account``)
+        with that account's SCPs."""
         trust = all(a.lower() in TRUST_ACTIONS for a in actions)
         resource = (
             target.policy
@@ -381,27 +388,49 @@ class Access:
             and not trust
         ):
             resource = None
-        if principal is None or principal.account != self.account.account_id:
+        peer = self.peer(principal)
+        if peer is None and (principal is None or principal.account != self.account.account_id):
             return PolicySet(
                 identity=(ALLOW_ALL,),
                 resource=resource,
+                scps=self.member_scps(caller_account),
                 rcps=self.account.rcps,
                 grants=target.grants,
                 management_account=self.account.management_account,
                 protections=self.protections,
             )
+        assert principal is not None
         base = self.account.policy_set(principal, resource_policy=resource, grants=target.grants)
         caller = principal.request_principal()
         return PolicySet(
             identity=tuple(self.specialized(p, caller) for p in base.identity),
             boundary=self.specialized(base.boundary, caller) if base.boundary else None,
             resource=base.resource,
-            scps=base.scps,
+            scps=peer.scps if peer is not None else base.scps,
             rcps=base.rcps,
             grants=base.grants,
             management_account=base.management_account,
             protections=self.protections,
         )
+
+    def peer(self, principal: IamPrincipal | None) -> Peer | None:
+        """The principal as a member of the organization around the account, when it is
+        one of another member account (its own policies then decide its side)."""
+        org = self.account.org
+        if org is None or principal is None or principal.account == self.account.account_id:
+            return None
+        return org.peer(principal.arn)
+
+    def member_scps(self, account_id: str) -> tuple[tuple[Policy, ...], ...]:
+        """The SCP levels of a member account of the organization (none for any other)."""
+        org = self.account.org
+        view = org.members.get(account_id) if org is not None and account_id else None
+        return view.scps if view is not None else ()
+
+    def known_context(self, principal: IamPrincipal) -> dict[str, ContextValue]:
+        """What is known of the caller: the bundle's, or a member principal's own bundle's."""
+        peer = self.peer(principal)
+        return dict(peer.context) if peer is not None else self.account.context(principal)
 
     def specialized(self, policy: Policy, caller: Principal) -> Policy:
         """``specialize``, cached per policy and caller."""
@@ -438,11 +467,11 @@ class Access:
 
     def principal_context(self, enc: Encoder, principal: IamPrincipal) -> Term:
         """What the bundle knows of the caller: organization and tags; other tags absent.
-        Nothing for a principal of another account (its organization and tags are not in
-        the bundle)."""
-        if principal.account != self.account.account_id:
-            return TRUE
-        known = self.account.context(principal)
+        For a principal of another account, only what the organization says (see
+        :meth:`outsider_context`)."""
+        if principal.account != self.account.account_id and self.peer(principal) is None:
+            return self.outsider_context(enc, principal.account)
+        known = self.known_context(principal)
         terms: list[Term] = []
         for key, rep in enc.keys.items():
             if not (key == "aws:principalorgid" or key.startswith("aws:principaltag/")):
@@ -453,6 +482,29 @@ class Access:
             else:
                 terms += [rep.present, rep.strings[0].member(literal(str(value)))]
         return and_(terms)
+
+    def outsider_context(self, enc: Encoder, account_id: str) -> Term:
+        """A caller of an account outside the organization around this one cannot carry the
+        organization's id (the organization's account list is complete); nothing is known
+        otherwise."""
+        org = self.account.org
+        rep = enc.keys.get("aws:principalorgid")
+        if org is None or org.member(account_id) or rep is None or rep.multi:
+            return TRUE
+        if rep.family != "String":
+            return TRUE
+        return not_(and_(rep.present, rep.strings[0].member(literal(org.organization_id))))
+
+    def org_bound(self, enc: Encoder) -> Term:
+        """For a caller left free: one of an account outside the organization around this
+        account does not carry the organization's id."""
+        org = self.account.org
+        rep = enc.keys.get("aws:principalorgid")
+        if org is None or rep is None or rep.multi or rep.family != "String":
+            return TRUE
+        members = [enc.account_is(enc.paccount, a) for a in (self.account.account_id, *org.members)]
+        carries = and_(rep.present, rep.strings[0].member(literal(org.organization_id)))
+        return implies(not_(or_(members)), not_(carries))
 
     def quick(
         self,
@@ -484,7 +536,7 @@ class Access:
         if resource is None:
             return None
         resource = resource or "*"
-        values = {k: v for k, v in self.account.context(principal).items()}
+        values = self.known_context(principal)
         values.update({k.lower(): v for k, v in context})
         if self.account.regions:
             values.setdefault("aws:requestedregion", self.account.regions[0])
@@ -504,7 +556,7 @@ class Access:
                         ),
                     )
                     return self.tri(answer, ps, decision)
-            outside = principal.account != self.account.account_id
+            outside = principal.account != self.account.account_id and self.peer(principal) is None
             if decision.decision is DecisionWord.EXPLICIT_DENY and _unconditional(
                 ps, decision, outside
             ):

@@ -29,6 +29,9 @@ __all__ = [
     "Group",
     "IamPrincipal",
     "Key",
+    "MemberView",
+    "OrgContext",
+    "Peer",
 ]
 
 
@@ -170,6 +173,68 @@ class ComputeResource:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Peer:
+    """A principal of another member account of the organization, as its own bundle
+    describes it: what decides its side of a cross-account request."""
+
+    principal: IamPrincipal
+    scps: tuple[tuple[Policy, ...], ...] = ()
+    """The SCP levels of its account (root, each OU, the account)."""
+    context: dict[str, ContextValue] = field(default_factory=dict, hash=False)
+    """What its bundle knows of it as a caller (organization id, principal tags)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MemberView:
+    """What an account sees of another member account of its organization."""
+
+    account_id: str
+    scps: tuple[tuple[Policy, ...], ...] = ()
+    principals: tuple[str, ...] = ()
+    """The ARNs of every user and role of the account (their identity policies are in
+    :attr:`OrgContext.peers` when a policy of this account names the member as a whole)."""
+    has_bundle: bool = True
+    holds_stores: bool = False
+    """Its bundle lists a custom key store."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OrgContext:
+    """The organization around one account: its member accounts, and the principals of
+    other members that this account's policies name, with their own policies."""
+
+    organization_id: str
+    management_account: str | None
+    members: dict[str, MemberView] = field(default_factory=dict, hash=False)
+    peers: dict[str, Peer] = field(default_factory=dict, hash=False)
+    """By principal ARN (as its bundle writes it)."""
+
+    def peer(self, arn: str) -> Peer | None:
+        """The member principal an ARN names (any case of the name, any path), if any."""
+        found = self.peers.get(arn)
+        if found is not None:
+            return found
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[4] not in self.members:
+            return None
+        kind, _, rest = parts[5].partition("/")
+        name = rest.rpartition("/")[2].casefold()
+        return next(
+            (
+                p
+                for p in self.peers.values()
+                if p.principal.account == parts[4]
+                and p.principal.kind == kind
+                and p.principal.name.casefold() == name
+            ),
+            None,
+        )
+
+    def member(self, account_id: str) -> bool:
+        return account_id in self.members
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Account:
     """Everything a bundle says about one account."""
 
@@ -199,6 +264,8 @@ class Account:
     taking over existing compute is not analysed."""
     warnings: tuple[str, ...] = ()
     root: Path = Path(".")
+    org: OrgContext | None = None
+    """The organization around the account when it is analysed as a member of one."""
 
     def principal(self, arn_or_name: str) -> IamPrincipal | None:
         """A user or role by ARN, role-session ARN, ``user/NAME``, ``role/NAME`` or name.

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from cksmodel import __version__
-from cksmodel.cli import plan, policy_checks
+from cksmodel.cli import organization, plan, policy_checks
 from cksmodel.cli.progress import command_progress
 
 if TYPE_CHECKING:
@@ -202,6 +202,9 @@ def _cmd_prove(args: argparse.Namespace) -> int:
             "would pass by accident",
             code="E_SPEC_EMPTY",
         )
+    organization.check_options(args)
+    if args.organization is not None:
+        return organization.run_prove(args, specs)
     where, label, bundled = _bundle(args)
     progress = command_progress(args)
     account = _read_bundle(where, progress)
@@ -261,6 +264,9 @@ def _load_graph(args: argparse.Namespace, *, whole: bool = False) -> AccessGraph
 
 
 def _cmd_who_can(args: argparse.Namespace) -> int:
+    organization.check_options(args)
+    if args.organization is not None:
+        return organization.run_who_can(args)
     import json
 
     from cksmodel.cli.output import write_output
@@ -290,6 +296,9 @@ _PRINCIPAL_FIELDS = ("arn", "kind", "label", "account", "outside_bundle", "aws_i
 
 
 def _cmd_can(args: argparse.Namespace) -> int:
+    organization.check_options(args)
+    if args.organization is not None:
+        return organization.run_can(args)
     import json
 
     from cksmodel.cli.output import write_output
@@ -324,6 +333,9 @@ def _cmd_can(args: argparse.Namespace) -> int:
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
+    organization.check_options(args)
+    if args.organization is not None:
+        return organization.run_graph(args)
     import json
 
     from cksmodel.cli.output import write_output
@@ -621,6 +633,7 @@ def _parser() -> argparse.ArgumentParser:
         help="counterexamples to report per refuted invariant",
     )
     plan.add_plan_options(prove, required=False)
+    organization.add_options(prove)
     prove.set_defaults(run=_cmd_prove)
 
     diff = sub.add_parser(
@@ -662,6 +675,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--timeout", type=_seconds, default=30.0, metavar="S", help="seconds per solver query"
         )
+        organization.add_options(p)
 
     who = sub.add_parser(
         "who-can",

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from cksmodel.account.model import Account, IamPrincipal, Key
+from cksmodel.account.model import Account, IamPrincipal, Key, OrgContext
 from cksmodel.account.outside import Named, named_principals
 from cksmodel.policy.ir import Grant, Policy, PolicyType, one_statement
 
 __all__ = [
     "ALL_ACCESS",
+    "CHANGED",
     "Actor",
     "external_actors",
     "outside_actor",
@@ -32,6 +33,10 @@ ALL_ACCESS = one_statement(
     "any identity-based policy (written by the escalation)", PolicyType.IDENTITY, ["*"]
 )
 """What a principal whose identity policies an attacker controls is given."""
+
+CHANGED = "changed"
+"""The change of a member principal of another account changed in its own account (its
+policies rewritten, a group joined, ...): decided as allowed anything there."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -207,9 +212,50 @@ def external_actors(account: Account) -> list[Actor]:
     (``arn:aws:iam::X:root``) is one only when a policy names the account, and stands for
     its principals that are not nodes of their own."""
     named = named_principals(account)
+    org = account.org
+    if org is not None:
+        named = _members_in_full(named, org)
     exact: dict[str, list[str]] = {}
     for n in named:
         if n.account and n.kind != "account":
             exact.setdefault(n.account, []).append(n.value)
     actors = [outside_actor(n, tuple(exact.get(n.account, ()))) for n in named]
+    if org is not None:
+        actors += [_changed(a) for a in actors if a.kind in ("role", "user")]
     return sorted(actors, key=lambda a: a.id)
+
+
+def _members_in_full(named: list[Named], org: OrgContext) -> list[Named]:
+    """In an organization: a member principal under the ARN its own bundle gives it, and
+    every principal of a member account named as a whole (the account's node then
+    stands for its root user alone)."""
+    out: list[Named] = []
+    seen: set[str] = set()
+    for n in named:
+        peer = org.peer(n.value) if n.kind in ("role", "user") else None
+        if peer is not None:
+            n = Named(kind=n.kind, value=peer.principal.arn, account=n.account)
+        if n.value not in seen:
+            seen.add(n.value)
+            out.append(n)
+    for n in list(out):
+        view = org.members.get(n.account) if n.kind == "account" else None
+        for arn in view.principals if view is not None else ():
+            if arn not in seen:
+                seen.add(arn)
+                kind = arn.split(":", 5)[-1].partition("/")[0]
+                out.append(Named(kind=kind, value=arn, account=n.account))
+    return out
+
+
+def _changed(actor: Actor) -> Actor:
+    """The member principal after a change in its own account: stands for each modified
+    state its account's graph may reach (allowed anything there, its SCPs kept)."""
+    return replace(
+        actor,
+        id=f"{actor.id}#{CHANGED}",
+        kind="modified",
+        origin=actor.kind,
+        label=f"{actor.label}, changed in its account",
+        changes=(CHANGED,),
+    )

@@ -19,7 +19,7 @@ from cksmodel.account.model import Account, IamPrincipal, Key
 from cksmodel.concrete.decision import MatchedStatement
 from cksmodel.concrete.evaluate import caller_identities, evaluate, principal_identity
 from cksmodel.concrete.request import Principal, PrincipalKind, Request, parse_principal
-from cksmodel.graph.actors import Actor
+from cksmodel.graph.actors import CHANGED, Actor
 from cksmodel.policy.ir import Effect, Policy, PolicySet, PolicyType, Statement
 from cksmodel.policy.patterns import arn_match, compile_glob
 from cksmodel.policy.printer import policy_json
@@ -381,11 +381,12 @@ class Decider:
                 if again is not None:
                     return again
         self.questions += 1
-        if actor.principal is not None:
-            tri = self.access.decide(actor.principal, actions, [target], context, readable=False)
-            ps = self.access.policy_set(actor.principal, target, actions)
+        principal = actor.principal or self.peer(actor)
+        if principal is not None:
+            tri = self.access.decide(principal, actions, [target], context, readable=False)
+            ps = self.access.policy_set(principal, target, actions)
         else:
-            ps = self.access.policy_set(None, target, actions)
+            ps = self.access.policy_set(None, target, actions, actor.account)
             tri = self._external(actor, ps, actions, target, context)
         step = self._step(tri, ps, prefer)
         if key is not None and key not in self._shared:
@@ -446,6 +447,16 @@ class Decider:
         )
         return self._step(tri, ps, prefer)
 
+    def peer(self, actor: Actor) -> IamPrincipal | None:
+        """A principal of another member account of the organization, with its own
+        policies; None for any other outsider, and for one changed in its own account
+        (decided as allowed anything there)."""
+        org = self.account.org
+        if org is None or actor.caller_kind not in ("role", "user") or CHANGED in actor.changes:
+            return None
+        found = org.peer(actor.arn)
+        return found.principal if found is not None else None
+
     def key_target(self, actor: Actor, key: Key) -> Target:
         return Target(key.arn, key.arn, True, actor.key_policy(key), actor.key_grants(key))
 
@@ -475,7 +486,12 @@ class Decider:
 
         def goal(enc: Encoder) -> Term:
             allowed, _ = enc.decision(ps)
-            return and_(allowed, pin(enc), self.access.request_terms(enc, actions, target, context))
+            return and_(
+                allowed,
+                pin(enc),
+                self.access.request_terms(enc, actions, target, context),
+                self.access.outsider_context(enc, actor.account),
+            )
 
         def replay(r: Request) -> tuple[bool, dict[str, str]]:
             word = evaluate(r, ps).decision.value

@@ -86,7 +86,7 @@ def beyond_bundle(prover: Prover, f: Formula, env: dict[str, IamPrincipal]) -> T
                 not_(enc.account_is(enc.paccount, account)),
             )
             holds = _symbolic(prover, body, f.var, enc, can, env)
-            return and_(outside, not_(holds) if forall else holds)
+            return and_(outside, prover.org_bound(enc), not_(holds) if forall else holds)
 
         def replay(r: Request, ps: PolicySet = ps) -> tuple[bool, dict[str, str]]:
             word = evaluate(r, ps).decision.value
@@ -123,6 +123,13 @@ def _symbolic(
         if refs[1].kind == "var" and refs[1].name == var:
             return _principal_is(prover, enc, refs[0], env)
         return TRUE if prover.formula(f, env).value else not_(TRUE)
+    if f.op == "member":
+        assert f.members is not None
+        accounts = prover.accounts_of(f.members) or frozenset()
+        return and_(
+            not_(enc.kind_in(PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS)),
+            or_([enc.account_is(enc.paccount, a) for a in sorted(accounts)]),
+        )
     if f.op == "not":
         return not_(_symbolic(prover, f.args[0], var, enc, can, env))
     parts = [_symbolic(prover, a, var, enc, can, env) for a in f.args]
@@ -170,6 +177,11 @@ def _concrete(
         refs = [f.principal, f.other]
         other = refs[1] if refs[0].kind == "var" and refs[0].name == var else refs[0]
         return _matches_ref(prover, r.principal, other, env)
+    if f.op == "member":
+        assert f.members is not None
+        accounts = prover.accounts_of(f.members) or frozenset()
+        person = r.principal.kind not in (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS)
+        return person and r.principal.account in accounts
     if f.op == "not":
         return not _concrete(prover, f.args[0], var, r, allowed, env)
     values = [_concrete(prover, a, var, r, allowed, env) for a in f.args]

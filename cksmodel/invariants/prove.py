@@ -253,8 +253,14 @@ class Prover(Access):
 
     def members(self, s: SetExpr) -> list[tuple[IamPrincipal, Tri]]:
         """Principals of the account with their (three-valued) membership."""
-        if s.op == "account":
+        if s.op in ("account", "account_var") or (
+            s.op == "account_id" and s.name == self.account.account_id
+        ):
             return [(p, Tri(True)) for p in self.account.principals]
+        accounts = self.accounts_of(s)
+        if accounts is not None:
+            every = (*self.account.principals, *outside_iam_principals(self.account))
+            return [(p, Tri(True)) for p in every if p.account in accounts]
         if s.op == "outside":
             return [(p, Tri(True)) for p in outside_iam_principals(self.account)]
         if s.op == "filter":
@@ -279,6 +285,24 @@ class Prover(Access):
                 known = {p.arn for p, _ in out}
                 out += [(p, t) for p, t in members if p.arn not in known]
         return out
+
+    def accounts_of(self, s: SetExpr) -> frozenset[str] | None:
+        """The accounts whose principals make up a set given by account (organization,
+        ``account "ID"``, a bound account, the accounts holding stores); None for any
+        other set. The organization is the account's own when it is analysed alone."""
+        own = self.account.account_id
+        org = self.account.org
+        if s.op in ("account", "account_var"):
+            return frozenset({own})
+        if s.op == "account_id":
+            return frozenset({s.name})
+        if s.op == "organization":
+            return frozenset({own, *(org.members if org is not None else ())})
+        if s.op == "store_accounts":
+            members = org.members.values() if org is not None else ()
+            holding = {m.account_id for m in members if m.holds_stores}
+            return frozenset(holding | ({own} if self.account.stores else set()))
+        return None
 
     def settle_personas(self, name: str) -> None:
         """Cache a persona's members after those of the personas it names, without
@@ -376,6 +400,9 @@ class Prover(Access):
         if f.op == "member":
             assert f.members is not None
             who = env[f.var]
+            accounts = self.accounts_of(f.members)
+            if accounts is not None:
+                return Tri(who.account in accounts)
             found = [t for p, t in self.members(f.members) if p.arn == who.arn]
             return found[0] if found else Tri(False)
         if f.op == "permissions":
@@ -449,8 +476,17 @@ class Prover(Access):
                 )
             results = [self.key_formula(body, k) for k in keys]
             return every_cause(results) if forall else any_of(results)
+        if f.binder == "account_of":
+            return self.formula(body, env)
         if f.binder == "member_of":
             assert f.members is not None
+            if needs_organization(f.members, self.account.account_id):
+                raise SpecError(
+                    "quantifying over the organization or another account needs the "
+                    "whole organization: prove with --organization",
+                    span=f.members.span or f.span,
+                    code="E_SPEC_TYPE",
+                )
             candidates = self.members(f.members)
         else:
             candidates = [(p, Tri(True)) for p in self.account.principals]
@@ -696,6 +732,14 @@ def _combine(op: str, left: Tri, right: Tri) -> Tri:
     return all_of([left, right])
 
 
+def needs_organization(s: SetExpr, own: str) -> bool:
+    """Does the set reach beyond the account, so that only the whole organization can
+    list its members (the organization, another account, the accounts holding stores)?"""
+    if s.op in ("organization", "store_accounts") or (s.op == "account_id" and s.name != own):
+        return True
+    return any(needs_organization(a, own) for a in s.args)
+
+
 def _matches(s: SetExpr, p: IamPrincipal) -> bool:
     """Is the principal in a filter set (kind, and ARN, name or path pattern)?"""
     if s.name and p.kind != s.name:
@@ -746,6 +790,7 @@ def prove(
     timeout: float = 30.0,
     max_counterexamples: int = 1,
     progress: Progress = no_progress,
+    graph: AccessGraph | None = None,
 ) -> ProveReport:
     """Every invariant of every spec, against one account.
 
@@ -753,6 +798,8 @@ def prove(
     path; ``account`` is an :class:`Account` or an account bundle path. ``progress`` is
     told of the invariants done (task ``invariants``, noting the one at hand) and of the
     principals done in the loop over principals at hand (task ``principals``).
+    ``graph``: the reachability graph of this very account, when already built (``can*``
+    builds it otherwise).
     """
     checked = [_spec_argument(f"specs[{n}]", s) for n, s in enumerate(_spec_list(specs))]
     account = as_account("account", account)
@@ -769,6 +816,7 @@ def prove(
             max_counterexamples=max_counterexamples,
             progress=progress,
         )
+        prover.graph = graph
         for inv in spec.invariants:
             progress("invariants", len(results), total, inv.name)
             results.append(prover.invariant(inv))

@@ -72,7 +72,10 @@ class ResourceRef:
 class SetExpr:
     """A set of principals: persona, that_can, account (the bundle's), outside (the roles
     and users of other accounts the bundle names), filter (those of both whose ARN, name or
-    path matches ``pattern``), or minus/union/intersect.
+    path matches ``pattern``), organization (every principal of every member account),
+    account_id (those of the account ``name``), account_var (those of the account bound
+    to the variable ``name``), store_accounts (those of the accounts holding a custom
+    key store), or minus/union/intersect.
 
     ``minus``, ``union`` and ``intersect`` fold ``args`` from left to right: ``a - b - c``
     is one ``minus`` node with three arguments.
@@ -95,9 +98,10 @@ class Formula:
     """A node of an invariant's formula.
 
     ``op`` is one of forall, exists (with ``binder`` any_principal, member_of,
-    key_of), implies, or, and, not, can, can_star (directly or through escalation,
-    answered on the reachability graph), same, member (``var in members``),
-    permissions, key_policy, true, false.
+    key_of, or account_of: the accounts of the organization, one at a time), implies,
+    or, and, not, can, can_star (directly or through escalation, answered on the
+    reachability graph), same, member (``var in members``), permissions, key_policy,
+    true, false.
     """
 
     op: str
@@ -410,8 +414,19 @@ class _Builder:
             return _fold(op, acc, run, span)
         if t.data == "persona_ref":
             return SetExpr(op="persona", name=str(t.children[0]), span=span)
-        if t.data in ("account", "outside"):
+        if t.data in ("account", "outside", "organization", "store_accounts"):
             return SetExpr(op=str(t.data), span=span)
+        if t.data == "account_id":
+            text = self.string(_token(t.children[0]))
+            if not (len(text) == 12 and text.isdigit()):
+                raise SpecError(
+                    f"expected a 12-digit account id, not {text!r}",
+                    span=span,
+                    code="E_SPEC_TYPE",
+                )
+            return SetExpr(op="account_id", name=text, span=span)
+        if t.data == "account_var":
+            return SetExpr(op="account_var", name=str(t.children[0]), span=span)
         if t.data in ("any_kind", "roles", "users"):
             rule = _tree(t.children[0])
             pattern = self.string(_token(rule.children[0]))
@@ -649,7 +664,14 @@ def _check_lifecycle(life: Lifecycle) -> None:
     walk(life.guard)
 
 
-def _check_set(spec: Spec, s: SetExpr) -> None:
+def _check_set(spec: Spec, s: SetExpr, accounts: frozenset[str] = frozenset()) -> None:
+    if s.op == "account_var" and s.name not in accounts:
+        assert s.span is not None
+        raise SpecError(
+            f"unknown account {s.name!r}; bind it with 'forall account {s.name}' first",
+            span=s.span,
+            code="E_SPEC_NAME",
+        )
     if s.op == "persona" and s.name not in spec.personas and s.name not in BUILTIN_PERSONAS:
         assert s.span is not None
         known = sorted(set(spec.personas) | set(BUILTIN_PERSONAS))
@@ -659,7 +681,7 @@ def _check_set(spec: Spec, s: SetExpr) -> None:
             code="E_SPEC_NAME",
         )
     for a in s.args:
-        _check_set(spec, a)
+        _check_set(spec, a, accounts)
 
 
 def _check_principal(ref: PrincipalRef | None, principals: set[str], keys: set[str]) -> None:
@@ -680,33 +702,51 @@ def _check_principal(ref: PrincipalRef | None, principals: set[str], keys: set[s
 
 
 def _check_formula(
-    spec: Spec, f: Formula, *, principals: set[str], keys: set[str], symbolic: bool
+    spec: Spec,
+    f: Formula,
+    *,
+    principals: set[str],
+    keys: set[str],
+    symbolic: bool,
+    accounts: frozenset[str] = frozenset(),
 ) -> None:
     if f.op in ("forall", "exists"):
         if f.members is not None:
-            _check_set(spec, f.members)
+            _check_set(spec, f.members, accounts)
+        inner_accounts = accounts
         if f.binder == "key_of":
             inner_keys, inner_principals = keys | {f.var}, principals - {f.var}
+        elif f.binder == "account_of":
+            inner_keys, inner_principals = keys - {f.var}, principals - {f.var}
+            inner_accounts = accounts | {f.var}
         else:
             inner_keys, inner_principals = keys - {f.var}, principals | {f.var}
         inner_symbolic = symbolic or f.binder == "any_principal"
         for a in f.args:
             _check_formula(
-                spec, a, principals=inner_principals, keys=inner_keys, symbolic=inner_symbolic
+                spec,
+                a,
+                principals=inner_principals,
+                keys=inner_keys,
+                symbolic=inner_symbolic,
+                accounts=inner_accounts,
             )
         return
     for a in f.args:
-        _check_formula(spec, a, principals=principals, keys=keys, symbolic=symbolic)
+        _check_formula(
+            spec, a, principals=principals, keys=keys, symbolic=symbolic, accounts=accounts
+        )
     _check_principal(f.principal, principals, keys)
     _check_principal(f.other, principals, keys)
     if f.op == "member":
         assert f.members is not None
-        _check_set(spec, f.members)
+        _check_set(spec, f.members, accounts)
         _check_principal(PrincipalRef(kind="var", name=f.var, span=f.span), principals, keys)
-        if symbolic:
+        if symbolic and f.members.op not in ("organization", "account_id"):
             raise SpecError(
                 "'p in SET' is about principals of the bundle or those it names: "
-                "quantify with 'forall p in …', not 'forall principal'",
+                "quantify with 'forall p in …', not 'forall principal' (which allows "
+                "only 'p in organization' and 'p in account \"ID\"')",
                 span=f.span,
                 code="E_SPEC_TYPE",
             )
