@@ -86,6 +86,7 @@ from cksmodel.account.kms import read_keys, read_stores
 from cksmodel.account.model import Account, BundleError
 from cksmodel.account.organizations import read_organizations
 from cksmodel.arguments import check_path
+from cksmodel.policy.ir import Policy
 from cksmodel.source import Span
 
 BUNDLE_FORMS = "an Account or the path of an account bundle directory"
@@ -94,8 +95,8 @@ __all__ = ["load_bundle"]
 
 ACCOUNT_KEYS = ("account_id", "partition", "organization_id", "management_account", "regions")
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 
 
 def _read_account(root: Path) -> tuple[str, str, str | None, str | None, tuple[str, ...]]:
@@ -118,13 +119,13 @@ def _read_account(root: Path) -> tuple[str, str, str | None, str | None, tuple[s
                 span=Span(source=doc.source, line=top.key_pos[key][0], column=top.key_pos[key][1]),
             )
     account_id = doc.text(top, "account_id", "account.json")
-    if not _ACCOUNT_ID.match(account_id):
+    if not ACCOUNT_ID.match(account_id):
         raise doc.fail(
             f"account_id must be a 12-digit account id, not {account_id!r}", top, "account_id"
         )
     partition = doc.opt_text(top, "partition") or "aws"
     organization = doc.opt_text(top, "organization_id")
-    if organization is not None and not _ORG_ID.match(organization):
+    if organization is not None and not ORG_ID.match(organization):
         raise doc.fail(
             f"organization_id must look like 'o-exampleorgid' (o- and 10 to 32 lower-case "
             f"letters or digits), not {organization!r}",
@@ -132,7 +133,7 @@ def _read_account(root: Path) -> tuple[str, str, str | None, str | None, tuple[s
             "organization_id",
         )
     management = doc.opt_text(top, "management_account")
-    if management is not None and not _ACCOUNT_ID.match(management):
+    if management is not None and not ACCOUNT_ID.match(management):
         raise doc.fail(
             f"management_account must be a 12-digit account id, not {management!r}",
             top,
@@ -142,8 +143,17 @@ def _read_account(root: Path) -> tuple[str, str, str | None, str | None, tuple[s
     return account_id, partition, organization, management, regions
 
 
-def load_bundle(path: str | Path) -> Account:
-    """Read an account bundle directory (see the module docstring for its layout)."""
+def load_bundle(
+    path: str | Path,
+    *,
+    levels: tuple[tuple[tuple[Policy, ...], ...], tuple[tuple[Policy, ...], ...]] | None = None,
+) -> Account:
+    """Read an account bundle directory (see the module docstring for its layout).
+
+    ``levels``, the SCP and RCP levels of the account as its organization bundle
+    gives them (:func:`cksmodel.account.organization.load_member`), replace the
+    bundle's own ``organizations/`` folder, which is then not read.
+    """
     root = Path(path)
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
@@ -175,7 +185,15 @@ def load_bundle(path: str | Path) -> Account:
                     f"{store.cluster_id}, which cloudhsm/clusters.json does not list "
                     "(deleted, or collected in another region?)"
                 )
-    scps, rcps = read_organizations(root, warn, account_id, organization, management)
+    if levels is None:
+        scps, rcps = read_organizations(root, warn, account_id, organization, management)
+    else:
+        if (root / "organizations").exists():
+            warn(
+                f"{root / 'organizations'} is ignored: the SCPs and RCPs of the organization "
+                "bundle apply"
+            )
+        scps, rcps = levels
     compute, compute_known = read_compute(
         root, warn, account_id, partition, regions, iam.principals
     )

@@ -22,16 +22,20 @@ ORG_POLICY_TYPES = {"scp": "SERVICE_CONTROL_POLICY", "rcp": "RESOURCE_CONTROL_PO
 
 _LEVEL_DIR = re.compile(r"^(\d{2})-(\S+)$")
 
-_NO_SCPS = (
-    "no SCPs in the bundle (organizations/scp/): organization guardrails are assumed to "
-    "allow everything, so REFUTED results (someone can ...) may be blocked by SCPs in "
-    "reality, and PROVED results (nobody can ...) still hold"
-)
-_NO_RCPS = (
-    "no RCPs in the bundle (organizations/rcp/): resource control policies are assumed to "
-    "allow everything (as RCPFullAWSAccess does), so REFUTED results (someone can ...) may "
-    "be blocked by RCPs in reality, and PROVED results (nobody can ...) still hold"
-)
+
+def no_policies_warning(kind: Literal["scp", "rcp"], where: str) -> str:
+    """The warning for SCPs or RCPs that were not collected; ``where`` names the folder."""
+    if kind == "scp":
+        return (
+            f"no SCPs {where}: organization guardrails are assumed to "
+            "allow everything, so REFUTED results (someone can ...) may be blocked by SCPs in "
+            "reality, and PROVED results (nobody can ...) still hold"
+        )
+    return (
+        f"no RCPs {where}: resource control policies are assumed to "
+        "allow everything (as RCPFullAWSAccess does), so REFUTED results (someone can ...) may "
+        "be blocked by RCPs in reality, and PROVED results (nobody can ...) still hold"
+    )
 
 
 def read_organizations(
@@ -58,9 +62,9 @@ def read_organizations(
         )
     elif not exempt:
         if scps is None:
-            warn(_NO_SCPS)
+            warn(no_policies_warning("scp", "in the bundle (organizations/scp/)"))
         if rcps is None:
-            warn(_NO_RCPS)
+            warn(no_policies_warning("rcp", "in the bundle (organizations/rcp/)"))
     return scps or (), rcps or ()
 
 
@@ -89,7 +93,7 @@ def _levels(root: Path, kind: Literal["scp", "rcp"]) -> tuple[tuple[Policy, ...]
     out = []
     for _, folder in sorted(levels):
         level = tuple(
-            _policy(path, kind, folder.name)
+            read_org_policy(path, kind, folder.name, f"organizations/{kind}/")
             for path in sorted(folder.iterdir())
             if not path.name.startswith(".")
         )
@@ -103,10 +107,14 @@ def _levels(root: Path, kind: Literal["scp", "rcp"]) -> tuple[tuple[Policy, ...]
     return tuple(out)
 
 
-def _policy(path: Path, kind: Literal["scp", "rcp"], level: str) -> Policy:
+def read_org_policy(path: Path, kind: Literal["scp", "rcp"], label: str, folder: str) -> Policy:
+    """One ``aws organizations describe-policy`` output, named ``KIND/LABEL/NAME``.
+
+    ``folder`` names where the file lies, for the error when its type is not ``kind``.
+    """
     if path.suffix != ".json" or not path.is_file():
         raise BundleError(
-            f"{path} is not a .json file; a level folder holds one "
+            f"{path} is not a .json file; {folder} holds one "
             "`aws organizations describe-policy` output per policy",
             span=file_start(str(path)),
         )
@@ -119,10 +127,9 @@ def _policy(path: Path, kind: Literal["scp", "rcp"], level: str) -> Policy:
     declared = doc.opt_text(summary, "Type")
     if declared is not None and declared != expected:
         raise doc.fail(
-            f"policy {name} is of type {declared}, but organizations/{kind}/ holds "
-            f"{expected} policies",
+            f"policy {name} is of type {declared}, but {folder} holds {expected} policies",
             summary,
             "Type",
         )
     ptype = PolicyType.SCP if kind == "scp" else PolicyType.RCP
-    return doc.policy(body, "Content", ptype, f"{kind}/{level}/{name}")
+    return doc.policy(body, "Content", ptype, f"{kind}/{label}/{name}")

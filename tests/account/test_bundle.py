@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import shutil
 import subprocess
-import sys
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_aws import run_with_fake_aws
 
 from cksmodel.account.bundle import load_bundle
 from cksmodel.account.model import Account, BundleError, Cluster, CustomKeyStore, IamPrincipal
@@ -1345,97 +1344,10 @@ def test_bundle_warnings(tmp_path: Path, mutate: Mutation, expected: list[str]) 
 
 # --- collect.sh against a stand-in AWS CLI ----------------------------------------------
 
-FAKE_AWS = r"""
-import os, sys
-from pathlib import Path
-
-src = Path(os.environ["FAKE_AWS_BUNDLE"])
-args = sys.argv[1:]
-opts = {args[i]: args[i + 1] for i in range(len(args) - 1) if args[i].startswith("--")}
-words = [a for i, a in enumerate(args) if not a.startswith("--")
-         and not (i and args[i - 1].startswith("--") and args[i - 1] != "--no-paginate")]
-service, operation = words[0], words[1]
-text = opts.get("--output") == "text"
-org = os.environ.get("FAKE_AWS_ORG") == "1"
-
-def out(path):
-    sys.stdout.write((src / path).read_text())
-
-if (service, operation) == ("sts", "get-caller-identity"):
-    print("111122223333\tarn:aws:iam::111122223333:role/collector")
-elif (service, operation) == ("organizations", "describe-organization"):
-    print("o-exampleorgid\t999999999999")
-elif (service, operation) == ("iam", "get-account-authorization-details"):
-    out("iam/account-authorization-details.json")
-elif (service, operation) == ("kms", "describe-custom-key-stores"):
-    out("kms/custom-key-stores.json")
-elif (service, operation) == ("kms", "list-keys"):
-    print("\t".join(sorted(p.name for p in (src / "kms/keys").iterdir())))
-elif service == "kms" and operation in ("describe-key", "get-key-policy", "list-grants"):
-    key = opts["--key-id"]
-    if operation == "list-grants" and key == os.environ.get("FAKE_AWS_NO_GRANTS"):
-        sys.exit("An error occurred (AccessDeniedException) when calling the ListGrants operation")
-    name = {"describe-key": "describe-key", "get-key-policy": "key-policy",
-            "list-grants": "grants"}[operation]
-    out(f"kms/keys/{key}/{name}.json")
-elif (service, operation) == ("cloudhsmv2", "describe-clusters"):
-    out("cloudhsm/clusters.json")
-elif (service, operation) in (("lambda", "list-functions"), ("ec2", "describe-instances"),
-                              ("cloudformation", "describe-stacks"), ("glue", "get-dev-endpoints")):
-    out({"lambda": "lambda/functions.json", "ec2": "ec2/instances.json",
-         "cloudformation": "cloudformation/stacks.json",
-         "glue": "glue/dev-endpoints.json"}[service])
-elif (service, operation) in (("ecs", "list-clusters"), ("ecs", "list-services")):
-    cluster = opts.get("--cluster", "").rpartition("/")[2]
-    rel = f"ecs/services/{cluster}/list-services.json" if cluster else "ecs/clusters.json"
-    if text:
-        import json
-        print("\t".join(next(iter(json.loads((src / rel).read_text()).values()))))
-    else:
-        out(rel)
-elif (service, operation) == ("ecs", "describe-services"):
-    out(f"ecs/services/{opts['--cluster'].rpartition('/')[2]}/describe-01.json")
-elif (service, operation) == ("ecs", "describe-task-definition"):
-    name = opts["--task-definition"].rpartition("/")[2].replace(":", "-")
-    out(f"ecs/task-definitions/{name}.json")
-elif service == "organizations" and not org:
-    sys.exit("An error occurred (AccessDeniedException): not the management account")
-elif (service, operation) == ("organizations", "list-parents"):
-    parents = {"111122223333": "ou-a1b2-5wd9k3xj\tORGANIZATIONAL_UNIT",
-               "ou-a1b2-5wd9k3xj": "r-a1b2\tROOT"}
-    print(parents[opts["--child-id"]])
-elif (service, operation) == ("organizations", "list-policies-for-target"):
-    kind = "scp" if opts["--filter"] == "SERVICE_CONTROL_POLICY" else "rcp"
-    level = next((src / "organizations" / kind).glob(f"*-{opts['--target-id']}"))
-    print("\t".join(sorted(p.stem for p in level.iterdir())))
-elif (service, operation) == ("organizations", "describe-policy"):
-    pid = opts["--policy-id"]
-    path = next((src / "organizations").rglob(f"{pid}.json"))
-    out(str(path.relative_to(src)))
-else:
-    sys.exit(f"fake aws: unexpected call {args}")
-"""
-
 
 def run_collect(tmp_path: Path, out: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    fake = bin_dir / "aws"
-    fake.write_text(f"#!{sys.executable}\n{FAKE_AWS}")
-    fake.chmod(0o755)
-    environment = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "FAKE_AWS_BUNDLE": str(GOOD),
-        **env,
-    }
-    return subprocess.run(
-        ["bash", str(EXAMPLES / "collect.sh"), "--region", "us-east-1", str(out)],
-        capture_output=True,
-        text=True,
-        env=environment,
-        check=False,
-    )
+    command = ["bash", str(EXAMPLES / "collect.sh"), "--region", "us-east-1", str(out)]
+    return run_with_fake_aws(tmp_path, command, **{"FAKE_AWS_BUNDLE": str(GOOD), **env})
 
 
 def summary(account: Account) -> dict[str, Any]:
