@@ -486,7 +486,10 @@ def counterexample_lines(counterexample: Mapping[str, Any]) -> list[str]:
             if isinstance(hop, Mapping):
                 line = f", line {hop.get('line')}" if hop.get("policy") else ""
                 summary = hop.get("summary") or hop.get("via")
-                lines.append(f"step: {hop.get('from')} -> {hop.get('to')} via {summary}{line}")
+                where = f" (decided in account {hop['account']})" if hop.get("account") else ""
+                lines.append(
+                    f"step: {hop.get('from')} -> {hop.get('to')} via {summary}{line}{where}"
+                )
     trace = counterexample.get("trace")
     if isinstance(trace, list):
         lines.extend(f"step: {_scalar(step)}" for step in trace)
