@@ -185,8 +185,11 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     from cksmodel.invariants.reports import sarif_json, to_junit, to_text
     from cksmodel.invariants.spec import SpecError, load_spec
 
+    default = [_shipped("specs")]
+    if args.organization is not None:
+        default.append(str(Path(default[0]) / "organization"))
     paths: list[Path] = []
-    for given in args.specs or [_shipped("specs")]:
+    for given in args.specs or default:
         path = Path(given)
         if path.is_dir():
             found = sorted(path.glob("*.spec"))

@@ -61,6 +61,8 @@ def check_options(args: argparse.Namespace) -> None:
 def _analyse(
     args: argparse.Namespace, *, specs: Sequence[Spec] = (), questions: Questions = ()
 ) -> OrgAnalysis:
+    """The organization analysed on the executor asked for; warnings go to stderr, except
+    for ``prove``, whose report lists them."""
     from cksmodel.org.analysis import analyse_organization
     from cksmodel.org.executor import open_executor
 
@@ -74,7 +76,7 @@ def _analyse(
             timeout=args.timeout,
             progress=progress,
         )
-    for warning in analysis.warnings:
+    for warning in analysis.warnings if args.command != "prove" else ():
         print(f"cksmodel {args.command}: warning: {warning}", file=sys.stderr)
     return analysis
 
@@ -148,7 +150,6 @@ def run_who_can(args: argparse.Namespace) -> int:
 
 def run_can(args: argparse.Namespace) -> int:
     """``can --organization``: one principal's cheapest path, across accounts."""
-    from cksmodel.cli.reach_text import path_lines
     from cksmodel.graph.query import check_action
 
     check_action(args.action)
@@ -186,7 +187,7 @@ def run_can(args: argparse.Namespace) -> int:
     else:
         verb = "can" if found.reach.decided else "may (undecided)"
         head = f"{args.principal} {verb} {args.action} on {args.resource}"
-        text = _org_line(analysis) + "\n".join([head, *path_lines(found.reach)]) + "\n"
+        text = _org_line(analysis) + "\n".join([head, *_path_lines(found)]) + "\n"
     write_output(text, args.output)
     if found is None:
         return 1
@@ -210,9 +211,13 @@ def run_graph(args: argparse.Namespace) -> int:
     analysis = _analyse(args, questions=questions)
     graph = analysis.graph.graph
     title = f"Reachability graph of organization {analysis.organization.organization_id}"
-    graph.graph["title"] = title
-    graph.graph["bundle"] = args.organization
-    graph.graph["bundled_example"] = False
+    graph.graph.update(
+        title=title,
+        account=analysis.organization.organization_id,
+        bundle=args.organization,
+        bundled_example=False,
+        warnings=list(analysis.warnings),
+    )
     if args.focus:
         graph = focus(graph, _focus_node(analysis, args.focus))
     if args.exclude_aws_internal:
@@ -270,9 +275,20 @@ def _org_line(analysis: OrgAnalysis) -> str:
     )
 
 
-def _who_can_text(action: str, resource: str, found: Sequence[OrgReach]) -> str:
+def _path_lines(found: OrgReach) -> list[str]:
+    """A path hop by hop, each hop with the account whose policies decided it."""
     from cksmodel.cli.reach_text import path_lines
 
+    lines = path_lines(found.reach)
+    hop = 0
+    for n, text in enumerate(lines):
+        if text.startswith("    ") and text[4:].split(".", 1)[0].isdigit():
+            lines[n] = f"{text}  (account {found.accounts[hop]})"
+            hop += 1
+    return lines
+
+
+def _who_can_text(action: str, resource: str, found: Sequence[OrgReach]) -> str:
     lines = [f"who can {action} on {resource}:"]
     for r in found:
         reach = r.reach
@@ -280,8 +296,7 @@ def _who_can_text(action: str, resource: str, found: Sequence[OrgReach]) -> str:
         state = "" if reach.decided else "  (undecided: may reach)"
         where = "" if r.member else "  [outside the organization's bundles]"
         lines.append(f"  {reach.label}  {how}{state}{where}")
-        lines.append("    steps decided in account(s) " + ", ".join(dict.fromkeys(r.accounts)))
-        lines += path_lines(reach)
+        lines += _path_lines(r)
     accounts = sorted({r.reach.account for r in found if r.reach.account})
     undecided = sum(1 for r in found if not r.reach.decided)
     lines.append(f"{len(found)} principal(s) of {len(accounts)} account(s), {undecided} undecided")

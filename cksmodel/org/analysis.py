@@ -9,6 +9,7 @@ back in account order.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,16 +62,17 @@ def analyse_organization(
     function ``questions`` asks of the surveys, and proving the per-account ``specs``),
     and join the graphs."""
     where = str(Path(folder))
+    run = uuid.uuid4().hex
     org = read_organization(Path(folder))
     ids = org.member_ids()
     surveys: list[Survey] = executor.map(
-        survey_task, [(where, a) for a in ids], progress=progress, task="accounts surveyed"
+        survey_task, [(where, a, run) for a in ids], progress=progress, task="accounts surveyed"
     )
     by_id = {s.account_id: s for s in surveys}
     wanted, names_by, whole = _named(surveys)
     exported: list[dict[str, Peer]] = executor.map(
         export,
-        [(where, a, tuple(sorted(wanted[a]))) for a in ids if wanted.get(a)],
+        [(where, a, tuple(sorted(wanted[a])), run) for a in ids if wanted.get(a)],
         progress=progress,
         task="accounts exporting named principals",
     )
@@ -81,6 +83,7 @@ def analyse_organization(
         AccountWork(
             folder=where,
             account_id=a,
+            run=run,
             context=OrgContext(
                 organization_id=org.organization_id,
                 management_account=org.management_account,

@@ -59,6 +59,8 @@ class AccountWork:
 
     folder: str
     account_id: str
+    run: str
+    """The analysis this task belongs to (bundles are cached per analysis)."""
     context: OrgContext
     questions: tuple[tuple[str, str], ...] = ()
     """(action, resource) pairs the organization asks; each account answers those on
@@ -81,20 +83,22 @@ class AccountGraph:
 
 
 @lru_cache(maxsize=2)
-def _organization(folder: str) -> Organization:
+def _organization(folder: str, run: str) -> Organization:
     return read_organization(Path(folder))
 
 
 @lru_cache(maxsize=4)
-def _member(folder: str, account_id: str) -> Account:
-    return load_member(_organization(folder), account_id)
+def _member(folder: str, account_id: str, run: str) -> Account:
+    """A member's bundle, read once per analysis (``run``) on each worker: a later
+    analysis reads the files again, as they may have changed."""
+    return load_member(_organization(folder, run), account_id)
 
 
-def survey(item: tuple[str, str]) -> Survey:
-    """Round 1 for one account: ``item`` is (organization folder, account id)."""
-    folder, account_id = item
-    org = _organization(folder)
-    account = _member(folder, account_id)
+def survey(item: tuple[str, str, str]) -> Survey:
+    """Round 1 for one account: ``item`` is (organization folder, account id, run)."""
+    folder, account_id, run = item
+    org = _organization(folder, run)
+    account = _member(folder, account_id, run)
     members = {a.id for a in org.accounts}
     names: set[str] = set()
     for named in named_principals(account):
@@ -113,11 +117,11 @@ def survey(item: tuple[str, str]) -> Survey:
     )
 
 
-def export(item: tuple[str, str, tuple[str, ...]]) -> dict[str, Peer]:
+def export(item: tuple[str, str, tuple[str, ...], str]) -> dict[str, Peer]:
     """Round 2 for one account: its principals among ``wanted`` (ARNs as its bundle
     writes them) with their own policies, SCPs and known context."""
-    folder, account_id, wanted = item
-    account = _member(folder, account_id)
+    folder, account_id, wanted, run = item
+    account = _member(folder, account_id, run)
     chosen = set(wanted)
     return {
         p.arn: Peer(principal=p, scps=account.scps, context=account.context(p))
@@ -129,7 +133,7 @@ def export(item: tuple[str, str, tuple[str, ...]]) -> dict[str, Peer]:
 def analyse(work: AccountWork) -> AccountGraph:
     """Round 3 for one account: its graph among its peers, the organization's questions
     about its resources, and its invariants."""
-    account = replace(_member(work.folder, work.account_id), org=work.context)
+    account = replace(_member(work.folder, work.account_id, work.run), org=work.context)
     graph = build_graph(account, timeout=work.timeout)
     actions: dict[tuple[str, str], str] = {}
     for action, resource in work.questions:

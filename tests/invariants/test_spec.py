@@ -68,7 +68,9 @@ def sx_set(s: SetExpr | None) -> str:
     assert s is not None
     if s.op == "persona":
         return f"persona:{s.name}"
-    if s.op in ("account", "outside"):
+    if s.op in ("account_id", "account_var"):
+        return f"(account {s.name})"
+    if s.op in ("account", "outside", "organization", "store_accounts"):
         return s.op
     if s.op == "filter":
         return f"({s.name or 'any'} {s.on} {s.pattern})"
@@ -86,6 +88,8 @@ def sx(f: Formula | Lifecycle) -> str:
             binder = f"principal {f.var}"
         elif f.binder == "member_of":
             binder = f"{f.var} in {sx_set(f.members)}"
+        elif f.binder == "account_of":
+            binder = f"account {f.var}"
         else:
             assert f.binder == "key_of"
             binder = f"key {f.var} in {f.key_set}"
@@ -481,6 +485,28 @@ OPERATOR = "arn:aws:iam::579135791357:role/partner-kms-operator"
             'forall p in users matching "svc-*" - outside: p in persona key_user',
             "(forall p in (- (user name svc-*) outside): (in p persona:key_user))",
             id="filters-in-set-expressions",
+        ),
+        pytest.param(
+            'forall p in organization: can(p, "kms:DeleteCustomKeyStore", store *)'
+            " implies p in store_accounts",
+            "(forall p in organization: (implies (can p kms:DeleteCustomKeyStore store*)"
+            " (in p store_accounts)))",
+            id="organization-and-store-accounts",
+        ),
+        pytest.param(
+            "forall account a: forall p in account a: p in organization",
+            "(forall account a: (forall p in (account a): (in p organization)))",
+            id="accounts-one-at-a-time",
+        ),
+        pytest.param(
+            'forall p in account "222233334444" | account "333344445555": false',
+            "(forall p in (| (account 222233334444) (account 333344445555)): false)",
+            id="accounts-by-id",
+        ),
+        pytest.param(
+            'forall principal p: can(p, "kms:Decrypt", key *) implies p in organization',
+            "(forall principal p: (implies (can p kms:Decrypt key*) (in p organization)))",
+            id="anyone-in-the-organization",
         ),
         pytest.param(
             "forall p in account: not p in outside and p in account",
@@ -971,6 +997,21 @@ ERRORS: dict[str, tuple[str, str, str]] = {
         'invariant a "t":\n  true\ninvariant a "u":\n  false\n',
         "E_SPEC_NAME 3:11",
         "invariant 'a' is defined twice (first at line 1)",
+    ),
+    "account-variable-unbound": (
+        'invariant a "t":\n  forall p in account b: false\n',
+        "E_SPEC_NAME 2:15",
+        "unknown account 'b'; bind it with 'forall account b' first",
+    ),
+    "account-id-malformed": (
+        'invariant a "t":\n  forall p in account "12345": false\n',
+        "E_SPEC_TYPE 2:15",
+        "expected a 12-digit account id, not '12345'",
+    ),
+    "membership-beyond-the-organization-when-anyone": (
+        'invariant a "t":\n  forall principal p: p in outside\n',
+        "E_SPEC_TYPE 2:23",
+        "only 'p in organization' and 'p in account",
     ),
     "duplicate-persona": (
         "persona a = account\npersona a = account\n",
