@@ -100,8 +100,8 @@ class Organization:
     def levels(self, account_id: str) -> tuple[Levels, Levels]:
         """The SCP and RCP levels of an account: root, each OU from the top, the account.
 
-        None for the management account, which SCPs and RCPs do not restrict, and
-        none of a kind the bundle did not collect (taken to allow everything).
+        No levels for the management account, which SCPs and RCPs do not restrict,
+        and none of a kind the bundle did not collect (taken to allow everything).
         """
         member = self._member(account_id)
         if account_id == self.management_account:
@@ -212,6 +212,8 @@ class _Reader:
                 self.placed_accounts[account] = doc.span(item, "Id")
         parents = self.root / "parents"
         for folder in sorted(parents.iterdir()):
+            if folder.name.startswith("."):
+                continue
             if folder.name not in self.paths or folder.name in self.placed_accounts:
                 raise BundleError(
                     f"{folder} is the folder of {folder.name}, which is neither a root nor an "
