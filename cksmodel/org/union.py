@@ -176,9 +176,8 @@ def _link_changed(graph: nx.DiGraph[str]) -> None:
     reaches its ``#changed`` node in every other account (one node per principal)."""
     for node in list(graph.nodes):
         base, sep, changes = node.partition("#")
-        if not sep or changes == CHANGED:
-            continue
-        if all(c.startswith("key:") for c in changes.split("+")):
+        parts = changes.split("+")
+        if not sep or CHANGED in parts or all(c.startswith("key:") for c in parts):
             continue
         changed = f"{base}#{CHANGED}"
         if changed in graph:
