@@ -220,7 +220,7 @@ def _any_spelling(enc: Encoder, p: IamPrincipal) -> Term:
         enc.account_is(enc.paccount, p.account),
         or_(
             enc.principal_arn.member(literal(prefix + p.name, ignore_case=True)),
-            enc.principal_arn.member(glob(f"{prefix}?*/{p.name}", ignore_case=True)),
+            enc.principal_arn.member(glob(f"{prefix}*/{p.name}", ignore_case=True)),
         ),
     )
 
