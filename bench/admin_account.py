@@ -34,8 +34,6 @@ from typing import Any
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
 KEY_ID = "0f1e2d3c-aaaa-4bbb-8ccc-000000000001"
-KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}"
-ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
 MAX_CHAIN = 5
 
 Json = dict[str, Any]
@@ -49,97 +47,99 @@ def _allow(actions: list[str] | str, resource: str | list[str] = "*") -> Json:
     return {"Effect": "Allow", "Action": actions, "Resource": resource}
 
 
-POLICIES: dict[str, Json] = {
-    "store-manager": _doc(
-        _allow(
-            [
-                "cloudhsm:DescribeClusters",
-                "kms:CreateCustomKeyStore",
-                "kms:ConnectCustomKeyStore",
-                "kms:DisconnectCustomKeyStore",
-                "kms:UpdateCustomKeyStore",
-                "kms:DeleteCustomKeyStore",
-                "kms:DescribeCustomKeyStores",
-                "iam:CreateServiceLinkedRole",
-            ]
-        )
-    ),
-    "key-manager": _doc(
-        _allow(
-            [
-                "kms:Create*",
-                "kms:Describe*",
-                "kms:Enable*",
-                "kms:List*",
-                "kms:Put*",
-                "kms:Update*",
-                "kms:Revoke*",
-                "kms:Disable*",
-                "kms:Get*",
-                "kms:Delete*",
-                "kms:TagResource",
-                "kms:UntagResource",
-                "kms:ScheduleKeyDeletion",
-                "kms:CancelKeyDeletion",
-            ]
-        )
-    ),
-    "key-user": _doc(
-        _allow(
-            [
-                "kms:Encrypt",
-                "kms:Decrypt",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:DescribeKey",
-            ],
-            f"arn:aws:kms:*:{ACCOUNT}:key/*",
-        )
-    ),
-    "cluster-admin": _doc(
-        _allow(
-            [
-                "cloudhsm:*",
-                "ec2:CreateVpc",
-                "ec2:CreateSubnet",
-                "ec2:CreateSecurityGroup",
-                "ec2:Describe*",
-            ]
-        )
-    ),
-    "read-only": _doc(
-        _allow(
-            [
-                "iam:Get*",
-                "iam:List*",
-                "kms:Describe*",
-                "kms:List*",
-                "cloudhsm:Describe*",
-                "s3:Get*",
-                "s3:List*",
-            ]
-        )
-    ),
-    "admin": _doc(_allow("*")),
-    "developer": _doc(
-        _allow(["lambda:Get*", "lambda:List*", "s3:*", "dynamodb:*", "logs:*"]),
-        _allow("sts:AssumeRole"),
-    ),
-    "engineer-boundary": _doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}),
-    "deny-key-admin": _doc(
-        {
-            "Effect": "Deny",
-            "Action": [
-                "kms:ScheduleKeyDeletion",
-                "kms:PutKeyPolicy",
-                "kms:*CustomKeyStore",
-                "iam:*",
-            ],
-            "Resource": "*",
-        }
-    ),
-}
-"""The nine managed policies, by name."""
+def _policies(account: str) -> dict[str, Json]:
+    """The nine managed policies of ``account``, by name."""
+    return {
+        "store-manager": _doc(
+            _allow(
+                [
+                    "cloudhsm:DescribeClusters",
+                    "kms:CreateCustomKeyStore",
+                    "kms:ConnectCustomKeyStore",
+                    "kms:DisconnectCustomKeyStore",
+                    "kms:UpdateCustomKeyStore",
+                    "kms:DeleteCustomKeyStore",
+                    "kms:DescribeCustomKeyStores",
+                    "iam:CreateServiceLinkedRole",
+                ]
+            )
+        ),
+        "key-manager": _doc(
+            _allow(
+                [
+                    "kms:Create*",
+                    "kms:Describe*",
+                    "kms:Enable*",
+                    "kms:List*",
+                    "kms:Put*",
+                    "kms:Update*",
+                    "kms:Revoke*",
+                    "kms:Disable*",
+                    "kms:Get*",
+                    "kms:Delete*",
+                    "kms:TagResource",
+                    "kms:UntagResource",
+                    "kms:ScheduleKeyDeletion",
+                    "kms:CancelKeyDeletion",
+                ]
+            )
+        ),
+        "key-user": _doc(
+            _allow(
+                [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:DescribeKey",
+                ],
+                f"arn:aws:kms:*:{account}:key/*",
+            )
+        ),
+        "cluster-admin": _doc(
+            _allow(
+                [
+                    "cloudhsm:*",
+                    "ec2:CreateVpc",
+                    "ec2:CreateSubnet",
+                    "ec2:CreateSecurityGroup",
+                    "ec2:Describe*",
+                ]
+            )
+        ),
+        "read-only": _doc(
+            _allow(
+                [
+                    "iam:Get*",
+                    "iam:List*",
+                    "kms:Describe*",
+                    "kms:List*",
+                    "cloudhsm:Describe*",
+                    "s3:Get*",
+                    "s3:List*",
+                ]
+            )
+        ),
+        "admin": _doc(_allow("*")),
+        "developer": _doc(
+            _allow(["lambda:Get*", "lambda:List*", "s3:*", "dynamodb:*", "logs:*"]),
+            _allow("sts:AssumeRole"),
+        ),
+        "engineer-boundary": _doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}),
+        "deny-key-admin": _doc(
+            {
+                "Effect": "Deny",
+                "Action": [
+                    "kms:ScheduleKeyDeletion",
+                    "kms:PutKeyPolicy",
+                    "kms:*CustomKeyStore",
+                    "iam:*",
+                ],
+                "Resource": "*",
+            }
+        ),
+    }
+
 
 USER_MIX = (
     ("read-only", 40),
@@ -161,16 +161,12 @@ ROLE_MIX = (
 )
 
 
-def _arn(kind: str, name: str) -> str:
-    return f"arn:aws:iam::{ACCOUNT}:{kind}/{name}"
+def _arn(account: str, kind: str, name: str) -> str:
+    return f"arn:aws:iam::{account}:{kind}/{name}"
 
 
-def _policy_arn(name: str) -> str:
-    return f"arn:aws:iam::{ACCOUNT}:policy/{name}"
-
-
-def _attached(names: list[str]) -> list[Json]:
-    return [{"PolicyName": n, "PolicyArn": _policy_arn(n)} for n in names]
+def _attached(account: str, names: list[str]) -> list[Json]:
+    return [{"PolicyName": n, "PolicyArn": _arn(account, "policy", n)} for n in names]
 
 
 def _trust(principal: Json) -> Json:
@@ -188,27 +184,34 @@ def _pick(rng: random.Random, mix: tuple[tuple[str, int], ...]) -> list[str]:
     return [first]
 
 
-ESCALATORS: tuple[tuple[str, str, Json], ...] = (
-    ("user", "esc-self-writer", _doc(_allow("iam:PutUserPolicy", _arn("user", "esc-self-writer")))),
-    (
-        "user",
-        "esc-lambda",
-        _doc(
-            _allow("iam:PassRole", _arn("role", "*")),
-            _allow(["lambda:CreateFunction", "lambda:InvokeFunction"]),
+def _escalators(a: str) -> tuple[tuple[str, str, Json], ...]:
+    """A handful of escalation-capable principals of account ``a``: (kind, name, inline
+    policy)."""
+    return (
+        (
+            "user",
+            "esc-self-writer",
+            _doc(_allow("iam:PutUserPolicy", _arn(a, "user", "esc-self-writer"))),
         ),
-    ),
-    ("user", "esc-trust", _doc(_allow("iam:UpdateAssumeRolePolicy", _arn("role", "*")))),
-    ("user", "esc-keys", _doc(_allow("iam:CreateAccessKey", _arn("user", "*")))),
-    ("role", "esc-attacher", _doc(_allow("iam:AttachRolePolicy", _arn("role", "*")))),
-)
-"""A handful of escalation-capable principals: (kind, name, inline policy)."""
+        (
+            "user",
+            "esc-lambda",
+            _doc(
+                _allow("iam:PassRole", _arn(a, "role", "*")),
+                _allow(["lambda:CreateFunction", "lambda:InvokeFunction"]),
+            ),
+        ),
+        ("user", "esc-trust", _doc(_allow("iam:UpdateAssumeRolePolicy", _arn(a, "role", "*")))),
+        ("user", "esc-keys", _doc(_allow("iam:CreateAccessKey", _arn(a, "user", "*")))),
+        ("role", "esc-attacher", _doc(_allow("iam:AttachRolePolicy", _arn(a, "role", "*")))),
+    )
 
 
 class _Generator:
-    def __init__(self, principals: int, seed: int) -> None:
+    def __init__(self, principals: int, seed: int, account: str = ACCOUNT) -> None:
         if principals < 20:
             raise ValueError("at least 20 principals")
+        self.account = account
         self.rng = random.Random(seed)
         self.users = principals // 2
         self.roles = principals - self.users
@@ -221,17 +224,17 @@ class _Generator:
             "Path": "/",
             "UserName": name,
             "UserId": f"AIDA{index:017d}",
-            "Arn": _arn("user", name),
+            "Arn": _arn(self.account, "user", name),
             "CreateDate": "2024-01-01T00:00:00+00:00",
             "UserPolicyList": [],
             "GroupList": [],
-            "AttachedManagedPolicies": _attached(_pick(rng, USER_MIX)),
+            "AttachedManagedPolicies": _attached(self.account, _pick(rng, USER_MIX)),
             "Tags": [],
         }
         if rng.random() < 0.33:
             entry["PermissionsBoundary"] = {
                 "PermissionsBoundaryType": "Policy",
-                "PermissionsBoundaryArn": _policy_arn("engineer-boundary"),
+                "PermissionsBoundaryArn": _arn(self.account, "policy", "engineer-boundary"),
             }
         return entry
 
@@ -242,14 +245,16 @@ class _Generator:
         profiles: list[Json] = []
         depth = 1
         if draw < 0.2:
-            trust = _trust({"AWS": ROOT_ARN})
+            trust = _trust({"AWS": f"arn:aws:iam::{self.account}:root"})
         elif draw < 0.55:
-            trust = _trust({"AWS": _arn("user", f"user-{rng.randrange(self.users):05d}")})
+            trust = _trust(
+                {"AWS": _arn(self.account, "user", f"user-{rng.randrange(self.users):05d}")}
+            )
         elif draw < 0.9 and self.depth:
             shallow = [r for r, d in self.depth.items() if d < MAX_CHAIN]
             parent = rng.choice(shallow[-50:])
             depth = self.depth[parent] + 1
-            trust = _trust({"AWS": _arn("role", parent)})
+            trust = _trust({"AWS": _arn(self.account, "role", parent)})
         else:
             service = rng.choice(("lambda.amazonaws.com", "ec2.amazonaws.com"))
             trust = _trust({"Service": service})
@@ -259,7 +264,7 @@ class _Generator:
                         "Path": "/",
                         "InstanceProfileName": name,
                         "InstanceProfileId": f"AIPA{index:017d}",
-                        "Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/{name}",
+                        "Arn": _arn(self.account, "instance-profile", name),
                         "CreateDate": "2024-01-01T00:00:00+00:00",
                         "Roles": [],
                     }
@@ -272,17 +277,17 @@ class _Generator:
             "Path": "/",
             "RoleName": name,
             "RoleId": f"AROA{index:017d}",
-            "Arn": _arn("role", name),
+            "Arn": _arn(self.account, "role", name),
             "CreateDate": "2024-01-01T00:00:00+00:00",
             "AssumeRolePolicyDocument": trust,
             "InstanceProfileList": profiles,
             "RolePolicyList": [],
-            "AttachedManagedPolicies": _attached(attached),
+            "AttachedManagedPolicies": _attached(self.account, attached),
             "Tags": [],
         }
 
     def escalators(self, users: list[Json], roles: list[Json]) -> None:
-        for n, (kind, name, document) in enumerate(ESCALATORS):
+        for n, (kind, name, document) in enumerate(_escalators(self.account)):
             entry = {"PolicyName": "escalate", "PolicyDocument": document}
             if kind == "user":
                 users.append(
@@ -290,7 +295,7 @@ class _Generator:
                         "Path": "/",
                         "UserName": name,
                         "UserId": f"AIDAESC{n:014d}",
-                        "Arn": _arn("user", name),
+                        "Arn": _arn(self.account, "user", name),
                         "CreateDate": "2024-01-01T00:00:00+00:00",
                         "UserPolicyList": [entry],
                         "GroupList": [],
@@ -304,19 +309,22 @@ class _Generator:
                         "Path": "/",
                         "RoleName": name,
                         "RoleId": f"AROAESC{n:014d}",
-                        "Arn": _arn("role", name),
+                        "Arn": _arn(self.account, "role", name),
                         "CreateDate": "2024-01-01T00:00:00+00:00",
-                        "AssumeRolePolicyDocument": _trust({"AWS": ROOT_ARN}),
+                        "AssumeRolePolicyDocument": _trust(
+                            {"AWS": f"arn:aws:iam::{self.account}:root"}
+                        ),
                         "InstanceProfileList": [],
                         "RolePolicyList": [entry],
-                        "AttachedManagedPolicies": _attached(["developer"]),
+                        "AttachedManagedPolicies": _attached(self.account, ["developer"]),
                         "Tags": [],
                     }
                 )
 
     def details(self) -> Json:
-        escalating_users = sum(1 for k, _, _ in ESCALATORS if k == "user")
-        escalating_roles = len(ESCALATORS) - escalating_users
+        escalators = _escalators(self.account)
+        escalating_users = sum(1 for k, _, _ in escalators if k == "user")
+        escalating_roles = len(escalators) - escalating_users
         users = [self.user(i) for i in range(self.users - escalating_users)]
         roles = [self.role(i) for i in range(self.roles - escalating_roles)]
         self.escalators(users, roles)
@@ -324,7 +332,7 @@ class _Generator:
             {
                 "PolicyName": name,
                 "PolicyId": f"ANPA{n:017d}",
-                "Arn": _policy_arn(name),
+                "Arn": _arn(self.account, "policy", name),
                 "Path": "/",
                 "DefaultVersionId": "v1",
                 "IsAttachable": True,
@@ -337,7 +345,7 @@ class _Generator:
                     }
                 ],
             }
-            for n, (name, document) in enumerate(sorted(POLICIES.items()))
+            for n, (name, document) in enumerate(sorted(_policies(self.account).items()))
         ]
         return {
             "UserDetailList": users,
@@ -353,23 +361,26 @@ def _write(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=1) + "\n", encoding="utf-8")
 
 
-def generate(out_dir: Path, *, principals: int, seed: int = 11) -> None:
-    """Write the bundle of ``principals`` users and roles into ``out_dir`` (must not
-    exist or be empty)."""
+def generate(out_dir: Path, *, principals: int, seed: int = 11, account_id: str = ACCOUNT) -> None:
+    """Write the bundle of ``principals`` users and roles of account ``account_id`` into
+    ``out_dir`` (must not exist or be empty)."""
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty")
-    details = _Generator(principals, seed).details()
-    _write(out / "account.json", {"account_id": ACCOUNT, "partition": "aws", "regions": [REGION]})
+    details = _Generator(principals, seed, account_id).details()
+    root_arn = f"arn:aws:iam::{account_id}:root"
+    _write(
+        out / "account.json", {"account_id": account_id, "partition": "aws", "regions": [REGION]}
+    )
     _write(out / "iam" / "account-authorization-details.json", details)
     folder = out / "kms" / "keys" / KEY_ID
     _write(
         folder / "describe-key.json",
         {
             "KeyMetadata": {
-                "AWSAccountId": ACCOUNT,
+                "AWSAccountId": account_id,
                 "KeyId": KEY_ID,
-                "Arn": KEY_ARN,
+                "Arn": f"arn:aws:kms:{REGION}:{account_id}:key/{KEY_ID}",
                 "Enabled": True,
                 "KeyUsage": "ENCRYPT_DECRYPT",
                 "KeyState": "Enabled",
@@ -383,7 +394,7 @@ def generate(out_dir: Path, *, principals: int, seed: int = 11) -> None:
         {
             "Sid": "Enable IAM User Permissions",
             "Effect": "Allow",
-            "Principal": {"AWS": ROOT_ARN},
+            "Principal": {"AWS": root_arn},
             "Action": "kms:*",
             "Resource": "*",
         }
@@ -406,7 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileExistsError) as exc:
         print(f"admin_account: {exc}", file=sys.stderr)
         return 2
-    print(f"{args.out}: {args.principals} principals, {len(POLICIES)} managed policies, 1 key")
+    policies = len(_policies(ACCOUNT))
+    print(f"{args.out}: {args.principals} principals, {policies} managed policies, 1 key")
     return 0
 
 

@@ -61,10 +61,6 @@ REGION = "us-east-1"
 STORE_ID = "cks-1234567890abcdef0"
 STORE_NAME = "payments-cks"
 CLUSTER_ID = "cluster-1234abcdefg"
-BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/boundaries/engineer-boundary"
-SELF_SERVICE_ARN = f"arn:aws:iam::{ACCOUNT}:policy/engineer-self-service"
-APP_RUNTIME_ARN = f"arn:aws:iam::{ACCOUNT}:policy/app-runtime"
-KEY_MANAGER_ARN = f"arn:aws:iam::{ACCOUNT}:role/kms-key-manager"
 VENDOR_ACCOUNTS = ("444455556666", "777788889999", "210987654321")
 
 FIXED_PRINCIPALS = 16
@@ -362,8 +358,7 @@ AWS_MANAGED: tuple[tuple[str, str, Json], ...] = (
 )
 
 
-def _customer_managed() -> tuple[tuple[str, str, Json], ...]:
-    a = ACCOUNT
+def _customer_managed(a: str) -> tuple[tuple[str, str, Json], ...]:
     return (
         (
             "s3-artifacts-read",
@@ -690,6 +685,11 @@ def _kms_text(document: Json) -> str:
     return json.dumps(document, indent=2, separators=(",", " : "))
 
 
+def _as_account(path: Path, account: str) -> bytes:
+    """A file of the example, with the example's account id replaced by ``account``."""
+    return path.read_bytes().replace(ACCOUNT.encode(), account.encode())
+
+
 def _write(path: Path, value: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(value, indent=4) + "\n", encoding="utf-8")
@@ -718,7 +718,9 @@ class _Team:
 
 
 class _Generator:
-    def __init__(self, principals: int, keys: int, seed: int) -> None:
+    def __init__(self, principals: int, keys: int, seed: int, account: str = ACCOUNT) -> None:
+        if not (len(account) == 12 and account.isdigit()):
+            raise ValueError(f"account must be a 12-digit account id, not {account!r}")
         if principals < FIXED_PRINCIPALS:
             raise ValueError(
                 f"principals must be at least {FIXED_PRINCIPALS} (the example's fixed cast)"
@@ -727,10 +729,13 @@ class _Generator:
             raise ValueError(f"keys must be at least {FIXED_KEYS} (the example's keys)")
         self.n_principals = principals - FIXED_PRINCIPALS
         self.n_keys = keys - FIXED_KEYS
+        self.account = account
+        self.boundary_arn = f"arn:aws:iam::{account}:policy/boundaries/engineer-boundary"
+        self.key_manager_arn = f"arn:aws:iam::{account}:role/kms-key-manager"
         self.rng = random.Random(seed)
         self.ids = _Ids(self.rng)
         self.iam: Json = json.loads(
-            (EXAMPLE / "iam" / "account-authorization-details.json").read_text("utf-8")
+            _as_account(EXAMPLE / "iam" / "account-authorization-details.json", account)
         )
         for entry in self.iam["UserDetailList"] + self.iam["RoleDetailList"]:
             self.ids.unique(entry.get("UserName") or entry["RoleName"])
@@ -748,8 +753,8 @@ class _Generator:
         for name, path, document in AWS_MANAGED:
             arn = f"arn:aws:iam::aws:policy{path}{name}"
             out.append(self._managed(name, path, arn, document, aws=True))
-        for name, path, document in _customer_managed():
-            arn = f"arn:aws:iam::{ACCOUNT}:policy{path}{name}"
+        for name, path, document in _customer_managed(self.account):
+            arn = f"arn:aws:iam::{self.account}:policy{path}{name}"
             out.append(self._managed(name, path, arn, document, aws=False))
         return out
 
@@ -798,7 +803,10 @@ class _Generator:
 
     def _attach(self, names: list[str]) -> list[Json]:
         by_name = {p["PolicyName"]: p for p in self.pool}
-        extra = {"app-runtime": APP_RUNTIME_ARN, "engineer-self-service": SELF_SERVICE_ARN}
+        extra = {
+            "app-runtime": f"arn:aws:iam::{self.account}:policy/app-runtime",
+            "engineer-self-service": f"arn:aws:iam::{self.account}:policy/engineer-self-service",
+        }
         return [{"PolicyName": n, "PolicyArn": extra.get(n) or by_name[n]["Arn"]} for n in names]
 
     def _pick(self, preferred: tuple[str, ...], k: int) -> list[str]:
@@ -856,14 +864,14 @@ class _Generator:
             "Path": "/",
             "UserName": name,
             "UserId": self.ids.iam_id("AIDA"),
-            "Arn": f"arn:aws:iam::{ACCOUNT}:user/{name}",
+            "Arn": f"arn:aws:iam::{self.account}:user/{name}",
             "CreateDate": self.ids.date(),
             "UserPolicyList": inline,
             "GroupList": sorted(groups),
             "AttachedManagedPolicies": attached,
             "PermissionsBoundary": {
                 "PermissionsBoundaryType": "Policy",
-                "PermissionsBoundaryArn": BOUNDARY_ARN,
+                "PermissionsBoundaryArn": self.boundary_arn,
             },
             "Tags": tags,
         }
@@ -875,7 +883,7 @@ class _Generator:
         suffix = {"ecs": "task", "lambda": "lambda", "ec2": "instance", "xacct": "integration"}
         name = self.ids.unique(f"{team.name}-{service}-{suffix[kind]}")
         path = "/service-role/" if kind == "lambda" and self.rng.random() < 0.5 else "/"
-        arn = f"arn:aws:iam::{ACCOUNT}:role{path}{name}"
+        arn = f"arn:aws:iam::{self.account}:role{path}{name}"
         trust: Json | str
         if kind == "xacct":
             vendor = self.rng.choice(VENDOR_ACCOUNTS)
@@ -900,7 +908,7 @@ class _Generator:
                 "Action": "sts:AssumeRole",
             }
             if kind == "ecs":
-                statement["Condition"] = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+                statement["Condition"] = {"StringEquals": {"aws:SourceAccount": self.account}}
             trust = _document(statement)
             preferred = {
                 "ecs": ("app-runtime", "AmazonECSTaskExecutionRolePolicy"),
@@ -920,7 +928,7 @@ class _Generator:
                         _statement(
                             "OwnQueues",
                             ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"],
-                            f"arn:aws:sqs:{REGION}:{ACCOUNT}:{team.name}-{service}-*",
+                            f"arn:aws:sqs:{REGION}:{self.account}:{team.name}-{service}-*",
                         )
                     ),
                 }
@@ -933,7 +941,7 @@ class _Generator:
                     "Path": "/",
                     "InstanceProfileName": profile,
                     "InstanceProfileId": self.ids.iam_id("AIPA"),
-                    "Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/{profile}",
+                    "Arn": f"arn:aws:iam::{self.account}:instance-profile/{profile}",
                     "CreateDate": self.ids.date(),
                     "Roles": [
                         {
@@ -961,7 +969,7 @@ class _Generator:
             "AttachedManagedPolicies": attached,
             "PermissionsBoundary": {
                 "PermissionsBoundaryType": "Policy",
-                "PermissionsBoundaryArn": BOUNDARY_ARN,
+                "PermissionsBoundaryArn": self.boundary_arn,
             },
             "Tags": [{"Key": "team", "Value": team.name}],
             "RoleLastUsed": {"LastUsedDate": self.ids.date("2025-01-01", 30), "Region": REGION},
@@ -977,7 +985,7 @@ class _Generator:
             "Path": "/",
             "GroupName": "oncall",
             "GroupId": self.ids.iam_id("AGPA"),
-            "Arn": f"arn:aws:iam::{ACCOUNT}:group/oncall",
+            "Arn": f"arn:aws:iam::{self.account}:group/oncall",
             "CreateDate": self.ids.date("2022-01-01", 30),
             "GroupPolicyList": [
                 {
@@ -1006,7 +1014,7 @@ class _Generator:
                 _statement(
                     "ReadTeamLogs",
                     ["logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents"],
-                    f"arn:aws:logs:*:{ACCOUNT}:log-group:/ecs/{team.name}*",
+                    f"arn:aws:logs:*:{self.account}:log-group:/ecs/{team.name}*",
                 )
             )
             out.append(
@@ -1014,7 +1022,7 @@ class _Generator:
                     "Path": "/teams/",
                     "GroupName": f"team-{team.name}",
                     "GroupId": self.ids.iam_id("AGPA"),
-                    "Arn": f"arn:aws:iam::{ACCOUNT}:group/teams/team-{team.name}",
+                    "Arn": f"arn:aws:iam::{self.account}:group/teams/team-{team.name}",
                     "CreateDate": self.ids.date("2022-01-01", 300),
                     "GroupPolicyList": [
                         {"PolicyName": f"{team.name}-logs", "PolicyDocument": logs}
@@ -1031,7 +1039,7 @@ class _Generator:
         for i in range(self.n_keys):
             team = owners[i % len(owners)]
             key_id = self.ids.key_id()
-            arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}"
+            arn = f"arn:aws:kms:{REGION}:{self.account}:key/{key_id}"
             in_store = self.rng.random() < 0.85
             label = team.name if team else "shared"
             purpose = self.rng.choice(
@@ -1039,7 +1047,7 @@ class _Generator:
             )
             enabled = self.rng.random() >= 0.04
             meta: Json = {
-                "AWSAccountId": ACCOUNT,
+                "AWSAccountId": self.account,
                 "KeyId": key_id,
                 "Arn": arn,
                 "CreationDate": self.ids.date("2024-05-20", 250, millis=True),
@@ -1089,8 +1097,8 @@ class _Generator:
                         "Name": f"{grantee.rsplit('/', 1)[1]}-{context}",
                         "CreationDate": self.ids.date("2024-06-01", 200),
                         "GranteePrincipal": grantee,
-                        "RetiringPrincipal": KEY_MANAGER_ARN,
-                        "IssuingAccount": f"arn:aws:iam::{ACCOUNT}:root",
+                        "RetiringPrincipal": self.key_manager_arn,
+                        "IssuingAccount": f"arn:aws:iam::{self.account}:root",
                         "Operations": operations,
                         "Constraints": {"EncryptionContextSubset": {"app": context}},
                     }
@@ -1106,7 +1114,7 @@ class _Generator:
                         {
                             "Sid": "Enable IAM User Permissions",
                             "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                            "Principal": {"AWS": f"arn:aws:iam::{self.account}:root"},
                             "Action": "kms:*",
                             "Resource": "*",
                         }
@@ -1148,14 +1156,14 @@ class _Generator:
                         {
                             "Sid": "Enable IAM User Permissions",
                             "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                            "Principal": {"AWS": f"arn:aws:iam::{self.account}:root"},
                             "Action": "kms:*",
                             "Resource": "*",
                         },
                         {
                             "Sid": "Allow access for Key Administrators",
                             "Effect": "Allow",
-                            "Principal": {"AWS": KEY_MANAGER_ARN},
+                            "Principal": {"AWS": self.key_manager_arn},
                             "Action": admin_actions,
                             "Resource": "*",
                         },
@@ -1239,12 +1247,16 @@ class _Generator:
         self.principals()
         self.keys()
         self.key_user_policies()
-        shutil.copy(EXAMPLE / "account.json", out / "account.json")
+
+        def copy(source: str | Path, target: str | Path) -> None:
+            Path(target).write_bytes(_as_account(Path(source), self.account))
+
+        copy(EXAMPLE / "account.json", out / "account.json")
         for part in ("organizations", "cloudhsm"):
-            shutil.copytree(EXAMPLE / part, out / part)
+            shutil.copytree(EXAMPLE / part, out / part, copy_function=copy)
         (out / "kms").mkdir()
-        shutil.copy(EXAMPLE / "kms" / "custom-key-stores.json", out / "kms")
-        shutil.copytree(EXAMPLE / "kms" / "keys", out / "kms" / "keys")
+        copy(EXAMPLE / "kms" / "custom-key-stores.json", out / "kms" / "custom-key-stores.json")
+        shutil.copytree(EXAMPLE / "kms" / "keys", out / "kms" / "keys", copy_function=copy)
         _write(out / "iam" / "account-authorization-details.json", self.iam_details())
         for key_id, describe, policy, grants in self.key_records:
             folder = out / "kms" / "keys" / key_id
@@ -1253,14 +1265,16 @@ class _Generator:
             _write(folder / "grants.json", grants)
 
 
-def generate(out_dir: Path, *, principals: int, keys: int, seed: int = 7) -> None:
+def generate(
+    out_dir: Path, *, principals: int, keys: int, seed: int = 7, account_id: str = ACCOUNT
+) -> None:
     """Write a synthetic account bundle of ``principals`` IAM users and roles and
     ``keys`` KMS keys (fixed cast included) into ``out_dir``, which must not exist or
-    be empty."""
+    be empty. ``account_id`` replaces the example's account id everywhere."""
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty")
-    generator = _Generator(principals, keys, seed)
+    generator = _Generator(principals, keys, seed, account_id)
     out.mkdir(parents=True, exist_ok=True)
     generator.write(out)
 
