@@ -134,8 +134,8 @@ def _named(
                 whole.add(account)
                 found = set(every.get(account, ()))
             else:
-                arn = index.get(_identity(name))
-                found = {arn} if arn is not None else set()
+                known = index.get(_identity(name))
+                found = {known} if known is not None else set()
             mine |= found
             wanted.setdefault(account, set()).update(found)
     return wanted, names_by, whole

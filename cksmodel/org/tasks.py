@@ -29,7 +29,8 @@ from cksmodel.account.organization import Organization, load_member, read_organi
 from cksmodel.account.outside import named_principals
 from cksmodel.graph.build import build_graph
 from cksmodel.graph.query import add_action
-from cksmodel.invariants.prove import ProveReport, prove
+from cksmodel.invariants.prove import prove
+from cksmodel.invariants.results import ProveReport
 from cksmodel.invariants.spec import Spec
 
 __all__ = ["AccountGraph", "AccountWork", "Survey", "analyse", "export", "survey"]
