@@ -264,10 +264,13 @@ def _fixed_for_caller(key: str, outside: bool) -> bool:
     return key in _NOT_GUESSED or key.startswith("aws:principaltag/")
 
 
-def _unconditional(ps: PolicySet, decision: Decision, outside: bool) -> bool:
+def _unconditional(
+    ps: PolicySet, decision: Decision, outside: bool, every_resource: bool = False
+) -> bool:
     """Was the request denied by a Deny statement that holds for every request with this
     action and resource by any session of the caller (its conditions, if any, read only
-    keys the caller fixes; ``outside``: the caller is of another account)?"""
+    keys the caller fixes; ``outside``: the caller is of another account)? With
+    ``every_resource``, one that also holds whatever the resource (``Resource: "*"``)."""
     policies = {
         p.name: p
         for p in (
@@ -298,6 +301,10 @@ def _unconditional(ps: PolicySet, decision: Decision, outside: bool) -> bool:
             continue
         patterns = stmt.resources or stmt.not_resources or ()
         if any("${" in v.text for v in patterns):
+            continue
+        if every_resource and not (
+            stmt.resources is not None and any(v.text == "*" for v in stmt.resources)
+        ):
             continue
         return True
     return False
@@ -522,7 +529,8 @@ class Access:
         the Allow statements that could apply, is allowed by the evaluator: true,
         with that request as the (replayed) witness. Every asked action is denied
         by a Deny statement that has no condition and names no particular
-        principal: false. Otherwise undecided here.
+        principal (and, for a question about any resource, is on ``"*"``): false.
+        Otherwise undecided here.
         """
         globs = [compile_glob(a, True) for a in actions]
         if caller.kind is not PrincipalKind.ROOT and not self.mentioned(
@@ -558,10 +566,10 @@ class Access:
                     return self.tri(answer, ps, decision)
             outside = principal.account != self.account.account_id and self.peer(principal) is None
             if decision.decision is DecisionWord.EXPLICIT_DENY and _unconditional(
-                ps, decision, outside
+                ps, decision, outside, every_resource=not target.literal_arn
             ):
                 denied += 1
-        if names and denied == len(names) and target.literal_arn and not truncated:
+        if names and denied == len(names) and not truncated:
             return Tri(False)
         return None
 
