@@ -19,6 +19,7 @@ Three rounds, each one task per member account with a bundle:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -81,6 +82,8 @@ class AccountGraph:
     """The node of each question this account answers."""
     report: ProveReport | None = None
     undecided: int = 0
+    cpu_s: float = 0.0
+    """CPU seconds the task spent (loading excluded when the bundle was already read)."""
 
 
 @lru_cache(maxsize=2)
@@ -134,6 +137,7 @@ def export(item: tuple[str, str, tuple[str, ...], str]) -> dict[str, Peer]:
 def analyse(work: AccountWork) -> AccountGraph:
     """Round 3 for one account: its graph among its peers, the organization's questions
     about its resources, and its invariants."""
+    start = time.process_time()
     account = replace(_member(work.folder, work.account_id, work.run), org=work.context)
     graph = build_graph(account, timeout=work.timeout)
     actions: dict[tuple[str, str], str] = {}
@@ -150,6 +154,7 @@ def analyse(work: AccountWork) -> AccountGraph:
         actions=actions,
         report=report,
         undecided=graph.stats.undecided if graph.stats is not None else 0,
+        cpu_s=time.process_time() - start,
     )
 
 
