@@ -227,10 +227,10 @@ def main(argv: list[str] | None = None) -> int:
         print(table(rows))
         prove_runs = [r for r in runs if r.job == "prove"] or runs
         projected = projection(prove_runs)
+        wall16, total = projected["projected_wall_s"], projected["task_cpu_s_total"]
         print(
-            f"\nprojection (not a measurement) for 16 workers, {size}: "
-            f"{projected['projected_wall_s']:.0f} s wall (tasks {projected['task_cpu_s_total']:.0f} s "
-            f"CPU in all, longest {projected['task_cpu_s_max']:.1f} s; "
+            f"\nprojection (not a measurement) for 16 workers, {size}: {wall16:.0f} s wall "
+            f"(tasks {total:.0f} s CPU in all, longest {projected['task_cpu_s_max']:.1f} s; "
             f"{projected['outside_tasks_s']:.0f} s outside the tasks)"
         )
         results["sizes"][size] = {"runs": [asdict(r) for r in runs], "projection": projected}
