@@ -1,0 +1,451 @@
+"""Dask (``distributed``) against Ray as the engine that runs per-account work, on this machine.
+
+    python bench/bench_executor.py [--engines dask,ray] [--runs 3] [--tasks 8]
+                                   [--install-size] [--quiet]
+
+Each engine is measured in a child process of its own (``--child ENGINE``), so neither sees
+the other's imports or services; an engine that is not installed is reported as such. For a
+local cluster of 2 single-threaded worker processes, no dashboard:
+
+a. start-up: importing the engine (a fresh interpreter), starting the cluster until one task
+   has run on each worker, and shutting it down; median of ``--runs`` cycles.
+b. round trip of one task on a warm cluster, median of 15 sequential tasks: an empty task;
+   a task carrying the example account (``load_bundle("examples/cks-account")``, its pickled
+   size is shown) that returns it unchanged; a task given only the bundle's directory that
+   loads it on the worker and returns a short summary.
+c. memory per worker: idle RSS (``/proc``) after start-up; peak RSS (``ru_maxrss``, measured
+   by the worker) after the batch of (d); the RSS of the engine's other processes.
+d. a CPU-bound batch: ``--tasks`` tasks, each proving ``specs/cks.spec`` on the example
+   bundle it loads itself, in this process and on clusters of 1 and 2 workers (start-up
+   excluded, each worker's first bundle and catalog load included as in real use);
+   wall seconds, median of ``--runs``, and speed-up over in-process.
+e. with ``--install-size``: each engine ``pip install``-ed into a fresh virtual environment,
+   its size (``du``) less that of the empty environment. Needs the package index.
+
+Each batch's verdicts are checked against in-process ones. Wall times depend on what else
+runs on the machine; the load average is printed with the tables. Everything goes to
+``bench/out/bench_executor.json`` as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = str(ROOT / "examples" / "cks-account")
+SPEC = str(ROOT / "specs" / "cks.spec")
+OUT = Path(__file__).resolve().parent / "out"
+ENGINES = {"dask": ("distributed", "distributed"), "ray": ("ray", "ray")}
+"""Engine name: (module to import, package to install)."""
+ROUND_TRIPS = 15
+
+
+# ------------------------------------------------------------------ the tasks (module level)
+
+
+def empty(item: int) -> int:
+    return item
+
+
+def echo(item: object) -> object:
+    return item
+
+
+def load_summary(path: str) -> tuple[str, int, int]:
+    from cksmodel.account.bundle import load_bundle
+
+    account = load_bundle(path)
+    return account.account_id, len(account.principals), len(account.keys)
+
+
+def prove_example(path: str) -> tuple[int, int, list[str]]:
+    """Prove the built-in spec on a bundle: the worker's pid and peak RSS, the verdicts."""
+    from cksmodel.invariants.prove import prove
+
+    report = prove(SPEC, path)
+    verdicts = [f"{r.name}={r.verdict.value}" for r in report.results]
+    return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, verdicts
+
+
+def warm(item: int) -> int:
+    time.sleep(0.2)
+    return os.getpid()
+
+
+# ------------------------------------------------------------------ processes
+
+
+def rss(pid: int) -> int:
+    """Resident set size of a process in bytes (0 if it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+# ------------------------------------------------------------------ the engines
+
+
+class Cluster(Protocol):
+    def map(self, function: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]: ...
+    def close(self) -> None: ...
+
+
+class DaskCluster:
+    def __init__(self, workers: int, scratch: str) -> None:
+        from distributed import Client, LocalCluster
+
+        self.cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            local_directory=scratch,
+        )
+        self.client = Client(self.cluster)
+
+    def map(self, function: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        return list(self.client.gather(self.client.map(function, items, pure=False)))
+
+    def close(self) -> None:
+        self.client.close()
+        self.cluster.close()
+
+
+class RayCluster:
+    def __init__(self, workers: int, scratch: str) -> None:
+        import ray
+
+        self.ray = ray
+        ray.init(
+            num_cpus=workers,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.ERROR,
+            _temp_dir=scratch,
+        )
+
+    def map(self, function: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        remote = self.ray.remote(num_cpus=1)(function)
+        return list(self.ray.get([remote.remote(item) for item in items]))
+
+    def close(self) -> None:
+        self.ray.shutdown()
+
+
+def start(engine: str, workers: int, scratch: str) -> Cluster:
+    return DaskCluster(workers, scratch) if engine == "dask" else RayCluster(workers, scratch)
+
+
+# ------------------------------------------------------------------ measuring one engine
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    began = time.perf_counter()
+    result = action()
+    return time.perf_counter() - began, result
+
+
+def import_seconds(module: str, runs: int) -> float:
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    times = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout)
+        for _ in range(runs)
+    ]
+    return statistics.median(times)
+
+
+def in_process_batch(tasks: int) -> tuple[float, list[list[str]]]:
+    """The batch in a fresh interpreter, so that it too pays for the first import and
+    catalog load, as each worker does."""
+    child = subprocess.run(
+        [sys.executable, __file__, "--in-process", str(tasks)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds, verdicts = json.loads(child.stdout)
+    return seconds, verdicts
+
+
+def measure(engine: str, runs: int, tasks: int) -> dict[str, Any]:
+    """Every number of (a) to (d) for one engine, as a JSON-ready dict."""
+    import pickle
+
+    from cksmodel.account.bundle import load_bundle
+
+    account = load_bundle(EXAMPLE)
+    record: dict[str, Any] = {"import_s": import_seconds(ENGINES[engine][0], runs)}
+    starts, shutdowns, idle, services, grown, counts = [], [], [], [], [], []
+    with tempfile.TemporaryDirectory(prefix="bench-executor-") as scratch:
+        for _ in range(runs):
+            before = rss(os.getpid())
+            ready, cluster = timed(lambda: started(engine, 2, scratch))
+            starts.append(ready)
+            grown.append(rss(os.getpid()) - before)
+            workers, others = processes(engine)
+            counts.append(len(workers))
+            idle.extend(rss(pid) for pid in workers)
+            services.append(sum(rss(pid) for pid in others))
+            shutdowns.append(timed(cluster.close)[0])
+        record |= {
+            "start_s": statistics.median(starts),
+            "shutdown_s": statistics.median(shutdowns),
+            "worker_processes": max(counts),
+            "idle_rss": statistics.median(idle),
+            "service_rss": statistics.median(services),
+            "caller_growth": statistics.median(grown),
+            "account_pickled_bytes": len(pickle.dumps(account)),
+        }
+        cluster = started(engine, 2, scratch)
+        try:
+            record["round_trip_s"] = {
+                name: statistics.median(
+                    timed(lambda f=function, i=item: cluster.map(f, [i]))[0]
+                    for _ in range(ROUND_TRIPS)
+                )
+                for name, function, item in [
+                    ("empty", empty, 0),
+                    ("account", echo, account),
+                    ("path", load_summary, EXAMPLE),
+                ]
+            }
+            record["account_comes_back_equal"] = cluster.map(echo, [account])[0] == account
+        finally:
+            cluster.close()
+        reference = prove_example(EXAMPLE)[2]
+        walls: dict[str, list[float]] = {"0": [], "1": [], "2": []}
+        record["peak_rss"] = {}
+        for _ in range(runs):
+            for workers in walls:
+                if workers == "0":
+                    wall, verdicts = in_process_batch(tasks)
+                else:
+                    wall, verdicts, peaks = cluster_batch(engine, int(workers), tasks, scratch)
+                    record["peak_rss"][workers] = sorted(peaks.values())
+                if any(v != reference for v in verdicts):
+                    raise SystemExit(f"{engine}: verdicts differ from in-process ones")
+                walls[workers].append(wall)
+        record["batch_s"] = {workers: statistics.median(w) for workers, w in walls.items()}
+        record["files_left"] = sorted(str(p.relative_to(scratch)) for p in Path(scratch).iterdir())
+    return record
+
+
+def started(engine: str, workers: int, scratch: str) -> Cluster:
+    """A cluster on which one task has run on each worker."""
+    cluster = start(engine, workers, scratch)
+    cluster.map(warm, list(range(workers)))
+    return cluster
+
+
+def processes(engine: str) -> tuple[list[int], list[int]]:
+    """Worker processes of the running cluster, and the engine's other processes."""
+    markers = ("multiprocessing.spawn",) if engine == "dask" else ("default_worker.py", "ray::")
+    workers, others = [], []
+    for pid in descendants(os.getpid()):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "resource_tracker" in command:
+            others.append(pid)
+        elif any(marker in command for marker in markers):
+            workers.append(pid)
+        else:
+            others.append(pid)
+    return workers, others
+
+
+def cluster_batch(
+    engine: str, workers: int, tasks: int, scratch: str
+) -> tuple[float, list[list[str]], dict[int, int]]:
+    cluster = started(engine, workers, scratch)
+    try:
+        wall, results = timed(lambda: cluster.map(prove_example, [EXAMPLE] * tasks))
+    finally:
+        cluster.close()
+    peaks: dict[int, int] = {}
+    for pid, peak, _ in results:
+        peaks[pid] = max(peaks.get(pid, 0), peak)
+    return wall, [verdicts for _, _, verdicts in results], peaks
+
+
+def install_size(engine: str) -> dict[str, Any]:
+    """Megabytes an engine adds to a fresh virtual environment, and its version."""
+    package = ENGINES[engine][1]
+    with tempfile.TemporaryDirectory(prefix="bench-size-") as where:
+        venv.create(where, with_pip=True)
+        empty_kb = du(where)
+        pip = [f"{where}/bin/python", "-m", "pip", "--disable-pip-version-check"]
+        before = len(pip_list(pip))
+        subprocess.run([*pip, "install", "-q", package], check=True, capture_output=True)
+        listed = pip_list(pip)
+        return {
+            "mb": (du(where) - empty_kb) / 1024,
+            "packages": len(listed) - before,
+            "version": listed.get(package, ""),
+        }
+
+
+def pip_list(pip: list[str]) -> dict[str, str]:
+    text = subprocess.run([*pip, "list", "--format=json"], capture_output=True, text=True).stdout
+    return {entry["name"].lower(): entry["version"] for entry in json.loads(text)}
+
+
+def du(path: str) -> int:
+    return int(
+        subprocess.run(["du", "-sk", path], capture_output=True, text=True).stdout.split()[0]
+    )
+
+
+# ------------------------------------------------------------------ tables
+
+
+def mb(value: float) -> str:
+    return f"{value / 2**20:.0f} MB"
+
+
+def print_tables(results: dict[str, dict[str, Any]], tasks: int) -> None:
+    names = list(results)
+    measured = [n for n in names if "error" not in results[n]]
+    for name in names:
+        if "error" in results[name]:
+            print(f"{name}: {results[name]['error']}")
+    if not measured:
+        return
+    print(f"\n{'':44}" + "".join(f"{n:>14}" for n in measured))
+
+    def row(label: str, value: Callable[[dict[str, Any]], str]) -> None:
+        print(f"{label:44}" + "".join(f"{value(results[n]):>14}" for n in measured))
+
+    print("a. start-up (local cluster, 2 workers)")
+    row("   import the engine", lambda r: f"{r['import_s']:.2f} s")
+    row("   start until a task ran on each worker", lambda r: f"{r['start_s']:.2f} s")
+    row("   shut down", lambda r: f"{r['shutdown_s']:.2f} s")
+    first = results[measured[0]]
+    print(f"b. round trip of one task (account pickled: {first['account_pickled_bytes']} bytes)")
+    row("   empty task", lambda r: f"{r['round_trip_s']['empty'] * 1000:.1f} ms")
+    row("   account there and back", lambda r: f"{r['round_trip_s']['account'] * 1000:.1f} ms")
+    row(
+        "   path, bundle loaded on the worker",
+        lambda r: f"{r['round_trip_s']['path'] * 1000:.1f} ms",
+    )
+    print("c. memory")
+    row("   worker processes started", lambda r: str(r["worker_processes"]))
+    row("   idle RSS per worker", lambda r: mb(r["idle_rss"]))
+    row(
+        "   peak RSS per worker (2 workers, batch d)",
+        lambda r: "/".join(f"{p / 2**20:.0f}" for p in r["peak_rss"]["2"]) + " MB",
+    )
+    row("   RSS of the engine's other processes", lambda r: mb(r["service_rss"]))
+    row("   RSS the cluster adds to the calling process", lambda r: mb(r["caller_growth"]))
+    print(f"d. {tasks} proofs of specs/cks.spec on examples/cks-account")
+    row("   in-process", lambda r: f"{r['batch_s']['0']:.1f} s")
+    for workers in ("1", "2"):
+        row(
+            f"   {workers} worker{'s' if workers == '2' else ''} (speed-up)",
+            lambda r, w=workers: (
+                f"{r['batch_s'][w]:.1f} s ({r['batch_s']['0'] / r['batch_s'][w]:.2f}x)"
+            ),
+        )
+    if all("install" in results[n] for n in measured):
+        print("e. installed into a fresh virtual environment")
+        row("   version", lambda r: r["install"]["version"])
+        row("   size", lambda r: f"{r['install']['mb']:.0f} MB")
+        row("   packages", lambda r: str(r["install"]["packages"]))
+    row("files left in the scratch directory", lambda r: str(len(r["files_left"])))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", default="dask,ray")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tasks", type=int, default=8)
+    parser.add_argument("--install-size", action="store_true")
+    parser.add_argument("--quiet", action="store_true", help="say nothing on stderr")
+    parser.add_argument("--child", choices=sorted(ENGINES), help=argparse.SUPPRESS)
+    parser.add_argument("--in-process", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.in_process:
+        wall, results = timed(lambda: [prove_example(EXAMPLE) for _ in range(args.in_process)])
+        print(json.dumps([wall, [verdicts for _, _, verdicts in results]]))
+        return 0
+    if args.child:
+        print(json.dumps(measure(args.child, args.runs, args.tasks)))
+        return 0
+    results: dict[str, dict[str, Any]] = {}
+    for engine in args.engines.split(","):
+        if not args.quiet:
+            print(f"measuring {engine} ...", file=sys.stderr)
+        child = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                engine,
+                f"--runs={args.runs}",
+                f"--tasks={args.tasks}",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if child.returncode != 0:
+            last = (child.stderr.strip().splitlines() or ["no output"])[-1]
+            results[engine] = {"error": f"not measured ({last})"}
+            continue
+        results[engine] = json.loads(child.stdout.strip().splitlines()[-1])
+    for engine in results if args.install_size else ():
+        if not args.quiet:
+            print(f"installing {engine} into a fresh virtual environment ...", file=sys.stderr)
+        results[engine]["install"] = install_size(engine)
+    print(
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+        + f"; median of {args.runs} runs"
+    )
+    print_tables(results, args.tasks)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "bench_executor.json").write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
