@@ -265,6 +265,7 @@ def measure(engine: str, runs: int, tasks: int) -> dict[str, Any]:
                     raise SystemExit(f"{engine}: verdicts differ from in-process ones")
                 walls[workers].append(wall)
         record["batch_s"] = {workers: statistics.median(w) for workers, w in walls.items()}
+        record["batch_runs_s"] = walls
         record["files_left"] = sorted(str(p.relative_to(scratch)) for p in Path(scratch).iterdir())
     return record
 
@@ -277,20 +278,20 @@ def started(engine: str, workers: int, scratch: str) -> Cluster:
 
 
 def processes(engine: str) -> tuple[list[int], list[int]]:
-    """Worker processes of the running cluster, and the engine's other processes."""
-    markers = ("multiprocessing.spawn",) if engine == "dask" else ("default_worker.py", "ray::")
+    """Worker processes of the running cluster, and the engine's other processes (Ray's
+    workers are titled ``ray::IDLE`` or ``ray::TASK``, its agents ``ray::…Agent``)."""
     workers, others = [], []
     for pid in descendants(os.getpid()):
         try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if "resource_tracker" in command:
-            others.append(pid)
-        elif any(marker in command for marker in markers):
-            workers.append(pid)
+        command = raw.replace(b"\0", b" ").decode(errors="replace").strip()
+        if engine == "dask":
+            worker = "multiprocessing.spawn" in command and "resource_tracker" not in command
         else:
-            others.append(pid)
+            worker = command.startswith("ray::") and not command.endswith("Agent")
+        (workers if worker else others).append(pid)
     return workers, others
 
 

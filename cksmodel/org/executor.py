@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import resource
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -155,14 +154,15 @@ def _worker_count(workers: int | None) -> int:
     if workers is None:
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     if workers < 1:
-        raise ExecutorError(f"--workers must be at least 1, not {workers}")
+        raise ExecutorError(f"workers: expected at least 1 worker process, not {workers}")
     return workers
 
 
 def _no_workers(where: str, workers: int | None) -> None:
     if workers is not None:
         raise ExecutorError(
-            f"--workers applies to the {LOCAL_CLUSTER!r} executor only, not to {where!r} "
+            f"workers: a number of workers applies to the {LOCAL_CLUSTER!r} executor only, "
+            f"not to {where!r} "
             "(an existing cluster has its own workers)"
         )
 
@@ -241,6 +241,8 @@ def _connected(address: str, timeout: float) -> Iterator[Client]:
 
 def _peak_rss() -> int:
     """This process's peak resident set size in bytes (run on each worker)."""
+    import resource
+
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
 
