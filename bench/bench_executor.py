@@ -14,11 +14,16 @@ b. round trip of one task on a warm cluster, median of 15 sequential tasks: an e
    size is shown) that returns it unchanged; a task given only the bundle's directory that
    loads it on the worker and returns a short summary.
 c. memory per worker: idle RSS (``/proc``) after start-up; peak RSS (``ru_maxrss``, measured
-   by the worker) after the batch of (d); the RSS of the engine's other processes.
+   by the worker) after the batch of (d); the RSS of the engine's other processes (Ray's
+   GCS server, raylet and agents; Dask's resource tracker) and what starting the cluster
+   adds to the calling process (where Dask's scheduler runs).
 d. a CPU-bound batch: ``--tasks`` tasks, each proving ``specs/cks.spec`` on the example
-   bundle it loads itself, in this process and on clusters of 1 and 2 workers (start-up
+   bundle it loads itself, in a fresh interpreter without an engine (in-process) and on
+   clusters of 1 and 2 workers (start-up
    excluded, each worker's first bundle and catalog load included as in real use);
-   wall seconds, median of ``--runs``, and speed-up over in-process.
+   wall seconds, median of ``--runs``, and speed-up over in-process; the median CPU
+   seconds of one proof, in-process and on a worker (what other work on the machine does
+   not change as it changes wall times).
 e. with ``--install-size``: each engine ``pip install``-ed into a fresh virtual environment,
    its size (``du``) less that of the empty environment. Needs the package index.
 
@@ -72,13 +77,19 @@ def load_summary(path: str) -> tuple[str, int, int]:
     return account.account_id, len(account.principals), len(account.keys)
 
 
-def prove_example(path: str) -> tuple[int, int, list[str]]:
-    """Prove the built-in spec on a bundle: the worker's pid and peak RSS, the verdicts."""
+def prove_example(path: str) -> dict[str, Any]:
+    """Prove the built-in spec on a bundle: the verdicts, the CPU seconds of the proof, the
+    worker's pid and its peak RSS."""
     from cksmodel.invariants.prove import prove
 
+    cpu = time.process_time()
     report = prove(SPEC, path)
-    verdicts = [f"{r.name}={r.verdict.value}" for r in report.results]
-    return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, verdicts
+    return {
+        "verdicts": [f"{r.name}={r.verdict.value}" for r in report.results],
+        "cpu": time.process_time() - cpu,
+        "pid": os.getpid(),
+        "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }
 
 
 def warm(item: int) -> int:
@@ -193,7 +204,7 @@ def import_seconds(module: str, runs: int) -> float:
     return statistics.median(times)
 
 
-def in_process_batch(tasks: int) -> tuple[float, list[list[str]]]:
+def in_process_batch(tasks: int) -> tuple[float, list[dict[str, Any]]]:
     """The batch in a fresh interpreter, so that it too pays for the first import and
     catalog load, as each worker does."""
     child = subprocess.run(
@@ -202,8 +213,8 @@ def in_process_batch(tasks: int) -> tuple[float, list[list[str]]]:
         text=True,
         check=True,
     )
-    seconds, verdicts = json.loads(child.stdout)
-    return seconds, verdicts
+    seconds, results = json.loads(child.stdout)
+    return seconds, results
 
 
 def measure(engine: str, runs: int, tasks: int) -> dict[str, Any]:
@@ -251,21 +262,26 @@ def measure(engine: str, runs: int, tasks: int) -> dict[str, Any]:
             record["account_comes_back_equal"] = cluster.map(echo, [account])[0] == account
         finally:
             cluster.close()
-        reference = prove_example(EXAMPLE)[2]
+        reference = prove_example(EXAMPLE)["verdicts"]
         walls: dict[str, list[float]] = {"0": [], "1": [], "2": []}
-        record["peak_rss"] = {}
+        cpus: dict[str, list[float]] = {"0": [], "1": [], "2": []}
+        loads: list[float] = []
         for _ in range(runs):
             for workers in walls:
+                loads.append(os.getloadavg()[0])
                 if workers == "0":
-                    wall, verdicts = in_process_batch(tasks)
+                    wall, results = in_process_batch(tasks)
                 else:
-                    wall, verdicts, peaks = cluster_batch(engine, int(workers), tasks, scratch)
-                    record["peak_rss"][workers] = sorted(peaks.values())
-                if any(v != reference for v in verdicts):
+                    wall, results = timed_batch(engine, int(workers), tasks, scratch)
+                    record.setdefault("peak_rss", {})[workers] = peaks(results)
+                if any(r["verdicts"] != reference for r in results):
                     raise SystemExit(f"{engine}: verdicts differ from in-process ones")
                 walls[workers].append(wall)
+                cpus[workers].extend(r["cpu"] for r in results)
         record["batch_s"] = {workers: statistics.median(w) for workers, w in walls.items()}
         record["batch_runs_s"] = walls
+        record["proof_cpu_s"] = {workers: statistics.median(c) for workers, c in cpus.items()}
+        record["load_before_batches"] = loads
         record["files_left"] = sorted(str(p.relative_to(scratch)) for p in Path(scratch).iterdir())
     return record
 
@@ -295,18 +311,22 @@ def processes(engine: str) -> tuple[list[int], list[int]]:
     return workers, others
 
 
-def cluster_batch(
+def timed_batch(
     engine: str, workers: int, tasks: int, scratch: str
-) -> tuple[float, list[list[str]], dict[int, int]]:
+) -> tuple[float, list[dict[str, Any]]]:
     cluster = started(engine, workers, scratch)
     try:
-        wall, results = timed(lambda: cluster.map(prove_example, [EXAMPLE] * tasks))
+        return timed(lambda: cluster.map(prove_example, [EXAMPLE] * tasks))
     finally:
         cluster.close()
-    peaks: dict[int, int] = {}
-    for pid, peak, _ in results:
-        peaks[pid] = max(peaks.get(pid, 0), peak)
-    return wall, [verdicts for _, _, verdicts in results], peaks
+
+
+def peaks(results: list[dict[str, Any]]) -> list[int]:
+    """The peak RSS of each worker that ran some of ``results``."""
+    peak: dict[int, int] = {}
+    for result in results:
+        peak[result["pid"]] = max(peak.get(result["pid"], 0), result["peak"])
+    return sorted(peak.values())
 
 
 def install_size(engine: str) -> dict[str, Any]:
@@ -387,6 +407,14 @@ def print_tables(results: dict[str, dict[str, Any]], tasks: int) -> None:
                 f"{r['batch_s'][w]:.1f} s ({r['batch_s']['0'] / r['batch_s'][w]:.2f}x)"
             ),
         )
+    row(
+        "   CPU per proof: in-process / on a worker",
+        lambda r: f"{r['proof_cpu_s']['0']:.2f}/{r['proof_cpu_s']['2']:.2f} s",
+    )
+    row(
+        "   load average before the batches",
+        lambda r: f"{min(r['load_before_batches']):.1f}-{max(r['load_before_batches']):.1f}",
+    )
     if all("install" in results[n] for n in measured):
         print("e. installed into a fresh virtual environment")
         row("   version", lambda r: r["install"]["version"])
@@ -407,7 +435,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.in_process:
         wall, results = timed(lambda: [prove_example(EXAMPLE) for _ in range(args.in_process)])
-        print(json.dumps([wall, [verdicts for _, _, verdicts in results]]))
+        print(json.dumps([wall, results]))
         return 0
     if args.child:
         print(json.dumps(measure(args.child, args.runs, args.tasks)))
