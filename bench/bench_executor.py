@@ -3,9 +3,10 @@
     python bench/bench_executor.py [--engines dask,ray] [--runs 3] [--tasks 8]
                                    [--install-size] [--quiet]
 
-Each engine is measured in a child process of its own (``--child ENGINE``), so neither sees
-the other's imports or services; an engine that is not installed is reported as such. For a
-local cluster of 2 single-threaded worker processes, no dashboard:
+Each engine is measured in a child process of its own (``--child ENGINE``), and each batch
+of (d) runs in one too (``--batch``), so nothing sees another's imports or services; an
+engine that is not installed is reported as such. For a local cluster of 2 single-threaded
+worker processes, no dashboard:
 
 a. start-up: importing the engine (a fresh interpreter), starting the cluster until one task
    has run on each worker, and shutting it down; median of ``--runs`` cycles.
@@ -15,15 +16,15 @@ b. round trip of one task on a warm cluster, median of 15 sequential tasks: an e
    loads it on the worker and returns a short summary.
 c. memory per worker: idle RSS (``/proc``) after start-up; peak RSS (``ru_maxrss``, measured
    by the worker) after the batch of (d); the RSS of the engine's other processes (Ray's
-   GCS server, raylet and agents; Dask's resource tracker) and what starting the cluster
-   adds to the calling process (where Dask's scheduler runs).
+   GCS server, raylet and agents; Dask's resource tracker) and what importing the engine
+   and starting the first cluster add to the calling process (where Dask's scheduler runs).
 d. a CPU-bound batch: ``--tasks`` tasks, each proving ``specs/cks.spec`` on the example
    bundle it loads itself, in a fresh interpreter without an engine (in-process) and on
-   clusters of 1 and 2 workers (start-up
-   excluded, each worker's first bundle and catalog load included as in real use);
-   wall seconds, median of ``--runs``, and speed-up over in-process; the median CPU
-   seconds of one proof, in-process and on a worker (what other work on the machine does
-   not change as it changes wall times).
+   clusters of 1 and 2 workers (start-up excluded, each worker's first bundle and catalog
+   load included, as in real use), taking turns within each run; wall seconds, median of
+   ``--runs``, and speed-up over in-process; the median CPU seconds of one proof,
+   in-process and on a worker of 2 (other work on the machine changes wall times, hardly
+   this).
 e. with ``--install-size``: each engine ``pip install``-ed into a fresh virtual environment,
    its size (``du``) less that of the empty environment. Needs the package index.
 
@@ -204,34 +205,87 @@ def import_seconds(module: str, runs: int) -> float:
     return statistics.median(times)
 
 
-def in_process_batch(tasks: int) -> tuple[float, list[dict[str, Any]]]:
-    """The batch in a fresh interpreter, so that it too pays for the first import and
-    catalog load, as each worker does."""
+def batch(engine: str, workers: int, tasks: int) -> tuple[float, list[dict[str, Any]]]:
+    """The batch of (d) in a fresh interpreter (``--batch``), so that in-process it too pays
+    for the first import and catalog load, as each worker does; ``workers`` 0: in-process."""
     child = subprocess.run(
-        [sys.executable, __file__, "--in-process", str(tasks)],
+        [sys.executable, __file__, "--batch", f"{engine}:{workers}:{tasks}"],
         capture_output=True,
         text=True,
         check=True,
     )
-    seconds, results = json.loads(child.stdout)
+    seconds, results = json.loads(child.stdout.strip().splitlines()[-1])
     return seconds, results
 
 
-def measure(engine: str, runs: int, tasks: int) -> dict[str, Any]:
-    """Every number of (a) to (d) for one engine, as a JSON-ready dict."""
+def run_batch(engine: str, workers: int, tasks: int) -> tuple[float, list[dict[str, Any]]]:
+    """The body of a ``--batch`` child."""
+    if workers == 0:
+        return timed(lambda: [prove_example(EXAMPLE) for _ in range(tasks)])
+    with tempfile.TemporaryDirectory(prefix="bench-executor-") as scratch:
+        cluster = started(engine, workers, scratch)
+        try:
+            return timed(lambda: cluster.map(prove_example, [EXAMPLE] * tasks))
+        finally:
+            cluster.close()
+
+
+def batches(engines: list[str], runs: int, tasks: int) -> dict[str, dict[str, Any]]:
+    """(d) for every engine, in-process and each cluster taking turns in each run so that
+    what else runs on the machine weighs on all alike."""
+    from cksmodel.invariants.prove import prove
+
+    reference = [f"{r.name}={r.verdict.value}" for r in prove(SPEC, EXAMPLE).results]
+    walls: dict[str, dict[str, list[float]]] = {}
+    cpus: dict[str, dict[str, list[float]]] = {}
+    peak: dict[str, list[int]] = {}
+    loads: list[float] = []
+    for _ in range(runs):
+        for engine, workers in [("none", 0)] + [(e, w) for e in engines for w in (1, 2)]:
+            loads.append(os.getloadavg()[0])
+            wall, results = batch(engine, workers, tasks)
+            if any(r["verdicts"] != reference for r in results):
+                raise SystemExit(f"{engine}: verdicts differ from in-process ones")
+            walls.setdefault(engine, {}).setdefault(str(workers), []).append(wall)
+            cpus.setdefault(engine, {}).setdefault(str(workers), []).extend(
+                r["cpu"] for r in results
+            )
+            if workers == 2:
+                peak[engine] = peaks(results)
+    return {
+        engine: {
+            "batch_s": {
+                "0": statistics.median(walls["none"]["0"]),
+                **{w: statistics.median(t) for w, t in walls[engine].items()},
+            },
+            "batch_runs_s": {"0": walls["none"]["0"], **walls[engine]},
+            "proof_cpu_s": {
+                "0": statistics.median(cpus["none"]["0"]),
+                **{w: statistics.median(c) for w, c in cpus[engine].items()},
+            },
+            "peak_rss": peak[engine],
+            "load_before_batches": loads,
+        }
+        for engine in engines
+    }
+
+
+def measure(engine: str, runs: int) -> dict[str, Any]:
+    """Every number of (a) to (c) for one engine, as a JSON-ready dict."""
     import pickle
 
     from cksmodel.account.bundle import load_bundle
 
     account = load_bundle(EXAMPLE)
     record: dict[str, Any] = {"import_s": import_seconds(ENGINES[engine][0], runs)}
-    starts, shutdowns, idle, services, grown, counts = [], [], [], [], [], []
+    starts, shutdowns, idle, services, counts = [], [], [], [], []
+    before = rss(os.getpid())
     with tempfile.TemporaryDirectory(prefix="bench-executor-") as scratch:
-        for _ in range(runs):
-            before = rss(os.getpid())
+        for run in range(runs):
             ready, cluster = timed(lambda: started(engine, 2, scratch))
             starts.append(ready)
-            grown.append(rss(os.getpid()) - before)
+            if run == 0:
+                record["caller_growth"] = rss(os.getpid()) - before
             workers, others = processes(engine)
             counts.append(len(workers))
             idle.extend(rss(pid) for pid in workers)
@@ -243,7 +297,6 @@ def measure(engine: str, runs: int, tasks: int) -> dict[str, Any]:
             "worker_processes": max(counts),
             "idle_rss": statistics.median(idle),
             "service_rss": statistics.median(services),
-            "caller_growth": statistics.median(grown),
             "account_pickled_bytes": len(pickle.dumps(account)),
         }
         cluster = started(engine, 2, scratch)
@@ -262,26 +315,6 @@ def measure(engine: str, runs: int, tasks: int) -> dict[str, Any]:
             record["account_comes_back_equal"] = cluster.map(echo, [account])[0] == account
         finally:
             cluster.close()
-        reference = prove_example(EXAMPLE)["verdicts"]
-        walls: dict[str, list[float]] = {"0": [], "1": [], "2": []}
-        cpus: dict[str, list[float]] = {"0": [], "1": [], "2": []}
-        loads: list[float] = []
-        for _ in range(runs):
-            for workers in walls:
-                loads.append(os.getloadavg()[0])
-                if workers == "0":
-                    wall, results = in_process_batch(tasks)
-                else:
-                    wall, results = timed_batch(engine, int(workers), tasks, scratch)
-                    record.setdefault("peak_rss", {})[workers] = peaks(results)
-                if any(r["verdicts"] != reference for r in results):
-                    raise SystemExit(f"{engine}: verdicts differ from in-process ones")
-                walls[workers].append(wall)
-                cpus[workers].extend(r["cpu"] for r in results)
-        record["batch_s"] = {workers: statistics.median(w) for workers, w in walls.items()}
-        record["batch_runs_s"] = walls
-        record["proof_cpu_s"] = {workers: statistics.median(c) for workers, c in cpus.items()}
-        record["load_before_batches"] = loads
         record["files_left"] = sorted(str(p.relative_to(scratch)) for p in Path(scratch).iterdir())
     return record
 
@@ -309,16 +342,6 @@ def processes(engine: str) -> tuple[list[int], list[int]]:
             worker = command.startswith("ray::") and not command.endswith("Agent")
         (workers if worker else others).append(pid)
     return workers, others
-
-
-def timed_batch(
-    engine: str, workers: int, tasks: int, scratch: str
-) -> tuple[float, list[dict[str, Any]]]:
-    cluster = started(engine, workers, scratch)
-    try:
-        return timed(lambda: cluster.map(prove_example, [EXAMPLE] * tasks))
-    finally:
-        cluster.close()
 
 
 def peaks(results: list[dict[str, Any]]) -> list[int]:
@@ -394,10 +417,10 @@ def print_tables(results: dict[str, dict[str, Any]], tasks: int) -> None:
     row("   idle RSS per worker", lambda r: mb(r["idle_rss"]))
     row(
         "   peak RSS per worker (2 workers, batch d)",
-        lambda r: "/".join(f"{p / 2**20:.0f}" for p in r["peak_rss"]["2"]) + " MB",
+        lambda r: "/".join(f"{p / 2**20:.0f}" for p in r["peak_rss"]) + " MB",
     )
     row("   RSS of the engine's other processes", lambda r: mb(r["service_rss"]))
-    row("   RSS the cluster adds to the calling process", lambda r: mb(r["caller_growth"]))
+    row("   RSS the engine and cluster add to the caller", lambda r: mb(r["caller_growth"]))
     print(f"d. {tasks} proofs of specs/cks.spec on examples/cks-account")
     row("   in-process", lambda r: f"{r['batch_s']['0']:.1f} s")
     for workers in ("1", "2"):
@@ -431,28 +454,21 @@ def main() -> int:
     parser.add_argument("--install-size", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="say nothing on stderr")
     parser.add_argument("--child", choices=sorted(ENGINES), help=argparse.SUPPRESS)
-    parser.add_argument("--in-process", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--batch", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.in_process:
-        wall, results = timed(lambda: [prove_example(EXAMPLE) for _ in range(args.in_process)])
-        print(json.dumps([wall, results]))
+    if args.batch:
+        engine, workers, tasks = args.batch.split(":")
+        print(json.dumps(run_batch(engine, int(workers), int(tasks))))
         return 0
     if args.child:
-        print(json.dumps(measure(args.child, args.runs, args.tasks)))
+        print(json.dumps(measure(args.child, args.runs)))
         return 0
     results: dict[str, dict[str, Any]] = {}
     for engine in args.engines.split(","):
         if not args.quiet:
             print(f"measuring {engine} ...", file=sys.stderr)
         child = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                engine,
-                f"--runs={args.runs}",
-                f"--tasks={args.tasks}",
-            ],
+            [sys.executable, __file__, "--child", engine, f"--runs={args.runs}"],
             capture_output=True,
             text=True,
         )
@@ -461,6 +477,12 @@ def main() -> int:
             results[engine] = {"error": f"not measured ({last})"}
             continue
         results[engine] = json.loads(child.stdout.strip().splitlines()[-1])
+    measured = [engine for engine in results if "error" not in results[engine]]
+    if measured:
+        if not args.quiet:
+            print(f"{args.tasks} proofs in-process and on clusters ...", file=sys.stderr)
+        for engine, batch_record in batches(measured, args.runs, args.tasks).items():
+            results[engine] |= batch_record
     for engine in results if args.install_size else ():
         if not args.quiet:
             print(f"installing {engine} into a fresh virtual environment ...", file=sys.stderr)

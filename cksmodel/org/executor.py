@@ -77,8 +77,8 @@ class Executor:
     ) -> list[R]:
         """``function`` applied to every item, the results in item order.
 
-        ``function`` must be a module-level function (it is pickled by reference to run on
-        a worker, which must be able to import it). ``progress`` is told ``task, done,
+        ``function`` must be a module-level function of a module the workers can import
+        (a worker imports it to run it). ``progress`` is told ``task, done,
         total`` as each item completes, with the item as note when it is a path. The first
         exception a task raises is raised here with its type and message (the tasks still
         queued are cancelled).
@@ -213,7 +213,7 @@ def _local_cluster(workers: int) -> Iterator[Client]:
             silence_logs=logging.ERROR,
             local_directory=scratch,
         ) as cluster,
-        Client(cluster) as client,
+        Client(cluster, set_as_default=False) as client,
     ):
         yield client
 
@@ -224,7 +224,7 @@ def _connected(address: str, timeout: float) -> Iterator[Client]:
     from distributed import Client
 
     try:
-        client = Client(address, timeout=timeout)
+        client = Client(address, timeout=timeout, set_as_default=False)
     except OSError as exc:
         raise ExecutorError(
             f"cannot reach a Dask scheduler at {address} within {timeout:g} s ({exc})"
