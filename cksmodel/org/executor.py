@@ -114,7 +114,7 @@ class Executor:
         futures = self._client.map(function, items, pure=False)
         position = {future.key: index for index, future in enumerate(futures)}
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=self._client.loop):
                 yield position[future.key], future.result()
         finally:
             self._client.cancel(futures)

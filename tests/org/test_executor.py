@@ -116,6 +116,14 @@ def test_the_cluster_runs_tasks_on_two_worker_processes(cluster: Executor) -> No
     assert os.getpid() not in pids
 
 
+def test_the_cluster_client_is_not_made_the_default_dask_client(cluster: Executor) -> None:
+    from distributed import default_client
+
+    assert cluster.map(square, [3]) == [9]
+    with pytest.raises(ValueError, match="No clients found"):
+        default_client()
+
+
 def test_progress_counts_each_item_up_to_the_total_naming_paths(executor: Executor) -> None:
     calls: list[tuple[str, int, int | None, str]] = []
 
