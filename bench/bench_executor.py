@@ -142,8 +142,11 @@ class Cluster(Protocol):
 
 class DaskCluster:
     def __init__(self, workers: int, scratch: str) -> None:
+        import dask
         from distributed import Client, LocalCluster
 
+        # as cksmodel.org.executor configures it: glibc's default trim threshold for workers
+        dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
         self.cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,

@@ -31,6 +31,8 @@ from cksmodel.source import Span
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BUNDLES = [str(EXAMPLES / "cks-account"), str(EXAMPLES / "cks-account-broken")]
+TRIM_BEFORE = os.getenv("MALLOC_TRIM_THRESHOLD_")
+"""The caller's glibc trim threshold before any cluster is started."""
 
 
 # ------------------------------------------------------------------ tasks (module level)
@@ -114,6 +116,13 @@ def test_the_cluster_runs_tasks_on_two_worker_processes(cluster: Executor) -> No
     pids = set(cluster.map(worker_pid, [0, 1, 2, 3]))
     assert len(pids) == 2
     assert os.getpid() not in pids
+
+
+def test_cluster_workers_keep_the_callers_memory_trimming(cluster: Executor) -> None:
+    """Dask would set a 64 KiB trim threshold in its workers (slowing the proofs), and in
+    the calling process too, which starts them."""
+    assert cluster.map(os.getenv, ["MALLOC_TRIM_THRESHOLD_"] * 2) == [TRIM_BEFORE] * 2
+    assert os.getenv("MALLOC_TRIM_THRESHOLD_") == TRIM_BEFORE
 
 
 def test_the_cluster_client_is_not_made_the_default_dask_client(cluster: Executor) -> None:
