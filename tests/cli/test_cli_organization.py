@@ -132,3 +132,33 @@ def test_usage_errors_exit_2_with_one_line(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def _without_times(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_times(v) for k, v in value.items() if k != "time_s"}
+    if isinstance(value, list):
+        return [_without_times(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("org", [COMPLIANT, BROKEN])
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["prove"], id="prove"),
+        pytest.param(["who-can", "kms:Decrypt", STORE_KEY], id="who-can-decrypt"),
+        pytest.param(["who-can", "kms:DeleteCustomKeyStore"], id="who-can-delete-store"),
+    ],
+)
+def test_a_local_cluster_gives_the_same_json_as_local(
+    tmp_path: Path, org: str, command: list[str]
+) -> None:
+    argv = [*command, "--organization", org]
+    local_status, local = as_json(tmp_path, argv)
+    cluster_status, cluster = as_json(
+        tmp_path, [*argv, "--executor", "local-cluster", "--workers", "2"]
+    )
+    assert cluster_status == local_status
+    assert _without_times(cluster) == _without_times(local)
+    assert local.get("principals") or local.get("results")
