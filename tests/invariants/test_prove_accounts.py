@@ -45,9 +45,7 @@ def verdict(formula: str) -> Verdict:
         ),
         pytest.param(
             'forall principal p: can(p, "kms:Decrypt", key *) implies p in organization',
-            'forall principal p: can(p, "kms:Decrypt", key *) implies p in account "'
-            + OWN
-            + '"',
+            'forall principal p: can(p, "kms:Decrypt", key *) implies p in account "' + OWN + '"',
             id="alone-the-organization-is-the-account",
         ),
         pytest.param(

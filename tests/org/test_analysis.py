@@ -55,7 +55,7 @@ def test_the_store_key_is_used_by_principals_of_three_accounts_each_with_its_acc
     assert app.reach.direct and app.reach.decided and app.accounts == (SECURITY,)
     admin = found[arn(PAYMENTS, "Admin")]
     assert admin.accounts == (PAYMENTS, SECURITY)
-    assert [h.target for h in admin.reach.path][0] == arn(PAYMENTS, "payments-app")
+    assert admin.reach.path[0].target == arn(PAYMENTS, "payments-app")
 
 
 def test_no_principal_of_another_account_administers_the_compliant_store() -> None:
