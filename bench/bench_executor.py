@@ -2,6 +2,7 @@
 
     python bench/bench_executor.py [--engines dask,ray] [--runs 3] [--tasks 8]
                                    [--install-size] [--quiet]
+    python bench/bench_executor.py --batch ENGINE:WORKERS:TASKS
 
 Each engine is measured in a child process of its own (``--child ENGINE``), and each batch
 of (d) runs in one too (``--batch``), so nothing sees another's imports or services; an
@@ -23,9 +24,10 @@ d. a CPU-bound batch: ``--tasks`` tasks, each proving ``specs/cks.spec`` on the 
    clusters of 1 and 2 workers (start-up excluded, each worker's first bundle and catalog
    load included, as in real use), taking turns within each run; wall seconds, median and
    best of ``--runs`` (the best is the one least slowed by other work on the machine), and
-   speed-up over in-process; the median CPU seconds of one proof,
-   in-process and on a worker of 2 (other work on the machine changes wall times, hardly
-   this).
+   speed-up over in-process; the median CPU seconds of one proof, in-process and on a
+   worker of 2 (other work on the machine changes it less than wall times).
+   ``--batch ENGINE:WORKERS:TASKS`` runs one such batch alone (``none:0:TASKS``:
+   in-process) and prints its wall seconds and per-task results as JSON.
 e. with ``--install-size``: each engine ``pip install``-ed into a fresh virtual environment,
    its size (``du``) less that of the empty environment. Needs the package index.
 
@@ -462,7 +464,7 @@ def main() -> int:
     parser.add_argument("--install-size", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="say nothing on stderr")
     parser.add_argument("--child", choices=sorted(ENGINES), help=argparse.SUPPRESS)
-    parser.add_argument("--batch", help=argparse.SUPPRESS)
+    parser.add_argument("--batch", metavar="ENGINE:WORKERS:TASKS", help="run one batch of (d)")
     args = parser.parse_args()
     if args.batch:
         engine, workers, tasks = args.batch.split(":")
