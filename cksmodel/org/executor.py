@@ -8,17 +8,19 @@ distributed engine. :func:`open_executor` gives an :class:`Executor` for one of 
 the ``tcp://HOST:PORT`` address of a running Dask scheduler (connected to, left running).
 :meth:`Executor.map` is the one code path for all three: results in item order, progress as
 each item completes, a task's exception raised again in the caller with its type, message
-and span.
+and span. The engine is the ``cluster`` extra (``pip install 'cksmodel[cluster]'``), imported
+by this module only, and only when a cluster is asked for.
 
-Dask's ``distributed`` was chosen over Ray by measurement on a 2-core machine
-(``bench/bench_executor.py``): a local cluster of 2 workers is ready in about 0.8 s and shut
-down in 0.1 s against Ray's 2.7 s and 1.3 s; it adds about 45 MB to an environment against
-Ray's 265 MB; Ray's own services (GCS server, raylet, agents) hold about 600 MB of memory
-beside the workers, Dask's scheduler lives in the calling process. The proofs themselves run
-equally fast on both (the speed-up with 2 workers is the same within noise), and Ray's
-shorter round trip (a few milliseconds per task) is negligible against tasks of a second or
-more. This module is the only one of the package that imports the engine, and only when a
-cluster is asked for: the engine is the ``cluster`` extra (``pip install 'cksmodel[cluster]'``).
+Dask's ``distributed`` (2026.8) was chosen over Ray (2.60) by measuring both on a 2-core
+machine (``bench/bench_executor.py``). A local cluster of 2 workers is ready in 0.6-0.9 s and
+shut down in 0.1-0.2 s, against 2.5-4.4 s and 1.1-1.4 s for Ray. Dask adds 44 MB to an
+environment, Ray 259 MB. A Dask worker holds 49 MB idle and about 125 MB after proving the
+example account, a Ray worker 78 MB and 150 MB, and Ray's own services (GCS server, raylet,
+dashboard, monitors, agents) hold another 460 MB, where Dask's scheduler lives in the calling
+process. Ray's round trip is shorter (3-4 ms for an empty task against 10-11 ms, 16-20 ms
+against 36-40 ms for a task carrying a 43 kB account), which is negligible against
+per-account tasks of a second or more, and a proof costs the same CPU on either engine's
+workers (once Dask's workers keep glibc's default trim threshold, see :func:`_local_cluster`).
 """
 
 from __future__ import annotations
