@@ -168,17 +168,127 @@ def test_a_principal_changed_in_its_own_account_may_reach_only_undecided(tmp_pat
     assert arn(LEDGER, "deployer") not in found
 
 
-def outside_key_user(org: Path) -> None:
+def outside_key_user(org: Path, grantee: str = "arn:aws:iam::555566667777:role/p") -> None:
     """The store key's grants also name a role of an account outside the organization."""
     grants = org / "accounts" / SECURITY / "kms" / "keys"
     path = grants / "1234abcd-12ab-34cd-56ef-1234567890ab" / "grants.json"
     data = json.loads(path.read_text())
     extra = dict(data["Grants"][0])
-    extra.update(
-        GrantId="9" * 64, Name="partner", GranteePrincipal="arn:aws:iam::555566667777:role/p"
-    )
+    extra.update(GrantId=grantee[-12:].rjust(64, "9"), Name="partner", GranteePrincipal=grantee)
     data["Grants"].append(extra)
     path.write_text(json.dumps(data, indent=2))
+
+
+# The identity-perimeter RCP of AWS's data perimeter policy examples
+# (github.com/aws-samples/data-perimeter-policy-examples,
+# resource_control_policies/identity_perimeter_rcp.json), its placeholders filled in:
+# the organization, two third-party accounts and two service accounts allowed in, the
+# GitHub and Google identity providers.
+PUBLISHED_RCP = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "EnforceOrgIdentities",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": [
+                "s3:*",
+                "sqs:*",
+                "kms:*",
+                "secretsmanager:*",
+                "sts:AssumeRole",
+                "sts:DecodeAuthorizationMessage",
+                "sts:GetAccessKeyInfo",
+                "sts:GetFederationToken",
+                "sts:GetServiceBearerToken",
+                "sts:GetSessionToken",
+                "sts:SetContext",
+            ],
+            "Resource": "*",
+            "Condition": {
+                "StringNotEqualsIfExists": {
+                    "aws:PrincipalOrgID": "o-exampleorgid",
+                    "aws:PrincipalAccount": [
+                        "777788889999",
+                        "888899990000",
+                        "555566667777",
+                        "666677778888",
+                    ],
+                    "aws:ResourceTag/dp:exclude:identity": "true",
+                },
+                "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+            },
+        },
+        {
+            "Sid": "EnforceTrustedOIDCTenants",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Resource": "*",
+            "Condition": {
+                "StringNotEqualsIfExists": {
+                    "token.actions.githubusercontent.com:sub": "repo:example-corp/*",
+                    "aws:ResourceTag/dp:exclude:identity": "true",
+                },
+                "Null": {"token.actions.githubusercontent.com:sub": "false"},
+            },
+        },
+        {
+            "Sid": "EnforceTrustedOIDCProviders",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Resource": "*",
+            "Condition": {
+                "Null": {
+                    "token.actions.githubusercontent.com:sub": "true",
+                    "accounts.google.com:sub": "true",
+                }
+            },
+        },
+        {
+            "Sid": "EnforceConfusedDeputyProtection",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:*", "sqs:*", "kms:*", "secretsmanager:*", "sts:*"],
+            "Resource": "*",
+            "Condition": {
+                "StringNotEqualsIfExists": {
+                    "aws:SourceOrgID": "o-exampleorgid",
+                    "aws:SourceAccount": ["555566667777", "666677778888"],
+                    "aws:ResourceTag/dp:exclude:identity": "true",
+                },
+                "Null": {"aws:SourceAccount": "false"},
+                "Bool": {"aws:PrincipalIsAWSService": "true"},
+            },
+        },
+    ],
+}
+
+
+def test_the_published_identity_perimeter_rcp_admits_only_its_listed_outsiders(
+    tmp_path: Path,
+) -> None:
+    org = copy_org(tmp_path)
+    listed, unlisted = "arn:aws:iam::555566667777:role/p", "arn:aws:iam::999988887777:role/q"
+    outside_key_user(org, listed)
+    outside_key_user(org, unlisted)
+    path = org / "policies" / "rcp" / "p-7h4fw2qc.json"
+    document = json.loads(path.read_text())
+    document["Policy"]["Content"] = json.dumps(PUBLISHED_RCP, indent=4)
+    path.write_text(json.dumps(document, indent=4))
+    analysis = analyse(org, DECRYPT)
+    found = reachers(analysis, DECRYPT)
+    assert found[listed].reach.decided
+    assert found[arn(PAYMENTS, "payments-app")].reach.decided
+    assert f"{unlisted}#changed" not in analysis.graph.graph
+    # The key's tags are not in the bundle: the unlisted outsider gets in only on a key
+    # tagged with the RCP's exclusion tag, never by carrying the organization's id.
+    (node,) = analysis.graph.questions[DECRYPT]
+    witness = json.loads(analysis.graph.graph[unlisted][node]["witness"])
+    assert witness["context"] == {"aws:ResourceTag/dp:exclude:identity": "true"}
+    listed_witness = json.loads(analysis.graph.graph[listed][node]["witness"])
+    assert "aws:ResourceTag/dp:exclude:identity" not in listed_witness.get("context", {})
 
 
 def test_an_outsider_cannot_carry_the_organizations_id(tmp_path: Path) -> None:
