@@ -71,8 +71,14 @@ def test_an_unknown_public_name_is_an_attribute_error() -> None:
 
 @pytest.mark.parametrize(
     "marker",
-    ["cksmodel.simulate(", "cksmodel.can(policies", "build_graph", "progress=show"],
-    ids=["simulation", "symbolic-questions", "graph", "progress"],
+    [
+        "cksmodel.simulate(",
+        "cksmodel.can(policies",
+        "build_graph",
+        "progress=show",
+        "analyse_organization",
+    ],
+    ids=["simulation", "symbolic-questions", "graph", "progress", "organization"],
 )
 def test_the_readme_python_examples_run_after_every_submodule_is_imported(
     marker: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
