@@ -182,7 +182,6 @@ def _cmd_prove(args: argparse.Namespace) -> int:
 
     from cksmodel.cli.output import write_output
     from cksmodel.invariants.prove import prove
-    from cksmodel.invariants.reports import sarif_json, to_junit, to_text
     from cksmodel.invariants.spec import SpecError, load_spec
 
     default = [_shipped("specs")]
@@ -224,19 +223,7 @@ def _cmd_prove(args: argparse.Namespace) -> int:
         account=label,
         bundled_example=bundled,
     )
-    if args.format == "json":
-        import json
-
-        text = json.dumps(report.to_json(), indent=2) + "\n"
-    elif args.format == "markdown":
-        text = plan.report_markdown(report)
-    elif args.format == "sarif":
-        text = sarif_json(report)
-    elif args.format == "junit":
-        text = to_junit(report)
-    else:
-        text = to_text(report)
-    write_output(text, args.output)
+    write_output(plan.report_output(report, args.format), args.output)
     return report.exit_code
 
 

@@ -85,7 +85,6 @@ def run_prove(args: argparse.Namespace, specs: Sequence[Spec]) -> int:
     """``prove --organization``: per-account invariants in every member account, and the
     organization-wide ones on the joined graph."""
     from cksmodel.cli import plan
-    from cksmodel.invariants.reports import sarif_json, to_junit, to_text
     from cksmodel.org.prove import organization_report, questions_of, split_specs
 
     if args.plan is not None:
@@ -102,16 +101,9 @@ def run_prove(args: argparse.Namespace, specs: Sequence[Spec]) -> int:
         whole,
         max_counterexamples=args.max_counterexamples,
     )
-    if args.format == "json":
-        text = json.dumps({**report.to_json(), "organization": True}, indent=2) + "\n"
-    elif args.format == "markdown":
-        text = plan.report_markdown(report)
-    elif args.format == "sarif":
-        text = sarif_json(report)
-    elif args.format == "junit":
-        text = to_junit(report)
-    else:
-        text = _org_line(analysis) + to_text(report).partition("\n")[2]
+    text = plan.report_output(report, args.format)
+    if args.format == "text":
+        text = _org_line(analysis) + text.partition("\n")[2]
     write_output(text, args.output)
     return report.exit_code
 

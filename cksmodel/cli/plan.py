@@ -135,6 +135,23 @@ def run_prove_plan(
     return after.exit_code
 
 
+def report_output(report: ProveReport, fmt: str) -> str:
+    """A prove report in the output format asked for (text, json, markdown, sarif, junit)."""
+    import json
+
+    from cksmodel.invariants.reports import sarif_json, to_junit, to_text
+
+    if fmt == "json":
+        return json.dumps(report.to_json(), indent=2) + "\n"
+    if fmt == "markdown":
+        return report_markdown(report)
+    if fmt == "sarif":
+        return sarif_json(report)
+    if fmt == "junit":
+        return to_junit(report)
+    return to_text(report)
+
+
 def report_markdown(report: ProveReport) -> str:
     """``prove --format markdown`` without ``--plan``: the verdicts of one bundle."""
     from cksmodel.cli.markdown import verdicts_markdown

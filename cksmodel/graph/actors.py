@@ -221,9 +221,7 @@ def external_actors(account: Account) -> list[Actor]:
             exact.setdefault(n.account, []).append(n.value)
     actors = [outside_actor(n, tuple(exact.get(n.account, ()))) for n in named]
     if org is not None:
-        actors += [
-            _changed(a) for a in actors if a.kind in ("role", "user") and org.peer(a.arn)
-        ]
+        actors += [_changed(a) for a in actors if a.kind in ("role", "user") and org.peer(a.arn)]
     return sorted(actors, key=lambda a: a.id)
 
 

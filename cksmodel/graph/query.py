@@ -38,6 +38,7 @@ __all__ = [
     "can",
     "check_action",
     "check_principal",
+    "edge_hop",
     "paths",
     "who_can",
 ]
@@ -292,8 +293,9 @@ def check_action(action: str) -> None:
         )
 
 
-def _hop(g: AccessGraph, source: str, target: str) -> Hop:
-    d = g.graph[source][target]
+def edge_hop(graph: nx.DiGraph[str], source: str, target: str) -> Hop:
+    """The hop an edge of a reachability graph stands for."""
+    d = graph[source][target]
     return Hop(
         source=source,
         target=target,
@@ -401,7 +403,7 @@ def who_can(
             continue
         if exclude_aws_internal and attrs["aws_internal"]:
             continue
-        hops = [_hop(g, a, b) for a, b in pairwise(chain)]
+        hops = [edge_hop(g.graph, a, b) for a, b in pairwise(chain)]
         hops.append(_final(chain[-1], action, resource, direct[chain[-1]]))
         out.append(
             Reach(
@@ -529,7 +531,7 @@ def paths(
         if max_hops < 2 or end not in view or source not in view:
             continue
         for chain in nx.all_simple_paths(view, source, end, cutoff=max_hops - 1):
-            hops = [_hop(g, a, b) for a, b in pairwise(chain)]
+            hops = [edge_hop(g.graph, a, b) for a, b in pairwise(chain)]
             out.append((*hops, _final(end, action, resource, step)))
     out.sort(key=lambda p: (len(p), [h.target for h in p]))
     return out

@@ -26,7 +26,7 @@ import networkx as nx
 from cksmodel.graph.actors import CHANGED
 from cksmodel.graph.build import ACT_AS
 from cksmodel.graph.edges import Step
-from cksmodel.graph.query import ENTRY_KINDS, Hop, Reach
+from cksmodel.graph.query import ENTRY_KINDS, Reach, edge_hop
 from cksmodel.org.tasks import AccountGraph
 
 __all__ = ["OrgGraph", "OrgReach", "join"]
@@ -86,7 +86,7 @@ class OrgGraph:
                 continue
             final = direct[chain[-1]][1]
             steps = [*pairwise(chain), (chain[-1], final)]
-            hops = tuple(_hop(self.graph, a, b) for a, b in steps)
+            hops = tuple(edge_hop(self.graph, a, b) for a, b in steps)
             accounts = tuple(str(self.graph[a][b]["decided_in"]) for a, b in steps)
             reach = Reach(
                 arn=node,
@@ -203,25 +203,6 @@ def _labelled(attrs: dict[str, Any]) -> str:
     if attrs.get("member"):
         return f"{attrs['label']} (account {attrs['account']})"
     return str(attrs["label"])
-
-
-def _hop(graph: nx.DiGraph[str], source: str, target: str) -> Hop:
-    d = graph[source][target]
-    return Hop(
-        source=source,
-        target=target,
-        via=d["via"],
-        status=d["status"],
-        policy=d["policy"],
-        statement_index=d["statement_index"],
-        sid=d["sid"],
-        file=d["source"],
-        line=d["line"],
-        column=d["column"],
-        condition=d["condition"],
-        reason=d["reason"],
-        changes=d["changes"],
-    )
 
 
 def member_nodes(graph: nx.DiGraph[str], accounts: Iterable[str] | None = None) -> list[str]:
