@@ -66,15 +66,21 @@ def analyse_organization(
     org = read_organization(Path(folder))
     ids = org.member_ids()
     surveys: list[Survey] = executor.map(
-        survey_task, [(where, a, run) for a in ids], progress=progress, task="accounts surveyed"
+        survey_task,
+        [(where, a, run) for a in ids],
+        progress=progress,
+        task="accounts surveyed",
+        affinity=ids,
     )
     by_id = {s.account_id: s for s in surveys}
     wanted, names_by, whole = _named(surveys)
+    named = [a for a in ids if wanted.get(a)]
     exported: list[dict[str, Peer]] = executor.map(
         export,
-        [(where, a, tuple(sorted(wanted[a])), run) for a in ids if wanted.get(a)],
+        [(where, a, tuple(sorted(wanted[a])), run) for a in named],
         progress=progress,
         task="accounts exporting named principals",
+        affinity=named,
     )
     peers = {arn: peer for found in exported for arn, peer in found.items()}
     views = member_views(org, whole, by_id)
@@ -96,9 +102,15 @@ def analyse_organization(
         )
         for a in ids
     ]
-    graphs: list[AccountGraph] = executor.map(
-        analyse, works, progress=progress, task="accounts analysed"
+    order = sorted(range(len(works)), key=lambda n: -_cost(by_id[ids[n]], works[n]))
+    done: list[AccountGraph] = executor.map(
+        analyse,
+        [works[n] for n in order],
+        progress=progress,
+        task="accounts analysed",
+        affinity=[ids[n] for n in order],
     )
+    graphs = [g for _, g in sorted(zip(order, done, strict=True), key=lambda pair: pair[0])]
     warnings = list(org.warnings)
     for s in surveys:
         warnings += [f"account {s.account_id}: {w}" for w in s.warnings]
@@ -110,6 +122,12 @@ def analyse_organization(
         surveys=tuple(surveys),
         warnings=tuple(dict.fromkeys(warnings)),
     )
+
+
+def _cost(survey: Survey, work: AccountWork) -> int:
+    """A rough size of an account's analysis, to start the largest first (a late large
+    account would leave the other workers idle at the end)."""
+    return len(survey.principals) + len(work.context.peers) + 4 * len(survey.keys)
 
 
 def _named(

@@ -65,6 +65,8 @@ class Executor:
     def __init__(self, *, name: str, client: Client | None = None) -> None:
         self.name = name
         self._client = client
+        self._placed: dict[str, str] = {}
+        """The worker each affinity key last ran on."""
 
     def __repr__(self) -> str:
         return f"Executor(name={self.name!r})"
@@ -76,6 +78,7 @@ class Executor:
         *,
         progress: Progress = no_progress,
         task: str = "accounts",
+        affinity: Sequence[str] | None = None,
     ) -> list[R]:
         """``function`` applied to every item, the results in item order.
 
@@ -83,7 +86,10 @@ class Executor:
         (a worker imports it to run it). ``progress`` is told ``task, done,
         total`` as each item completes, with the item as note when it is a path. The first
         exception a task raises is raised here with its type and message (the tasks still
-        queued are cancelled).
+        queued are cancelled). ``affinity`` gives each item a key: an item runs, when that
+        worker is free to take it, on the worker that ran the item of the same key in an
+        earlier ``map`` of this executor (which may still hold what that item read); a busy
+        worker's items may still move to an idle one.
         """
         if not callable(function):
             raise ArgumentTypeError(f"function: expected a function, not {shown(function)}")
@@ -91,8 +97,15 @@ class Executor:
         progress = check_progress("progress", progress)
         total = len(items)
         progress(task, 0, total)
+        keys = None
+        if affinity is not None:
+            keys = [str(k) for k in check_type("affinity", affinity, Sequence, "a key per item")]
+            if len(keys) != total:
+                raise ArgumentTypeError(
+                    f"affinity: expected one key per item ({total}), not {len(keys)}"
+                )
         finished: dict[int, R] = {}
-        for index, result in self._completed(function, items):
+        for index, result in self._completed(function, items, keys):
             finished[index] = result
             progress(task, len(finished), total, _note(items[index]))
         return [finished[index] for index in range(total)]
@@ -105,21 +118,38 @@ class Executor:
         peaks: dict[str, int] = self._client.run(_peak_rss)
         return dict(sorted(peaks.items()))
 
-    def _completed(self, function: Callable[[T], R], items: list[T]) -> Iterator[tuple[int, R]]:
+    def _placement(self, key: str) -> dict[str, object]:
+        """Where an item of this affinity key should run: its earlier worker, if any."""
+        place = self._placed.get(key) if key else None
+        return {"workers": [place], "allow_other_workers": True} if place else {}
+
+    def _completed(
+        self, function: Callable[[T], R], items: list[T], keys: list[str] | None
+    ) -> Iterator[tuple[int, R]]:
         """Each item's position and result, in the order the results arrive."""
-        if self._client is None:
+        client = self._client
+        if client is None:
             for index, item in enumerate(items):
                 yield index, function(item)
             return
         from distributed import as_completed
 
-        futures = self._client.map(function, items, pure=False)
+        futures = [
+            client.submit(function, item, pure=False, **self._placement(key))
+            for item, key in zip(items, keys or [""] * len(items), strict=True)
+        ]
         position = {future.key: index for index, future in enumerate(futures)}
         try:
-            for future in as_completed(futures, loop=self._client.loop):
+            for future in as_completed(futures, loop=client.loop):
                 yield position[future.key], future.result()
+            if keys is not None:
+                placed = client.who_has(futures)
+                for future, key in zip(futures, keys, strict=True):
+                    holders = placed.get(future.key)
+                    if holders:
+                        self._placed[key] = holders[0]
         finally:
-            self._client.cancel(futures)
+            client.cancel(futures)
 
 
 @contextlib.contextmanager

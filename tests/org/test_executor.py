@@ -118,6 +118,20 @@ def test_the_cluster_runs_tasks_on_two_worker_processes(cluster: Executor) -> No
     assert os.getpid() not in pids
 
 
+def test_items_with_an_affinity_key_run_again_where_that_key_ran(cluster: Executor) -> None:
+    keys = ["a", "b", "c", "d"]
+    first = dict(zip(keys, cluster.map(worker_pid, [0, 1, 2, 3], affinity=keys), strict=True))
+    assert len(set(first.values())) == 2
+    again = ["d", "c", "b", "a"]
+    second = dict(zip(again, cluster.map(worker_pid, [0, 1, 2, 3], affinity=again), strict=True))
+    assert second == first
+
+
+def test_affinity_needs_one_key_per_item(executor: Executor) -> None:
+    with pytest.raises(ArgumentTypeError, match="one key per item"):
+        executor.map(square, [1, 2], affinity=["a"])
+
+
 def test_cluster_workers_keep_the_callers_memory_trimming(cluster: Executor) -> None:
     """Dask would set a 64 KiB trim threshold in its workers (slowing the proofs), and in
     the calling process too, which starts them."""
