@@ -102,6 +102,9 @@ def _combined(analysis: OrgAnalysis, inv: Invariant) -> InvariantResult:
     verdicts = {r.verdict for _, r in found}
     spent = sum(r.time_s for _, r in found)
     spec_location = Location(role="spec", span=inv.span, description=inv.title)
+    body = inv.body
+    if isinstance(body, Formula) and body.op == "exists" and body.binder == "account_of":
+        return _in_some_account(inv, found, spent, spec_location)
     if Verdict.REFUTED in verdicts:
         refuted = [(a, r) for a, r in found if r.verdict is Verdict.REFUTED]
         examples = tuple(
@@ -150,6 +153,31 @@ def _combined(analysis: OrgAnalysis, inv: Invariant) -> InvariantResult:
         reason=f"proved in {proved} of {len(found)} accounts (not applicable in the others)"
         if proved < len(found)
         else "",
+        time_s=spent,
+        locations=(spec_location,),
+    )
+
+
+def _in_some_account(
+    inv: Invariant,
+    found: Sequence[tuple[str, InvariantResult]],
+    spent: float,
+    spec_location: Location,
+) -> InvariantResult:
+    """``exists account a: …``: PROVED when it holds in some member account."""
+    holding = [a for a, r in found if r.verdict is Verdict.PROVED]
+    unknown = [f"account {a}: {r.reason}" for a, r in found if r.verdict is Verdict.UNKNOWN]
+    if holding:
+        verdict, reason = Verdict.PROVED, "holds in account " + ", ".join(holding)
+    elif unknown:
+        verdict, reason = Verdict.UNKNOWN, "; ".join(unknown)
+    else:
+        verdict, reason = Verdict.REFUTED, "holds in no member account"
+    return InvariantResult(
+        name=inv.name,
+        title=inv.title,
+        verdict=verdict,
+        reason=reason,
         time_s=spent,
         locations=(spec_location,),
     )

@@ -308,3 +308,57 @@ def test_every_hop_names_the_account_that_decided_it(name: str) -> None:
         hops = reach.to_json()["path"]
         assert [h["account"] for h in hops] == list(reach.accounts)
         assert all(a in (SECURITY, PAYMENTS, LEDGER) for a in reach.accounts)
+
+
+def prove_org(folder: str | Path, text: str) -> Any:
+    from cksmodel.invariants.spec import parse_spec
+    from cksmodel.org.prove import organization_report, questions_of, split_specs
+
+    per_account, whole = split_specs([parse_spec(text, "org.spec")])
+    specs = [s for s in per_account if s.invariants]
+    with open_executor("local") as executor:
+        analysis = analyse_organization(
+            folder,
+            executor=executor,
+            specs=specs,
+            questions=lambda surveys: questions_of(whole, surveys),
+        )
+    return {r.name: r for r in organization_report(analysis, specs, whole).results}
+
+
+@pytest.mark.parametrize(
+    ("formula", "verdict"),
+    [
+        pytest.param(
+            'forall account a: forall p in account a: not can(p, "kms:DeleteCustomKeyStore", "*")',
+            "REFUTED",
+            id="forall-account-refuted-by-the-security-account",
+        ),
+        pytest.param(
+            'exists account a: exists p in account a: can(p, "kms:DeleteCustomKeyStore", "*")',
+            "PROVED",
+            id="exists-account-holds-in-one",
+        ),
+        pytest.param(
+            'exists account a: exists p in account a: can(p, "cloudhsm:DeleteBackup", "*")'
+            ' and p in account "444455556666"',
+            "REFUTED",
+            id="exists-account-holds-in-none",
+        ),
+        pytest.param(
+            'forall p in account "222233334444": not can*(p, "kms:DeleteCustomKeyStore", "*")',
+            "PROVED",
+            id="one-account-by-id-on-the-joined-graph",
+        ),
+        pytest.param(
+            'exists p in organization: can(p, "kms:Decrypt", key "'
+            + STORE_KEY
+            + '") and p in account "333344445555"',
+            "PROVED",
+            id="a-workload-principal-decrypts-directly",
+        ),
+    ],
+)
+def test_account_quantifiers_over_the_organization(formula: str, verdict: str) -> None:
+    results = prove_org("examples/cks-org", f'invariant i "t":\n  {formula}\n')
+    assert results["i"].verdict.value == verdict
