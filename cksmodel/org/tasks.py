@@ -91,10 +91,11 @@ def _organization(folder: str, run: str) -> Organization:
     return read_organization(Path(folder))
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=64)
 def _member(folder: str, account_id: str, run: str) -> Account:
-    """A member's bundle, read once per analysis (``run``) on each worker: a later
-    analysis reads the files again, as they may have changed."""
+    """A member's bundle, read once per analysis (``run``) on each worker (the rounds
+    send an account's tasks back to the worker that read it): a later analysis reads
+    the files again, as they may have changed. Up to 64 bundles are kept per worker."""
     return load_member(_organization(folder, run), account_id)
 
 
