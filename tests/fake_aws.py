@@ -12,9 +12,15 @@ that ``sts assume-role`` refuses; ``FAKE_AWS_NO_GRANTS`` a key whose grants it r
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+needs_bash = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+"""The collection scripts are bash scripts."""
 
 SCRIPT = r"""
 import json, os, sys

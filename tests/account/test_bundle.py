@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_aws import run_with_fake_aws
+from fake_aws import needs_bash, run_with_fake_aws
 
 from cksmodel.account.bundle import load_bundle
 from cksmodel.account.model import Account, BundleError, Cluster, CustomKeyStore, IamPrincipal
@@ -1360,9 +1360,6 @@ def summary(account: Account) -> dict[str, Any]:
         "rcps": [[p.name for p in level] for level in account.rcps],
         "compute": [(r.kind, r.arn, r.role) for r in account.compute],
     }
-
-
-needs_bash = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 
 
 @needs_bash

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_aws import run_with_fake_aws
+from fake_aws import needs_bash, run_with_fake_aws
 
 from cksmodel.account.model import BundleError
 from cksmodel.account.organization import Organization, load_member, read_organization
@@ -489,7 +489,7 @@ def org_summary(org: Organization) -> dict[str, Any]:
     }
 
 
-@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@needs_bash
 def test_collect_org_writes_a_readable_organization(tmp_path: Path) -> None:
     source = source_organization(tmp_path)
     out = tmp_path / "collected"
@@ -502,7 +502,7 @@ def test_collect_org_writes_a_readable_organization(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("collected.partial.*"))
 
 
-@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@needs_bash
 def test_collect_org_skips_an_account_it_cannot_assume_into(tmp_path: Path) -> None:
     source = source_organization(tmp_path)
     out = tmp_path / "collected"
@@ -516,7 +516,7 @@ def test_collect_org_skips_an_account_it_cannot_assume_into(tmp_path: Path) -> N
     assert len(collected.warnings) == 1 and f"account {SBX} (sandbox)" in collected.warnings[0]
 
 
-@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@needs_bash
 def test_collect_org_refuses_a_used_folder(tmp_path: Path) -> None:
     out = tmp_path / "collected"
     out.mkdir()
