@@ -11,9 +11,11 @@ trusts, store keys shared through key policies and grants, workload keys shared 
 accounts). Each job runs once per executor: ``local`` (in this process: the baseline)
 and ``local-cluster`` with each ``--workers`` count. Measured: wall seconds; CPU seconds
 of this process plus of the cluster's processes (reaped when the cluster shuts down, so
-counted through ``RUSAGE_CHILDREN``); the peak resident memory of each worker (of this
-process for ``local``); and the CPU seconds the per-account tasks report. Tables show the
-median of ``--runs`` runs and the speed-up over ``local`` measured in the same process.
+counted through ``RUSAGE_CHILDREN``); the peak resident memory of each worker and of this
+process (the driver, which joins the graphs and answers on the joined graph; for
+``local`` the one process), each counted from the start of the run; and the CPU
+seconds the per-account tasks report. Tables show the median of ``--runs`` runs and the
+speed-up over ``local`` measured in the same process.
 
 The projection to a 16-worker cluster is computed from the measured per-account task
 costs (greedy assignment of the measured task times, longest first, to 16 workers,
@@ -26,6 +28,7 @@ Everything goes to ``bench/out/bench_org.json`` as well.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import heapq
 import json
 import os
@@ -44,7 +47,7 @@ from synthetic_org import generate
 
 from cksmodel.invariants.spec import load_spec
 from cksmodel.org.analysis import OrgAnalysis, analyse_organization
-from cksmodel.org.executor import open_executor
+from cksmodel.org.executor import open_executor, peak_rss
 from cksmodel.org.prove import organization_report, questions_of, split_specs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +63,7 @@ class Run:
     cpu_s: float
     task_cpu_s: list[float]
     worker_peak_mb: list[float]
+    driver_peak_mb: float
     verdicts: dict[str, int] = field(default_factory=dict)
     principals_found: int = 0
 
@@ -81,6 +85,7 @@ def _specs() -> tuple[list[Any], list[Any]]:
 
 def run_once(org: Path, job: str, where: str, workers: int, timeout: float) -> Run:
     per_account, whole = _specs()
+    _reset_peak()
     start, cpu = time.perf_counter(), _cpu()
     with open_executor(where, workers=workers if where == "local-cluster" else None) as ex:
         if job == "prove":
@@ -104,7 +109,7 @@ def run_once(org: Path, job: str, where: str, workers: int, timeout: float) -> R
         peaks = ex.peak_memory()
     wall, spent = time.perf_counter() - start, _cpu() - cpu
     if where == "local":
-        peaks = {"this process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+        peaks = {"this process": peak_rss()}
     return Run(
         job=job,
         executor=where,
@@ -113,9 +118,17 @@ def run_once(org: Path, job: str, where: str, workers: int, timeout: float) -> R
         cpu_s=spent,
         task_cpu_s=[g.cpu_s for g in analysis.accounts],
         worker_peak_mb=sorted(v / 2**20 for v in peaks.values()),
+        driver_peak_mb=peak_rss() / 2**20,
         verdicts=verdicts,
         principals_found=found,
     )
+
+
+def _reset_peak() -> None:
+    """Start this process's peak memory afresh (Linux: writing 5 to ``clear_refs`` resets
+    ``VmHWM``), so a ``local`` run's peak is its own, not an earlier run's."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 def _who_can(org: Path, ex: Any, timeout: float) -> tuple[OrgAnalysis, list[Any]]:
@@ -195,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                 "CPU s",
                 "speed-up",
                 "peak MB/worker",
+                "driver peak MB",
                 "result",
             ]
         ]
@@ -206,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
                 wall = statistics.median(r.wall_s for r in group)
                 cpu = statistics.median(r.cpu_s for r in group)
                 peak = max(max(r.worker_peak_mb) for r in group)
+                driver = max(r.driver_peak_mb for r in group)
                 result = (
                     ", ".join(f"{v} {k}" for k, v in sorted(group[0].verdicts.items()))
                     if job == "prove"
@@ -220,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"{cpu:.1f}",
                         f"{local / wall:.2f}x",
                         f"{peak:.0f}",
+                        f"{driver:.0f}",
                         result,
                     ]
                 )

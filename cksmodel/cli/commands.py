@@ -52,8 +52,8 @@ EXIT_CODES = (
         "a CloudFormation template (or refused YAML), a `--plan` for another account than the "
         "bundle's, a policy with an ERROR finding given to "
         "`check-*` or `compare`, an unusable `--catalog`, unknown option, an output path that "
-        "is not a regular file, a failed write, an `--executor` cluster that cannot be reached "
-        "or started",
+        "is not a regular file, a failed write, an `--executor` cluster that cannot be reached, "
+        "is started without success, or loses its workers during the run",
     ),
     (
         EXIT_UNKNOWN,

@@ -51,7 +51,8 @@ ADDRESS_FORM = "tcp://HOST:PORT"
 
 
 class ExecutorError(InputError):
-    """An executor cannot be opened: a bad place or worker count, or an unreachable cluster."""
+    """An executor cannot be opened (a bad place or worker count, an unreachable cluster)
+    or loses its workers or its scheduler during a run."""
 
     code = "E_EXECUTOR"
 
@@ -115,7 +116,7 @@ class Executor:
         address, as each worker measures it (``{}`` when the work runs in this process)."""
         if self._client is None:
             return {}
-        peaks: dict[str, int] = self._client.run(_peak_rss)
+        peaks: dict[str, int] = self._client.run(peak_rss)
         return dict(sorted(peaks.items()))
 
     def _placement(self, key: str) -> dict[str, object]:
@@ -132,7 +133,8 @@ class Executor:
             for index, item in enumerate(items):
                 yield index, function(item)
             return
-        from distributed import as_completed
+        from distributed import KilledWorker, as_completed
+        from distributed.comm.core import CommClosedError
 
         futures = [
             client.submit(function, item, pure=False, **self._placement(key))
@@ -141,7 +143,19 @@ class Executor:
         position = {future.key: index for index, future in enumerate(futures)}
         try:
             for future in as_completed(futures, loop=client.loop):
-                yield position[future.key], future.result()
+                try:
+                    result = future.result()
+                except KilledWorker:
+                    raise ExecutorError(
+                        f"{self.name}: the worker processes running {_named(function)} kept "
+                        "dying (out of memory, or killed); nothing was written"
+                    ) from None
+                except CommClosedError as exc:
+                    raise ExecutorError(
+                        f"{self.name}: lost the connection to the cluster while running "
+                        f"{_named(function)} ({exc}); nothing was written"
+                    ) from None
+                yield position[future.key], result
             if keys is not None:
                 placed = client.who_has(futures)
                 for future, key in zip(futures, keys, strict=True):
@@ -250,7 +264,9 @@ def _local_cluster(workers: int) -> Iterator[Client]:
             dashboard_address=None,
             # no dashboard; the scheduler's health and metrics server on a free loopback port
             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-            silence_logs=logging.ERROR,
+            # a worker's heartbeat racing the scheduler's shutdown logs an ERROR with a
+            # traceback; every failure that matters reaches the caller as an exception
+            silence_logs=logging.CRITICAL,
             local_directory=scratch,
         ) as cluster,
         Client(cluster, set_as_default=False) as client,
@@ -279,12 +295,28 @@ def _connected(address: str, timeout: float) -> Iterator[Client]:
         yield client
 
 
-def _peak_rss() -> int:
-    """This process's peak resident set size in bytes (run on each worker)."""
+def peak_rss() -> int:
+    """This process's peak resident set size in bytes (run on each worker).
+
+    On Linux it is the ``VmHWM`` of ``/proc/self/status``: ``ru_maxrss`` keeps the
+    peak of the process that started the worker, across ``exec``, so a worker started
+    by a large driver would report the driver's peak.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _named(function: Callable[..., object]) -> str:
+    return f"'{getattr(function, '__name__', 'a task')}' tasks"
 
 
 def _note(item: object) -> str:

@@ -192,6 +192,7 @@ class _OrgProver:
         self.max_counterexamples = max_counterexamples
         self.keys = analysis.keys()
         self._reach: dict[tuple[str, str], dict[str, OrgReach]] = {}
+        self._members: dict[SetExpr, tuple[list[str], frozenset[str]]] = {}
 
     def invariant(self, inv: Invariant) -> InvariantResult:
         start = time.monotonic()
@@ -232,7 +233,7 @@ class _OrgProver:
             return self.can(f, env)
         if f.op == "member":
             assert f.members is not None
-            return Tri(env[f.var] in self.members(f.members))
+            return Tri(env[f.var] in self.member_set(f.members))
         if f.op == "same":
             assert f.principal is not None and f.other is not None
             a, b = self.node(f.principal, env), self.node(f.other, env)
@@ -264,6 +265,21 @@ class _OrgProver:
 
     def members(self, s: SetExpr) -> list[str]:
         """The principals of member accounts in the set (by node id, sorted)."""
+        return self._cached(s)[0]
+
+    def member_set(self, s: SetExpr) -> frozenset[str]:
+        """The same principals, for membership tests."""
+        return self._cached(s)[1]
+
+    def _cached(self, s: SetExpr) -> tuple[list[str], frozenset[str]]:
+        """A set is computed once per invariant run: ``p in SET`` is asked of every
+        principal of the organization."""
+        if s not in self._members:
+            found = self._principals(s)
+            self._members[s] = (found, frozenset(found))
+        return self._members[s]
+
+    def _principals(self, s: SetExpr) -> list[str]:
         graph = self.graph.graph
         if s.op == "organization":
             return member_nodes(graph)

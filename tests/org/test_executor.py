@@ -59,6 +59,10 @@ def late_first(delay: float) -> float:
     return delay
 
 
+def die(_: int) -> int:
+    os._exit(9)
+
+
 def worker_pid(_: int) -> int:
     time.sleep(0.2)
     return os.getpid()
@@ -263,6 +267,17 @@ def test_a_cluster_executor_without_the_engine_says_how_to_install_it(
         pass
 
 
+def test_workers_that_keep_dying_are_an_executor_error_not_a_traceback() -> None:
+    import dask
+
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        open_executor("local-cluster", workers=1) as executor,
+        pytest.raises(ExecutorError, match=r"running 'die' tasks kept dying \(out of memory"),
+    ):
+        executor.map(die, [1])
+
+
 # ------------------------------------------------------------------ memory
 
 
@@ -273,6 +288,21 @@ def test_peak_memory_is_measured_by_each_worker(local: Executor, cluster: Execut
     assert all(address.startswith("tcp://127.0.0.1:") for address in peaks)
     assert all(20 * 2**20 < peak < 4 * 2**30 for peak in peaks.values()), peaks
     assert local.peak_memory() == {}
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux /proc only")
+def test_a_worker_peak_memory_is_its_own_not_that_of_the_process_starting_it() -> None:
+    import multiprocessing
+
+    from cksmodel.org.executor import peak_rss
+
+    ballast = bytearray(256 * 2**20)
+    for page in range(0, len(ballast), 4096):
+        ballast[page] = 1
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        child = pool.apply(peak_rss)
+    assert peak_rss() > 256 * 2**20
+    assert child < 200 * 2**20, child
 
 
 # ------------------------------------------------------------------ an existing cluster
