@@ -20,7 +20,15 @@ from cksmodel.account.outside import same_identity
 from cksmodel.cks import model
 from cksmodel.invariants.prove import KEYS_UNKNOWN, every_cause, needs_organization
 from cksmodel.invariants.results import InvariantResult, ProveReport
-from cksmodel.invariants.spec import Formula, Invariant, ResourceRef, SetExpr, Spec, SpecError
+from cksmodel.invariants.spec import (
+    Formula,
+    Invariant,
+    PrincipalRef,
+    ResourceRef,
+    SetExpr,
+    Spec,
+    SpecError,
+)
 from cksmodel.org.analysis import OrgAnalysis
 from cksmodel.org.tasks import Survey
 from cksmodel.org.union import OrgReach, member_nodes
@@ -39,13 +47,17 @@ def is_organization_wide(f: Formula) -> bool:
 
 
 def split_specs(specs: Sequence[Spec]) -> tuple[list[Spec], list[tuple[Spec, Invariant]]]:
-    """The specs with their per-account invariants only, and the organization ones."""
+    """The specs with their per-account invariants only, and the organization ones.
+
+    An organization invariant using what the joined graph cannot answer is a
+    :class:`SpecError` here, before any account is analysed."""
     per_account: list[Spec] = []
     whole: list[tuple[Spec, Invariant]] = []
     for spec in specs:
         mine = []
         for inv in spec.invariants:
             if isinstance(inv.body, Formula) and is_organization_wide(inv.body):
+                _check(inv.body)
                 whole.append((spec, inv))
             else:
                 mine.append(inv)
@@ -217,6 +229,7 @@ class _OrgProver:
         )
 
     def formula(self, f: Formula, env: dict[str, str]) -> Tri:
+        """The formula's value (checked by :func:`_check`) with ``env`` binding variables."""
         if f.op in ("forall", "exists"):
             return self.quantified(f, env)
         if f.op == "implies":
@@ -234,24 +247,12 @@ class _OrgProver:
         if f.op == "member":
             assert f.members is not None
             return Tri(env[f.var] in self.member_set(f.members))
-        if f.op == "same":
-            assert f.principal is not None and f.other is not None
-            a, b = self.node(f.principal, env), self.node(f.other, env)
-            return Tri(same_identity(a, b) if a.startswith("arn:") else a == b)
-        raise SpecError(
-            f"{f.op} is not supported in an organization-wide formula; use it in a "
-            "per-account invariant ('forall account a: …')",
-            span=f.span,
-            code="E_SPEC_TYPE",
-        )
+        assert f.op == "same" and f.principal is not None and f.other is not None
+        a, b = self.node(f.principal, env), self.node(f.other, env)
+        return Tri(same_identity(a, b) if a.startswith("arn:") else a == b)
 
     def quantified(self, f: Formula, env: dict[str, str]) -> Tri:
-        if f.binder != "member_of" or f.members is None:
-            raise SpecError(
-                "inside an organization-wide formula, quantify with 'forall p in SET'",
-                span=f.span,
-                code="E_SPEC_TYPE",
-            )
+        assert f.members is not None
         forall = f.op == "forall"
         results = []
         for node in self.members(f.members):
@@ -301,36 +302,13 @@ class _OrgProver:
                 else:
                     out = sorted({*out, *other})
             return out
-        raise SpecError(
-            f"{_SET_WORDS.get(s.op, s.op)} is not a set of an organization-wide formula; "
-            'use organization, account "ID", store_accounts, roles/users/principals '
-            "matching or with path, and -, |, &",
-            span=s.span,
-            code="E_SPEC_TYPE",
-        )
+        raise AssertionError(s.op)
 
-    def node(self, ref: object, env: dict[str, str]) -> str:
-        from cksmodel.invariants.spec import PrincipalRef
-
-        assert isinstance(ref, PrincipalRef)
-        if ref.kind == "var":
-            return env[ref.name]
-        if ref.kind == "arn":
-            return ref.name
-        raise SpecError(
-            'in an organization-wide formula, name a principal by ARN: principal "arn:…"',
-            span=ref.span,
-            code="E_SPEC_TYPE",
-        )
+    def node(self, ref: PrincipalRef, env: dict[str, str]) -> str:
+        return env[ref.name] if ref.kind == "var" else ref.name
 
     def can(self, f: Formula, env: dict[str, str]) -> Tri:
         assert f.principal is not None and f.resource is not None and f.actions is not None
-        if f.context:
-            raise SpecError(
-                "'when' is not supported in an organization-wide formula",
-                span=f.span,
-                code="E_SPEC_TYPE",
-            )
         who = self.node(f.principal, env)
         resources = _resources(f.resource, f.span, self.keys)
         if f.resource.kind == "any_key" and not all(x.keys_known for x in self.analysis.surveys):
@@ -375,6 +353,64 @@ class _OrgProver:
         return self._reach[key]
 
 
+_CONNECTIVES = ("implies", "or", "and", "not", "true", "false")
+_SETS = ("organization", "account_id", "store_accounts", "filter", "minus", "union", "intersect")
+
+
+def _check(f: Formula) -> None:
+    """Raise a positioned :class:`SpecError` where an organization-wide formula uses
+    what the joined graph cannot answer."""
+    if f.op in ("forall", "exists"):
+        if f.binder != "member_of" or f.members is None:
+            raise SpecError(
+                "inside an organization-wide formula, quantify with 'forall p in SET'",
+                span=f.span,
+                code="E_SPEC_TYPE",
+            )
+        _check_set(f.members)
+    elif f.op == "member":
+        assert f.members is not None
+        _check_set(f.members)
+    elif f.op in ("can", "can_star", "same"):
+        if f.context:
+            raise SpecError(
+                "'when' is not supported in an organization-wide formula",
+                span=f.span,
+                code="E_SPEC_TYPE",
+            )
+        for ref in (f.principal, f.other):
+            if ref is not None and ref.kind not in ("var", "arn"):
+                raise SpecError(
+                    'in an organization-wide formula, name a principal by ARN: principal "arn:…"',
+                    span=ref.span or f.span,
+                    code="E_SPEC_TYPE",
+                )
+        if f.resource is not None:
+            _check_resource(f.resource, f.span)
+    elif f.op not in _CONNECTIVES:
+        raise SpecError(
+            f"{f.op} is not supported in an organization-wide formula; use it in a "
+            "per-account invariant ('forall account a: …')",
+            span=f.span,
+            code="E_SPEC_TYPE",
+        )
+    for arg in f.args:
+        _check(arg)
+
+
+def _check_set(s: SetExpr) -> None:
+    if s.op not in _SETS:
+        raise SpecError(
+            f"{_SET_WORDS.get(s.op, s.op)} is not a set of an organization-wide formula; "
+            'use organization, account "ID", store_accounts, roles/users/principals '
+            "matching or with path, and -, |, &",
+            span=s.span,
+            code="E_SPEC_TYPE",
+        )
+    for arg in s.args:
+        _check_set(arg)
+
+
 _SET_WORDS = {
     "account": "account",
     "outside": "outside (it names only some of the principals outside the organization)",
@@ -414,17 +450,32 @@ def _actions(f: Formula) -> list[str]:
 
 def _resources(ref: ResourceRef, span: Span, keys: Sequence[str]) -> list[str]:
     """The concrete resources of a ``can`` in an organization-wide formula."""
+    _check_resource(ref, span)
     if ref.kind == "any_store" or (ref.kind == "text" and ref.text == "*"):
         return ["*"]
     if ref.kind == "any_key":
         return list(keys)
-    literal = "*" not in ref.text and "?" not in ref.text
-    if ref.kind in ("key", "role", "text") and ref.text.startswith("arn:") and literal:
+    if ref.text.startswith("arn:"):
         return [ref.text]
-    if ref.kind == "key":
-        found = [k for k in keys if k.rpartition("/")[2] == ref.text]
-        if len(found) == 1:
-            return found
+    found = [k for k in keys if k.rpartition("/")[2] == ref.text]
+    if len(found) != 1:
+        raise SpecError(
+            f"key {ref.text}: {len(found) or 'no'} keys of the organization have this id; "
+            "name the key by its ARN",
+            span=span,
+            code="E_SPEC_TYPE",
+        )
+    return found
+
+
+def _check_resource(ref: ResourceRef, span: Span) -> None:
+    if ref.kind in ("any_store", "any_key") or (ref.kind == "text" and ref.text == "*"):
+        return
+    literal = "*" not in ref.text and "?" not in ref.text
+    if literal and (
+        (ref.kind in ("key", "role", "text") and ref.text.startswith("arn:")) or ref.kind == "key"
+    ):
+        return
     raise SpecError(
         "in an organization-wide formula, a resource is *, store *, key *, or one ARN "
         "without wildcards (a key may be named by its id when it is unique)",
