@@ -40,7 +40,8 @@ _CONDITION_WORDS = {
 
 def condition_text(conditions: str) -> str:
     """A hop's conditions (JSON rows) as the policy reads them, e.g.
-    ``aws:MultiFactorAuthPresent = true``; values are alternatives, conditions all hold."""
+    ``aws:MultiFactorAuthPresent = true``; values are alternatives, conditions all hold
+    (the same condition in both policies of a hop, a trust policy and the caller's, once)."""
     parts = []
     for row in json.loads(conditions):
         operator = str(row["operator"])
@@ -59,7 +60,7 @@ def condition_text(conditions: str) -> str:
         if qualifier:
             text = f"{qualifier} {text}"
         parts.append(text + (" (if present)" if if_exists else ""))
-    return " and ".join(parts)
+    return " and ".join(dict.fromkeys(parts))
 
 
 def path_lines(reach: Reach) -> list[str]:

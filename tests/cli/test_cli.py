@@ -386,8 +386,21 @@ def test_console_script_simulate() -> None:
             [{"key": "sts:ExternalId", "operator": "StringEquals", "values": ["a", "b"]}],
             "sts:ExternalId = one of [a, b]",
         ),
+        (
+            [{"key": "aws:MultiFactorAuthPresent", "operator": "Bool", "values": ["true"],
+              "policy": "role/Admin/trust"},
+             {"key": "aws:MultiFactorAuthPresent", "operator": "Bool", "values": ["true"],
+              "policy": "group/admins/inline/assume-admin"}],
+            "aws:MultiFactorAuthPresent = true",
+        ),
     ],
-    ids=["bool", "negated-with-if-exists", "set-operator-and-null", "alternatives"],
+    ids=[
+        "bool",
+        "negated-with-if-exists",
+        "set-operator-and-null",
+        "alternatives",
+        "the-same-condition-of-both-policies-shown-once",
+    ],
 )  # fmt: skip
 def test_who_can_text_shows_conditions_as_the_policy_reads(
     rows: list[dict[str, object]], expected: str
