@@ -89,7 +89,8 @@ def organization_report(
     max_counterexamples: int = 1,
 ) -> ProveReport:
     """Every invariant's verdict for the organization: the per-account ones combined
-    over the accounts, then the organization ones on the joined graph."""
+    over the accounts, then the organization ones (as :func:`split_specs` returns them,
+    checked) on the joined graph."""
     results = [_combined(analysis, inv) for spec in specs for inv in spec.invariants]
     prover = _OrgProver(analysis, max_counterexamples)
     results += [prover.invariant(inv) for _, inv in invariants]
@@ -273,8 +274,8 @@ class _OrgProver:
         return self._cached(s)[1]
 
     def _cached(self, s: SetExpr) -> tuple[list[str], frozenset[str]]:
-        """A set is computed once per invariant run: ``p in SET`` is asked of every
-        principal of the organization."""
+        """Each set is computed once per report: ``p in SET`` is asked of every principal
+        of the organization."""
         if s not in self._members:
             found = self._principals(s)
             self._members[s] = (found, frozenset(found))
