@@ -148,12 +148,12 @@ class Executor:
                 except KilledWorker:
                     raise ExecutorError(
                         f"{self.name}: the worker processes running {_named(function)} kept "
-                        "dying (out of memory, or killed); nothing was written"
+                        "dying (out of memory, or killed); the run is abandoned"
                     ) from None
                 except CommClosedError as exc:
                     raise ExecutorError(
                         f"{self.name}: lost the connection to the cluster while running "
-                        f"{_named(function)} ({exc}); nothing was written"
+                        f"{_named(function)} ({exc}); the run is abandoned"
                     ) from None
                 yield position[future.key], result
             if keys is not None:
