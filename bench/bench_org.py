@@ -8,14 +8,14 @@ For each ``--sizes`` ACCOUNTSxPRINCIPALS an organization is generated
 (``bench/synthetic_org.py``: a security account with the custom key store and store
 keys, a CI account, workload accounts in nested OUs, sandbox accounts; cross-account
 trusts, store keys shared through key policies and grants, workload keys shared between
-accounts). Each job runs once per executor: ``local`` (in this process: the baseline)
-and ``local-cluster`` with each ``--workers`` count. Measured: wall seconds; CPU seconds
-of this process plus of the cluster's processes (reaped when the cluster shuts down, so
-counted through ``RUSAGE_CHILDREN``); the peak resident memory of each worker and of this
-process (the driver, which joins the graphs and answers on the joined graph; for
-``local`` the one process), each counted from the start of the run; and the CPU
-seconds the per-account tasks report. Tables show the median of ``--runs`` runs and the
-speed-up over ``local`` measured in the same process.
+accounts). Each job runs ``--runs`` rounds of one run per executor: ``local`` (in this
+process: the baseline) and ``local-cluster`` with each ``--workers`` count. Measured:
+wall seconds; CPU seconds of this process plus of the cluster's processes (reaped when
+the cluster shuts down, so counted through ``RUSAGE_CHILDREN``); the peak resident
+memory of each worker and of this process (the driver, which joins the graphs and
+answers on the joined graph; for ``local`` the one process), each counted from the start
+of the run; and the CPU seconds the per-account tasks report. Tables show the median of
+``--runs`` runs and the speed-up over ``local`` measured in the same process.
 
 The projection to a 16-worker cluster is computed from the measured per-account task
 costs (greedy assignment of the measured task times, longest first, to 16 workers,
@@ -189,8 +189,10 @@ def main(argv: list[str] | None = None) -> int:
             runs: list[Run] = []
             configs = [("local", 1)] + [("local-cluster", int(w)) for w in args.workers.split(",")]
             for job in args.jobs.split(","):
-                for where, workers in configs:
-                    for _ in range(args.runs):
+                # one run of each executor per round: a drift of the machine's load over
+                # the rounds falls on every executor alike
+                for _ in range(args.runs):
+                    for where, workers in configs:
                         run = run_once(org, job, where, workers, args.timeout)
                         runs.append(run)
                         print(
