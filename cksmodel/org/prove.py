@@ -450,8 +450,8 @@ def _actions(f: Formula) -> list[str]:
 
 
 def _resources(ref: ResourceRef, span: Span, keys: Sequence[str]) -> list[str]:
-    """The concrete resources of a ``can`` in an organization-wide formula."""
-    _check_resource(ref, span)
+    """The concrete resources of a ``can`` in an organization-wide formula (its
+    resource checked by :func:`_check_resource`)."""
     if ref.kind == "any_store" or (ref.kind == "text" and ref.text == "*"):
         return ["*"]
     if ref.kind == "any_key":
@@ -473,9 +473,7 @@ def _check_resource(ref: ResourceRef, span: Span) -> None:
     if ref.kind in ("any_store", "any_key") or (ref.kind == "text" and ref.text == "*"):
         return
     literal = "*" not in ref.text and "?" not in ref.text
-    if literal and (
-        (ref.kind in ("key", "role", "text") and ref.text.startswith("arn:")) or ref.kind == "key"
-    ):
+    if literal and (ref.kind == "key" or ref.text.startswith("arn:")):
         return
     raise SpecError(
         "in an organization-wide formula, a resource is *, store *, key *, or one ARN "
